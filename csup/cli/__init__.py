@@ -1,0 +1,21 @@
+"""The ``csup`` command line: a click group whose subcommands live one per module."""
+
+from __future__ import annotations
+
+import click
+
+from csup import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="csup")
+def main() -> None:
+    """Run Claude Code sessions under one policy that decides on every tool call."""
+
+
+def _register() -> None:
+    # Subcommands are added here, one import each, so `csup --help` lists them all.
+    pass
+
+
+_register()

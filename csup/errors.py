@@ -1,0 +1,111 @@
+"""The one exception hierarchy of csup.
+
+Every error csup raises on purpose is a :class:`CsupError`; its message says what went wrong
+and what to do about it::
+
+    CsupError
+    ├── ConfigError            a bad option, config or policy file
+    │   └── PolicyFileError    a policy file that cannot be read or parsed (names file, line, key)
+    ├── ClaudeError            the claude process could not do its job
+    │   ├── ClaudeNotFoundError    no claude binary where csup looked
+    │   ├── ClaudeStartError       the binary exists but could not be started
+    │   └── ProtocolError          claude said something csup cannot understand
+    ├── PolicyError            a decision could not be made (csup then denies: it fails closed)
+    │   └── DecisionTimeout        no decision arrived within the timeout
+    └── SessionError           a supervised session could not be started, found or run
+        ├── SessionNotFound        no session with that id
+        ├── MaxSessionsReached     every slot is taken and the caller would not wait
+        └── SupervisorStopped      the supervisor has been shut down
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ClaudeError",
+    "ClaudeNotFoundError",
+    "ClaudeStartError",
+    "ConfigError",
+    "CsupError",
+    "DecisionTimeout",
+    "MaxSessionsReached",
+    "PolicyError",
+    "PolicyFileError",
+    "ProtocolError",
+    "SessionError",
+    "SessionNotFound",
+    "SupervisorStopped",
+]
+
+
+class CsupError(Exception):
+    """Base class of every error csup raises on purpose."""
+
+
+class ConfigError(CsupError):
+    """A bad option, environment variable, config or policy file."""
+
+
+class PolicyFileError(ConfigError):
+    """A policy file that cannot be read or parsed.
+
+    The message names the file, and where known the line and the key.
+    """
+
+    def __init__(
+        self, path: str, message: str, *, line: int | None = None, key: str | None = None
+    ) -> None:
+        where = path if line is None else f"{path}, line {line}"
+        if key is not None:
+            where = f"{where}, key {key!r}"
+        super().__init__(f"{where}: {message}")
+        self.path = path
+        self.line = line
+        self.key = key
+
+
+class ClaudeError(CsupError):
+    """The claude process could not do its job."""
+
+
+class ClaudeNotFoundError(ClaudeError):
+    """No claude binary where csup looked (``--claude-bin``, ``CSUP_CLAUDE_BIN``, project, PATH)."""
+
+
+class ClaudeStartError(ClaudeError):
+    """The claude binary exists but could not be started."""
+
+
+class ProtocolError(ClaudeError):
+    """Claude wrote something csup cannot understand, or broke the control protocol."""
+
+
+class PolicyError(CsupError):
+    """A decision could not be made. csup answers such a tool call with a deny."""
+
+
+class DecisionTimeout(PolicyError):
+    """No decision arrived within the decision timeout."""
+
+
+class SessionError(CsupError):
+    """A supervised session could not be started, found or run."""
+
+
+class SessionNotFound(SessionError):  # noqa: N818 - the name the original API uses
+    """No session with that id is queued, running or finished in this supervisor."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"No session with id {session_id!r} in this supervisor")
+        self.session_id = session_id
+
+
+class MaxSessionsReached(SessionError):  # noqa: N818 - the name the original API uses
+    """Every session slot is taken and the caller asked not to wait."""
+
+    def __init__(self, max_sessions: int) -> None:
+        super().__init__(f"Maximum sessions reached: {max_sessions}")
+        self.max_sessions = max_sessions
+
+
+class SupervisorStopped(SessionError):  # noqa: N818 - reads as a state, like pykka's Timeout
+    """The supervisor was shut down; it takes no more sessions."""
