@@ -15,7 +15,10 @@ def main() -> None:
 
 def _register() -> None:
     # Subcommands are added here, one import each, so `csup --help` lists them all.
-    pass
+    from csup.cli.hooks import install_hooks, uninstall_hooks  # noqa: PLC0415
+
+    main.add_command(install_hooks)
+    main.add_command(uninstall_hooks)
 
 
 _register()

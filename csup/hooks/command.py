@@ -1,0 +1,285 @@
+"""``csup hook EVENT``: csup's policy as a Claude Code command hook.
+
+Claude Code runs the hook command once per tool call, writes the hook input JSON on its stdin
+and reads the answer:
+
+* exit 0 with ``{"hookSpecificOutput": {...}}`` on stdout: the decision;
+* exit 2 with a reason on stderr: block (the reason is shown to Claude);
+* any other exit code: a non-blocking error, and the tool call goes ahead.
+
+So every failure of ``pre-tool-use`` and ``permission-request`` (malformed input, a policy
+file that cannot be read, an internal error) is turned into exit 2: csup fails closed. The
+``stop`` hook is the exception: letting Claude stop is the safe side there, so its errors
+exit 1 and never keep a session going.
+
+This module is imported for every tool call, so it imports only ``os``, ``sys``, ``json``
+and the policy engine (lazily); see ``benchmarks/bench_hook.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from csup.errors import CsupError, ProtocolError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from csup.policy import Decision
+
+__all__ = ["EVENTS", "HookResult", "main"]
+
+EVENTS = ("pre-tool-use", "permission-request", "stop")
+
+STDIN_TIMEOUT_ENV = "CSUP_HOOK_STDIN_TIMEOUT"
+DEFAULT_CHECK_TIMEOUT = 300.0
+BLOCK = 2  # Claude Code's "blocking error" exit code
+NON_BLOCKING = 1
+
+USAGE = """\
+usage: csup hook pre-tool-use [--policy LEVEL|FILE] [--stdin-timeout SECONDS]
+       csup hook permission-request [--policy LEVEL|FILE] [--stdin-timeout SECONDS]
+       csup hook stop [--check COMMAND] [--check-timeout SECONDS] [--stdin-timeout SECONDS]
+
+Run by Claude Code as a command hook (see `csup install-hooks`): reads the hook input JSON on
+stdin and answers on stdout. pre-tool-use and permission-request decide with csup's policy
+(--policy, else $CSUP_POLICY, else .csup/policy.toml in the session's directory or a parent,
+else ~/.config/csup/policy.toml, else the default level); any error denies the call (exit 2).
+stop --check COMMAND runs COMMAND in the session's directory when Claude wants to stop and,
+if it fails, asks Claude once to go on and fix it.
+"""
+
+
+class UsageError(CsupError):
+    """A bad ``csup hook`` command line (a broken hook entry in a settings file)."""
+
+
+class HookResult:
+    """What the hook process answers: exit code, stdout text and stderr text."""
+
+    __slots__ = ("code", "stderr", "stdout")
+
+    def __init__(self, code: int, stdout: str = "", stderr: str = "") -> None:
+        self.code = code
+        self.stdout = stdout
+        self.stderr = stderr
+
+    def __repr__(self) -> str:
+        return f"HookResult({self.code!r}, {self.stdout!r}, {self.stderr!r})"
+
+
+class Options:
+    """The parsed ``csup hook`` command line."""
+
+    __slots__ = ("check", "check_timeout", "event", "policy", "stdin_timeout")
+
+    def __init__(self, event: str) -> None:
+        self.event = event
+        self.policy: str | None = None
+        self.check: str | None = None
+        self.check_timeout = DEFAULT_CHECK_TIMEOUT
+        self.stdin_timeout: float | None = None
+
+
+def _seconds(option: str, value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0:
+        raise UsageError(f"{option} wants a positive number of seconds, not {value!r}")
+    return seconds
+
+
+def parse_args(argv: list[str]) -> Options:
+    """Parse ``EVENT [--option VALUE | --option=VALUE ...]`` (argparse costs start-up time)."""
+    if not argv or argv[0] not in EVENTS:
+        got = repr(argv[0]) if argv else "nothing"
+        raise UsageError(f"csup hook wants an event ({', '.join(EVENTS)}), got {got}")
+    options = Options(argv[0])
+    allowed = {"--policy", "--stdin-timeout"}
+    if options.event == "stop":
+        allowed = {"--check", "--check-timeout", "--stdin-timeout"}
+    rest = argv[1:]
+    while rest:
+        name, sep, value = rest.pop(0).partition("=")
+        if name not in allowed:
+            raise UsageError(f"csup hook {options.event}: unknown option {name!r}")
+        if not sep:
+            if not rest:
+                raise UsageError(f"csup hook {options.event}: {name} wants a value")
+            value = rest.pop(0)
+        if name == "--policy":
+            options.policy = value
+        elif name == "--check":
+            options.check = value
+        elif name == "--check-timeout":
+            options.check_timeout = _seconds(name, value)
+        else:
+            options.stdin_timeout = _seconds(name, value)
+    return options
+
+
+def _dump(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _malformed(data: Mapping[str, object], key: str, kind: str) -> ProtocolError:
+    event = data.get("hook_event_name") or "hook"
+    return ProtocolError(
+        f"the {event} input has no {kind} {key!r} (got {type(data.get(key)).__name__}); "
+        f"is this hook installed under the right event?"
+    )
+
+
+def _check_event(data: Mapping[str, object], expected: str) -> None:
+    got = data.get("hook_event_name")
+    if got is not None and got != expected:
+        raise ProtocolError(
+            f"`csup hook` for {expected} received a {got!r} hook input; "
+            f"fix the hook entry in Claude Code's settings (see `csup install-hooks`)"
+        )
+
+
+def decide(data: Mapping[str, object], policy_spec: str | None) -> Decision:
+    """Decide on the tool call in a PreToolUse / PermissionRequest hook input.
+
+    Raises :class:`ProtocolError` for an input without a tool name or input, and the policy
+    engine's :class:`ConfigError` for a policy that cannot be loaded.
+    """
+    tool_name = data.get("tool_name")
+    if not isinstance(tool_name, str) or not tool_name:
+        raise _malformed(data, "tool_name", "string")
+    tool_input = data.get("tool_input")
+    if not isinstance(tool_input, dict):
+        raise _malformed(data, "tool_input", "object")
+    cwd = data.get("cwd")
+    if not isinstance(cwd, str) or not cwd:
+        cwd = os.getcwd()
+    session_id = data.get("session_id")
+
+    from csup.policy import ToolRequest, resolve_policy  # noqa: PLC0415 - keeps --help fast
+
+    policy = resolve_policy(policy_spec, cwd=cwd)
+    request = ToolRequest(
+        tool_name=tool_name,
+        tool_input=tool_input,
+        cwd=cwd,
+        session_id=session_id if isinstance(session_id, str) else None,
+    )
+    return policy.decide(request)
+
+
+def _reason(decision: Decision) -> str:
+    return f"{decision.reason} (csup policy, rule {decision.rule})"
+
+
+def pre_tool_use(data: Mapping[str, object], options: Options) -> HookResult:
+    """Answer a PreToolUse hook: allow, deny or ask, exactly as the policy decided."""
+    _check_event(data, "PreToolUse")
+    decision = decide(data, options.policy)
+    output = {
+        "hookSpecificOutput": {
+            "hookEventName": "PreToolUse",
+            "permissionDecision": decision.behavior,
+            "permissionDecisionReason": _reason(decision),
+        }
+    }
+    return HookResult(0, _dump(output))
+
+
+def permission_request(data: Mapping[str, object], options: Options) -> HookResult:
+    """Answer a PermissionRequest hook (Claude Code is about to show its permission dialog).
+
+    allow and deny answer the dialog; ask prints nothing, so the dialog is shown to the user.
+    """
+    _check_event(data, "PermissionRequest")
+    decision = decide(data, options.policy)
+    if decision.behavior == "ask":
+        return HookResult(0)
+    verdict: dict[str, object] = {"behavior": decision.behavior}
+    if decision.behavior == "deny":
+        verdict["message"] = _reason(decision)
+    output = {"hookSpecificOutput": {"hookEventName": "PermissionRequest", "decision": verdict}}
+    return HookResult(0, _dump(output))
+
+
+def stop(data: Mapping[str, object], options: Options) -> HookResult:
+    """Answer a Stop hook: block stopping once when the ``--check`` command fails.
+
+    ``stop_hook_active`` is true when Claude is already going on because of a Stop hook; then
+    Claude may stop, so a check that keeps failing cannot loop the session forever.
+    """
+    _check_event(data, "Stop")
+    if options.check is None or data.get("stop_hook_active") is True:
+        return HookResult(0)
+    cwd = data.get("cwd")
+    from csup.hooks.check import run_check  # noqa: PLC0415 - subprocess only for stop hooks
+
+    failure = run_check(
+        options.check,
+        cwd=cwd if isinstance(cwd, str) and cwd else None,
+        timeout=options.check_timeout,
+    )
+    if failure is None:
+        return HookResult(0)
+    return HookResult(0, _dump({"decision": "block", "reason": failure}))
+
+
+HANDLERS: dict[str, Callable[[Mapping[str, object], Options], HookResult]] = {
+    "pre-tool-use": pre_tool_use,
+    "permission-request": permission_request,
+    "stop": stop,
+}
+
+
+def _stdin_timeout(options: Options) -> float:
+    if options.stdin_timeout is not None:
+        return options.stdin_timeout
+    from_env = os.environ.get(STDIN_TIMEOUT_ENV)
+    if from_env:
+        return _seconds(STDIN_TIMEOUT_ENV, from_env)
+    from csup.hooks.stdin import DEFAULT_TIMEOUT  # noqa: PLC0415
+
+    return DEFAULT_TIMEOUT
+
+
+def _failure(event: str, exc: BaseException) -> HookResult:
+    """The fail-closed answer: exit 2 and the reason on stderr (stop hooks: exit 1)."""
+    why = str(exc) if isinstance(exc, CsupError) else f"internal error {type(exc).__name__}: {exc}"
+    if event == "stop":
+        return HookResult(NON_BLOCKING, stderr=f"csup stop hook failed, not blocking: {why}\n")
+    return HookResult(BLOCK, stderr=f"csup denied this tool call, it could not decide: {why}\n")
+
+
+def run(argv: list[str], stdin_fd: int = 0) -> HookResult:
+    """Run one hook from its command line and the input on ``stdin_fd``; never raises."""
+    event = argv[0] if argv else "pre-tool-use"
+    try:
+        if argv[1:2] in (["-h"], ["--help"]) or argv[:1] in (["-h"], ["--help"]):
+            return HookResult(0, USAGE)
+        options = parse_args(argv)
+        from csup.hooks.stdin import read_json_object  # noqa: PLC0415
+
+        data = read_json_object(stdin_fd, timeout=_stdin_timeout(options))
+        return HANDLERS[options.event](data, options)
+    except Exception as exc:  # every failure becomes a deny: fail closed
+        return _failure(event, exc)
+
+
+def main(argv: list[str]) -> int:
+    """The ``csup hook`` console entry point (dispatched from :mod:`csup._entry`)."""
+    result = run(argv)
+    try:
+        if result.stdout:
+            sys.stdout.write(result.stdout)
+            sys.stdout.flush()
+        if result.stderr:
+            sys.stderr.write(result.stderr)
+            sys.stderr.flush()
+    except BrokenPipeError:  # Claude Code stopped listening (its hook timeout); nothing to do
+        return BLOCK
+    return result.code
