@@ -158,19 +158,16 @@ def csup_argv() -> list[str]:
 
 
 def is_csup_command(command: object) -> bool:
-    """Whether a hook command runs ``csup hook ...`` (however csup's path is spelled)."""
+    """Whether a hook command is ``<path>/csup hook ...`` or ``<python> -m csup hook ...``."""
     if not isinstance(command, str):
         return False
     try:
         words = shlex.split(command)
     except ValueError:
         return False
-    for i, word in enumerate(words):
-        if word != "hook" or i == 0:
-            continue
-        if os.path.basename(words[i - 1]) == "csup" or words[max(i - 2, 0) : i] == ["-m", "csup"]:
-            return True
-    return False
+    if len(words) >= 2 and os.path.basename(words[0]) == "csup" and words[1] == "hook":
+        return True
+    return words[1:4] == ["-m", "csup", "hook"]
 
 
 def _is_csup_hook(hook: object) -> bool:
