@@ -1,0 +1,162 @@
+"""Claude Code's duplex stream-json control protocol: the messages csup writes, and the
+bookkeeping that answers every control request exactly once.
+
+Shapes are the ones checked against Claude Code 2.1.330 (``shared/claude-code-protocol.md``).
+Pure functions and one small thread-safe class; no I/O.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any, Literal
+
+__all__ = [
+    "PRE_TOOL_USE_CALLBACK",
+    "STOP_CALLBACK",
+    "Behavior",
+    "PendingRequests",
+    "can_use_tool_response",
+    "error_response",
+    "hook_response",
+    "initialize_request",
+    "interrupt_request",
+    "pre_tool_use_response",
+    "user_message",
+]
+
+Behavior = Literal["allow", "deny"]
+
+PRE_TOOL_USE_CALLBACK = "csup_pre_tool_use"
+STOP_CALLBACK = "csup_stop"
+
+
+def initialize_request(request_id: str, *, hooks: bool = True) -> dict[str, Any]:
+    """The first message: register a PreToolUse and a Stop hook callback for every tool.
+
+    A PreToolUse hook callback is asked for every tool call, before the permission engine;
+    ``can_use_tool`` alone (``hooks=False``) is asked only for what claude would prompt
+    about, and misses the tools claude allows by itself.
+    """
+    registered = {
+        "PreToolUse": [{"matcher": None, "hookCallbackIds": [PRE_TOOL_USE_CALLBACK]}],
+        "Stop": [{"matcher": None, "hookCallbackIds": [STOP_CALLBACK]}],
+    }
+    return {
+        "type": "control_request",
+        "request_id": request_id,
+        "request": {"subtype": "initialize", "hooks": registered if hooks else None},
+    }
+
+
+def user_message(text: str) -> dict[str, Any]:
+    """A user turn (the task, or a follow-up in the same process)."""
+    return {
+        "type": "user",
+        "message": {"role": "user", "content": text},
+        "parent_tool_use_id": None,
+        "session_id": "default",
+    }
+
+
+def interrupt_request(request_id: str) -> dict[str, Any]:
+    """Ask claude to abort the current turn; it kills a running tool and prints a result."""
+    return {
+        "type": "control_request",
+        "request_id": request_id,
+        "request": {"subtype": "interrupt"},
+    }
+
+
+def _success(request_id: str, response: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "control_response",
+        "response": {"subtype": "success", "request_id": request_id, "response": dict(response)},
+    }
+
+
+def error_response(request_id: str, message: str) -> dict[str, Any]:
+    """Refuse a control request csup does not handle."""
+    return {
+        "type": "control_response",
+        "response": {"subtype": "error", "request_id": request_id, "error": message},
+    }
+
+
+def pre_tool_use_response(request_id: str, behavior: Behavior, reason: str) -> dict[str, Any]:
+    """Answer a PreToolUse hook callback: the tool runs only on ``allow``."""
+    return _success(
+        request_id,
+        {
+            "hookSpecificOutput": {
+                "hookEventName": "PreToolUse",
+                "permissionDecision": behavior,
+                "permissionDecisionReason": reason,
+            }
+        },
+    )
+
+
+def can_use_tool_response(
+    request_id: str, behavior: Behavior, reason: str, tool_input: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Answer a ``can_use_tool`` permission request.
+
+    An allow echoes the original input verbatim (``updatedInput`` replaces the whole input)
+    and never carries ``updatedPermissions``, which could persist a rule to disk.
+    """
+    if behavior == "allow":
+        return _success(request_id, {"behavior": "allow", "updatedInput": dict(tool_input)})
+    return _success(request_id, {"behavior": "deny", "message": reason})
+
+
+def hook_response(request_id: str, output: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Answer any other hook callback (``{}`` lets claude go on, e.g. stop at a Stop hook)."""
+    return _success(request_id, output or {})
+
+
+class PendingRequests:
+    """Which of claude's control requests still wait for an answer.
+
+    Guarantees each request is answered at most once, and never after claude cancelled it,
+    whichever thread gets there first (the decision, its timeout, or a stop).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[str, Any] = {}
+        self._closed: set[str] = set()
+
+    def add(self, request_id: str, payload: Any = None) -> bool:
+        """Record a new request; ``False`` if that id was already seen."""
+        with self._lock:
+            if request_id in self._open or request_id in self._closed:
+                return False
+            self._open[request_id] = payload
+            return True
+
+    def claim(self, request_id: str) -> bool:
+        """Take the right to answer; ``True`` exactly once per open request."""
+        with self._lock:
+            if request_id not in self._open:
+                return False
+            del self._open[request_id]
+            self._closed.add(request_id)
+            return True
+
+    def cancel(self, request_id: str) -> bool:
+        """Claude withdrew the request; ``True`` if it was still open."""
+        return self.claim(request_id)
+
+    def open_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._open)
+
+    def open_payloads(self) -> list[Any]:
+        """The payloads of the requests still open, oldest first."""
+        with self._lock:
+            return list(self._open.values())
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._open)

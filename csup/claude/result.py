@@ -1,0 +1,111 @@
+"""What a session asks (:class:`ToolCall`) and how it ended (:class:`SessionResult`)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from csup.claude.stats import StatsSnapshot, Tokens
+
+__all__ = ["DecisionLike", "SessionResult", "SessionStatus", "ToolCall", "Verdict"]
+
+
+class SessionStatus(enum.StrEnum):
+    """How a session ended.
+
+    ``completed``: claude finished its turn without error. ``failed``: claude reported an
+    error, crashed, exited early or could not be started. ``cancelled``: someone asked it to
+    stop. ``killed``: csup stopped it because it went over a limit (time, idle, cost).
+    """
+
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    KILLED = "killed"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """One tool call claude wants to make, waiting for a decision."""
+
+    tool_name: str
+    tool_input: Mapping[str, Any]
+    tool_use_id: str | None
+    cwd: str
+    session_id: str
+    claude_session_id: str | None = None
+    kind: Literal["hook", "can_use_tool"] = "hook"
+
+
+class DecisionLike(Protocol):
+    """Anything with a behaviour and a reason, like :class:`csup.policy.Decision`."""
+
+    @property
+    def behavior(self) -> str: ...
+
+    @property
+    def reason(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A decision as the session applied it: ``ask`` with no escalation route became deny."""
+
+    behavior: Literal["allow", "deny"]
+    reason: str
+    rule: str = ""
+    requested: str = ""  # the behaviour the decider gave, e.g. "ask"
+
+    @property
+    def allowed(self) -> bool:
+        return self.behavior == "allow"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionResult:
+    """The end of one session: its status, figures, and why it failed if it did."""
+
+    session_id: str
+    task: str
+    status: SessionStatus
+    claude_session_id: str | None = None
+    error: str | None = None
+    exit_code: int | None = None
+    stderr_tail: str = ""
+    result_text: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    duration_s: float = 0.0
+    stats: StatsSnapshot = field(default_factory=StatsSnapshot)
+    diagnostics: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.status is SessionStatus.COMPLETED
+
+    @property
+    def cost_usd(self) -> float:
+        return self.stats.cost_usd
+
+    @property
+    def turns(self) -> int:
+        return self.stats.turns
+
+    @property
+    def tokens(self) -> Tokens:
+        return self.stats.tokens
+
+    @property
+    def tool_calls(self) -> int:
+        return self.stats.tool_calls
+
+    @property
+    def approvals(self) -> int:
+        return self.stats.approvals
+
+    @property
+    def denials(self) -> int:
+        return self.stats.denials
