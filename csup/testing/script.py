@@ -1,0 +1,194 @@
+"""Scenarios for the scripted model: what it answers, turn by turn.
+
+A *scenario* is a list of model turns; a turn is a list of content blocks made with
+:func:`text` and :func:`tool`, or a :class:`Turn` made with :func:`turn` when it needs a
+behaviour (a delay, an HTTP error). The server picks the turn to play from the request alone
+(see :func:`select`), so claude's retries and multi-turn sessions both replay correctly.
+
+Standard library only: this module is imported by ``csup demo`` and by users' policy tests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "DEFAULT_SCENARIO",
+    "Block",
+    "Scenario",
+    "ScenarioLike",
+    "Selection",
+    "Turn",
+    "TurnLike",
+    "load_scenarios",
+    "normalize",
+    "parse_scenarios",
+    "select",
+    "text",
+    "tool",
+    "turn",
+]
+
+Block = dict[str, Any]
+"""One content block of a model turn: ``{"type": "text", ...}`` or ``{"type": "tool_use", ...}``."""
+
+DEFAULT_SCENARIO = "default"
+"""The scenario played when the task text names none (if the model has one of that name)."""
+
+SCENARIO_KEY = re.compile(r"\[scenario:([A-Za-z0-9_.\-]+)\]")
+
+
+def text(value: str) -> Block:
+    """A text block: the model says ``value``."""
+    return {"type": "text", "text": value}
+
+
+def tool(name: str, tool_input: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Block:
+    """A tool_use block: the model calls tool ``name`` with the given input.
+
+    ``tool("Bash", command="ls", description="list")`` or, for keys that are not Python
+    names, ``tool("mcp__x__y", {"some-key": 1})``. The server gives it a unique id.
+    """
+    return {"type": "tool_use", "name": name, "input": {**(tool_input or {}), **kwargs}}
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One model turn with optional behaviours.
+
+    Attributes:
+        blocks: the content blocks to answer with.
+        delay: seconds to wait before answering (e.g. to stop a session during a model call).
+        error: an HTTP status (e.g. 500, 529, 429) to answer instead, with Anthropic's JSON
+            error body. Claude retries such errors; ``error_times`` bounds how many requests
+            for this turn of one session get the error before the blocks are played.
+        error_times: see ``error``; counted per claude session.
+    """
+
+    blocks: tuple[Block, ...]
+    delay: float = 0.0
+    error: int | None = None
+    error_times: int = 1
+
+    @property
+    def stop_reason(self) -> str:
+        """``tool_use`` when the turn calls a tool, else ``end_turn``."""
+        return "tool_use" if any(b["type"] == "tool_use" for b in self.blocks) else "end_turn"
+
+
+def turn(
+    *blocks: Block, delay: float = 0.0, error: int | None = None, error_times: int = 1
+) -> Turn:
+    """A turn with behaviours, e.g. ``turn(text("hi"), delay=2)`` or ``turn(error=529)``."""
+    return Turn(tuple(blocks), delay=delay, error=error, error_times=error_times)
+
+
+TurnLike = Turn | Sequence[Block]
+ScenarioLike = Sequence[TurnLike]
+Scenario = tuple[Turn, ...]
+
+
+def normalize(scenario: ScenarioLike) -> Scenario:
+    """A scenario as a tuple of :class:`Turn` (plain block lists become turns)."""
+    turns: list[Turn] = []
+    for item in scenario:
+        if isinstance(item, Turn):
+            turns.append(item)
+        elif isinstance(item, Mapping):
+            raise TypeError(f"a turn is a list of blocks, not a single block: {item!r}")
+        else:
+            turns.append(Turn(tuple(item)))
+    return tuple(turns)
+
+
+def _block_from_json(raw: Any) -> Block:
+    if isinstance(raw, Mapping):
+        if "text" in raw and isinstance(raw["text"], str) and "tool" not in raw:
+            return text(raw["text"])
+        if isinstance(raw.get("tool"), str):
+            return tool(raw["tool"], raw.get("input") or {})
+    raise ValueError(f'a block is {{"text": ...}} or {{"tool": NAME, "input": {{...}}}}: {raw!r}')
+
+
+def _turn_from_json(raw: Any) -> Turn:
+    if isinstance(raw, list):
+        return Turn(tuple(_block_from_json(b) for b in raw))
+    if isinstance(raw, Mapping) and isinstance(raw.get("blocks", []), list):
+        return turn(
+            *(_block_from_json(b) for b in raw.get("blocks", [])),
+            delay=float(raw.get("delay", 0.0)),
+            error=int(raw["error"]) if raw.get("error") is not None else None,
+            error_times=int(raw.get("error_times", 1)),
+        )
+    raise ValueError(f'a turn is a list of blocks or {{"blocks": [...], "delay": s}}: {raw!r}')
+
+
+def parse_scenarios(data: Any) -> dict[str, Scenario]:
+    """Scenarios from JSON data: ``{name: [turn, ...]}``.
+
+    A turn is a list of blocks, ``{"text": "..."}`` or ``{"tool": "Bash", "input": {...}}``,
+    or an object ``{"blocks": [...], "delay": 1.5, "error": 529, "error_times": 1}``.
+    Raises ValueError on anything else.
+    """
+    if not isinstance(data, Mapping):
+        raise ValueError("scenarios JSON must be an object mapping a name to a list of turns")
+    out: dict[str, Scenario] = {}
+    for name, turns in data.items():
+        if not isinstance(turns, list):
+            raise ValueError(f"scenario {name!r}: expected a list of turns")
+        out[str(name)] = tuple(_turn_from_json(t) for t in turns)
+    return out
+
+
+def load_scenarios(path: str | Path) -> dict[str, Scenario]:
+    """Scenarios from a JSON file (see :func:`parse_scenarios`)."""
+    with open(path, encoding="utf-8") as f:
+        return parse_scenarios(json.load(f))
+
+
+def _texts(content: Any) -> Iterable[str]:
+    if isinstance(content, str):
+        yield content
+    elif isinstance(content, list):
+        for block in content:
+            if isinstance(block, Mapping) and isinstance(block.get("text"), str):
+                yield block["text"]
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """What a request asks of the scenario: its name (or None) and the turn index."""
+
+    scenario: str | None
+    index: int
+    side: bool = field(default=False)
+
+
+def select(body: Mapping[str, Any]) -> Selection:
+    """Which scenario and turn a Messages request is asking for, from the request alone.
+
+    The scenario is named by the first ``[scenario:NAME]`` in the user messages; the turn index
+    is the number of assistant messages already in ``messages``. A request without ``tools`` is
+    a side request (a title, a summary): it plays no turn.
+    """
+    messages = body.get("messages")
+    messages = messages if isinstance(messages, list) else []
+    name: str | None = None
+    assistants = 0
+    for message in messages:
+        if not isinstance(message, Mapping):
+            continue
+        if message.get("role") == "assistant":
+            assistants += 1
+        elif name is None and message.get("role") == "user":
+            for chunk in _texts(message.get("content")):
+                found = SCENARIO_KEY.search(chunk)
+                if found:
+                    name = found.group(1)
+                    break
+    return Selection(name, assistants, side=not body.get("tools"))
