@@ -1,0 +1,149 @@
+"""Cold-start cost of ``csup hook pre-tool-use``, beside the bare interpreter.
+
+Claude Code starts the hook once per tool call, so its start-up time is paid on every call.
+This runs, interleaved in the same process and the same run:
+
+* ``python -c pass`` with the same interpreter csup runs on (the floor);
+* ``csup hook pre-tool-use`` with a Bash input (loads the shell parser);
+* ``csup hook pre-tool-use`` with a Write input (no shell parsing);
+
+and prints the median wall time of each, and its ratio to the bare interpreter (aim: 1.5x).
+With ``--imports`` it also prints where the hook's import time goes (``python -X importtime``),
+summed by top-level package, and the slowest single modules.
+
+    .venv/bin/python benchmarks/bench_hook.py [--rounds 40] [--imports]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from tabulate import tabulate
+
+PYTHON = sys.executable
+CSUP = str(Path(sys.executable).parent / "csup")
+
+
+def hook_input(workspace: str, tool: str, tool_input: dict[str, object]) -> bytes:
+    return json.dumps(
+        {
+            "session_id": "bench",
+            "transcript_path": os.path.join(workspace, "t.jsonl"),
+            "cwd": workspace,
+            "permission_mode": "default",
+            "hook_event_name": "PreToolUse",
+            "tool_name": tool,
+            "tool_input": tool_input,
+            "tool_use_id": "toolu_bench",
+        }
+    ).encode()
+
+
+def timed(argv: list[str], stdin: bytes, env: dict[str, str], cwd: str) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(
+        argv, input=stdin, capture_output=True, env=env, cwd=cwd, timeout=60, check=False
+    )
+    elapsed = time.perf_counter() - started
+    if argv[1:3] == ["hook", "pre-tool-use"] and done.returncode != 0:
+        raise SystemExit(f"the hook failed: {done.stderr.decode()}")
+    return elapsed
+
+
+def import_breakdown(argv: list[str], stdin: bytes, env: dict[str, str], cwd: str) -> str:
+    """``-X importtime`` of one hook call, summed by top-level package, plus the top modules."""
+    done = subprocess.run(
+        argv,
+        check=False,
+        input=stdin,
+        capture_output=True,
+        env={**env, "PYTHONPROFILEIMPORTTIME": "1"},
+        cwd=cwd,
+        timeout=60,
+    )
+    by_package: dict[str, int] = defaultdict(int)
+    modules: list[tuple[int, int, str]] = []
+    for line in done.stderr.decode().splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        parts = line.removeprefix("import time:").split("|")
+        self_us, cumulative_us, name = int(parts[0]), int(parts[1]), parts[2]
+        module = name.strip()
+        by_package[module.split(".")[0]] += self_us
+        modules.append((cumulative_us, self_us, name.rstrip()))
+    total = sum(by_package.values())
+    packages = sorted(by_package.items(), key=lambda item: -item[1])
+    rows = [(name, f"{us / 1000:.1f}", f"{100 * us / total:.0f}%") for name, us in packages[:15]]
+    top = sorted(modules, reverse=True)[:25]
+    lines = [
+        f"Import time of one hook call: {total / 1000:.1f} ms in all (self time by package)",
+        tabulate(rows, headers=["package", "ms", "share"], tablefmt="github"),
+        "",
+        "Slowest imports (cumulative, i.e. with what they import):",
+        tabulate(
+            [(name, f"{c / 1000:.1f}", f"{s / 1000:.1f}") for c, s, name in top],
+            headers=["module", "cumulative ms", "self ms"],
+            tablefmt="github",
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=40, help="calls of each kind (default 40)")
+    parser.add_argument("--imports", action="store_true", help="print the import breakdown")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="csup-bench-") as scratch:
+        home = os.path.join(scratch, "home")
+        workspace = os.path.join(scratch, "work")
+        os.mkdir(home)
+        os.mkdir(workspace)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("CSUP_", "PYTHON"))}
+        env["HOME"] = home
+        bash = hook_input(workspace, "Bash", {"command": "git status && ls -la src | wc -l"})
+        write = hook_input(
+            workspace, "Write", {"file_path": f"{workspace}/a.py", "content": "x = 1\n" * 200}
+        )
+        cases = {
+            "python -c pass": ([PYTHON, "-c", "pass"], b""),
+            "csup hook pre-tool-use (Bash)": ([CSUP, "hook", "pre-tool-use"], bash),
+            "csup hook pre-tool-use (Write)": ([CSUP, "hook", "pre-tool-use"], write),
+        }
+        samples: dict[str, list[float]] = {name: [] for name in cases}
+        for argv, stdin in cases.values():  # warm the OS caches once
+            timed(argv, stdin, env, workspace)
+        for _ in range(args.rounds):
+            for name, (argv, stdin) in cases.items():
+                samples[name].append(timed(argv, stdin, env, workspace))
+        bare = statistics.median(samples["python -c pass"])
+        rows = []
+        for name, values in samples.items():
+            median = statistics.median(values)
+            rows.append(
+                (name, f"{median * 1000:.1f}", f"{min(values) * 1000:.1f}", f"{median / bare:.2f}x")
+            )
+        print(f"{PYTHON} ({sys.version.split()[0]}), {args.rounds} rounds, interleaved")
+        print(
+            tabulate(rows, headers=["command", "median ms", "min ms", "vs bare"], tablefmt="github")
+        )
+        if args.imports:
+            for label, stdin in (("Bash", bash), ("Write", write)):
+                print(f"\n## {label} input")
+                argv = [CSUP, "hook", "pre-tool-use"]
+                print(import_breakdown(argv, stdin, env, workspace))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
