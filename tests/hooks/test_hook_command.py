@@ -42,20 +42,11 @@ class Answer:
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
+def env(claude_home: Path) -> dict[str, str]:
     """An environment with no policy of the user's: HOME is a scratch directory."""
-    home = tmp_path / "home"
-    home.mkdir()
     values = {k: v for k, v in os.environ.items() if not k.startswith("CSUP_")}
-    values["HOME"] = str(home)
+    values["HOME"] = str(claude_home)
     return values
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    path = tmp_path / "work"
-    path.mkdir()
-    return path
 
 
 def hook_input(workspace: Path, tool: str, **tool_input: object) -> dict[str, object]:
@@ -366,3 +357,29 @@ def test_a_broken_stop_input_lets_claude_stop(env: dict[str, str]) -> None:
     answer = call(b"nonsense", "--check", "false", env=env, event="stop")
     assert answer.code == 1  # a non-blocking error: stopping is the safe side
     assert "csup stop hook failed" in answer.stderr
+
+
+# --- start-up cost ----------------------------------------------------------------------
+
+HEAVY = ("pykka", "click", "tabulate", "blinker", "anthropic", "psutil", "csup.cli", "csup.actors")
+
+
+@pytest.mark.parametrize(
+    ("tool", "tool_input"),
+    [("Bash", {"command": "git status"}), ("Write", {"file_path": "a.txt", "content": "x"})],
+)
+def test_the_hook_imports_nothing_heavy(
+    env: dict[str, str], workspace: Path, tool: str, tool_input: dict[str, object]
+) -> None:
+    answer = call(
+        hook_input(workspace, tool, **tool_input),
+        env={**env, "PYTHONPROFILEIMPORTTIME": "1"},
+    )
+    imported = {
+        line.split("|")[2].strip()
+        for line in answer.stderr.splitlines()
+        if line.startswith("import time:") and "[us]" not in line
+    }
+    assert "csup.hooks.command" in imported
+    heavy = sorted(m for m in imported if m.split(".")[0] in HEAVY or m.startswith(HEAVY))
+    assert heavy == []
