@@ -124,7 +124,8 @@ def parse_args(argv: list[str]) -> Options:
 
 
 def _dump(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"
+    # ASCII with escapes: stdout's encoding (a C locale) can never break the answer.
+    return json.dumps(value, separators=(",", ":")) + "\n"
 
 
 def _malformed(data: Mapping[str, object], key: str, kind: str) -> ProtocolError:
@@ -271,15 +272,19 @@ def run(argv: list[str], stdin_fd: int = 0) -> HookResult:
 
 
 def main(argv: list[str]) -> int:
-    """The ``csup hook`` console entry point (dispatched from :mod:`csup._entry`)."""
+    """The ``csup hook`` console entry point (dispatched from :mod:`csup._entry`).
+
+    Writes bytes (UTF-8) so no locale can turn an answer into a traceback: Claude Code lets
+    a tool call through on any exit code but 0 and 2.
+    """
     result = run(argv)
     try:
         if result.stdout:
-            sys.stdout.write(result.stdout)
+            sys.stdout.buffer.write(result.stdout.encode("utf-8"))
             sys.stdout.flush()
         if result.stderr:
-            sys.stderr.write(result.stderr)
+            sys.stderr.buffer.write(result.stderr.encode("utf-8", "replace"))
             sys.stderr.flush()
-    except BrokenPipeError:  # Claude Code stopped listening (its hook timeout); nothing to do
+    except OSError:  # Claude Code stopped listening (its hook timeout): block, if anything
         return BLOCK
     return result.code
