@@ -4,21 +4,29 @@ Standard library only, so that tests, ``csup demo`` and users' own policy tests 
 cheaply::
 
     from csup.testing import ScriptedModel, text, tool, claude_env
+
+Names are loaded on first use, so that ``python -m csup.testing.model_server`` does not import
+its own module twice.
 """
 
 from __future__ import annotations
 
-from csup.testing.env import claude_env
-from csup.testing.model_server import RecordedRequest, ScriptedModel, ToolResult
-from csup.testing.script import (
-    Block,
-    Turn,
-    load_scenarios,
-    parse_scenarios,
-    text,
-    tool,
-    turn,
-)
+import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from csup.testing.env import claude_env
+    from csup.testing.model_server import RecordedRequest, ScriptedModel, ToolResult
+    from csup.testing.script import (
+        Block,
+        Turn,
+        load_scenarios,
+        parse_scenarios,
+        text,
+        tool,
+        turn,
+    )
 
 __all__ = [
     "Block",
@@ -27,9 +35,41 @@ __all__ = [
     "ToolResult",
     "Turn",
     "claude_env",
+    "fake_claude_path",
     "load_scenarios",
     "parse_scenarios",
     "text",
     "tool",
     "turn",
 ]
+
+_HOMES = {
+    "claude_env": "env",
+    "RecordedRequest": "model_server",
+    "ScriptedModel": "model_server",
+    "ToolResult": "model_server",
+    "Block": "script",
+    "Turn": "script",
+    "load_scenarios": "script",
+    "parse_scenarios": "script",
+    "text": "script",
+    "tool": "script",
+    "turn": "script",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'csup.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"csup.testing.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def fake_claude_path() -> Path:
+    """The fake claude as an executable file (usable as csup's ``--claude-bin``).
+
+    See :mod:`csup.testing.fake_claude`; ``python -m csup.testing.fake_claude`` is the same.
+    """
+    return Path(__file__).with_name("fake-claude")

@@ -417,11 +417,10 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--scenarios {args.scenarios}: {exc}")
     else:
         scenarios = DEMO_SCENARIOS
-    with ScriptedModel(scenarios, port=args.port) as model:
+    with contextlib.suppress(KeyboardInterrupt), ScriptedModel(scenarios, port=args.port) as model:
         print(model.base_url, flush=True)
         print(f"scenarios: {', '.join(sorted(scenarios)) or '(none)'}", file=sys.stderr)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+        threading.Event().wait()
     return 0
 
 
