@@ -1,0 +1,222 @@
+"""The policy: one decision per tool call, and how a policy is found and loaded.
+
+Order of judgement, first answer wins:
+
+1. ``deny_tool`` lists the tool: deny.
+2. A built-in rule finds the call dangerous (rm -rf of home, force push, curl | sh, secrets,
+   switching csup off, ...): deny, at every level and whatever the allow rules say.
+3. The user's rules (policy file, and Claude Code's settings if asked), deny before ask
+   before allow.
+4. ``allow_tool`` lists the tool: allow.
+5. The level: ``permissive`` allows; ``moderate`` asks if a built-in rule found the call
+   leaving the workspace (outside paths, network, publishing, sudo) and allows otherwise;
+   ``strict`` asks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
+
+from csup.errors import ConfigError
+from csup.policy._decision import Decision, ToolRequest, allow, ask, deny
+from csup.policy._file import LEVELS, PolicyConfig
+
+if TYPE_CHECKING:
+    from csup.policy._claude_rules import RuleSet
+    from csup.policy._rules import Context, Finding
+    from csup.policy._shell import Analysis
+
+# The rule modules (regexes, tree-sitter glue) load on the first decision, not on import:
+# `csup hook` imports this package once per tool call.
+
+DEFAULT_LEVEL = "moderate"
+
+
+class Policy:
+    """Decides on tool calls. Immutable after construction: thread-safe, and never raises."""
+
+    def __init__(self, config: PolicyConfig | None = None) -> None:
+        config = config or PolicyConfig()
+        if config.level not in LEVELS:
+            raise ConfigError(f"Unknown policy level {config.level!r}: use {', '.join(LEVELS)}")
+        self.config = config
+        self.level: str = config.level
+
+    def __repr__(self) -> str:
+        return f"Policy(level={self.level!r}, source={self.config.source!r})"
+
+    def decide(self, request: ToolRequest) -> Decision:
+        """The decision on one tool call. Fails closed: an internal error is a deny."""
+        try:
+            return self._decide(request)
+        except Exception as error:
+            return deny(
+                "policy.error",
+                f"Blocked {request.tool_name}: the policy could not "
+                f"judge this call ({type(error).__name__}: {error}).",
+            )
+
+    def _decide(self, request: ToolRequest) -> Decision:
+        from csup.policy._claude_rules import Call  # noqa: PLC0415 - see the note on imports
+        from csup.policy._paths import make_where  # noqa: PLC0415
+        from csup.policy._rules import Context  # noqa: PLC0415
+        from csup.policy._shell import analyse  # noqa: PLC0415
+
+        config, tool = self.config, request.tool_name
+        if _listed(tool, config.deny_tool):
+            return deny("policy.deny-tool", f"Blocked {tool}: the policy denies this tool.")
+        home = os.path.expanduser("~")
+        rules, extra_dirs = self._rules_for(request.cwd, home)
+        ctx = Context(
+            make_where(request.cwd, home, extra_dirs),
+            config.protected_branches,
+            self._control_files(),
+        )
+        analysis: Analysis | None = None
+
+        def analysed() -> Analysis:
+            nonlocal analysis
+            if analysis is None:
+                analysis = analyse(str(request.tool_input.get("command", "")))
+            return analysis
+
+        findings = self._findings(request, ctx, analysed)
+        if isinstance(findings, Decision):
+            return findings
+        denied = next((f for f in findings if f.behavior == "deny"), None)
+        if denied is not None:
+            return deny(denied.rule, denied.reason)
+        user = (
+            rules.judge(Call(tool, request.tool_input, request.cwd, home), analysed)
+            if rules
+            else None
+        )
+        if user is not None:
+            kind, rule = user
+            reason = f"The policy rule {rule.text} {_VERB[kind]} this {tool} call."
+            return {"deny": deny, "ask": ask, "allow": allow}[kind](
+                f"user.{kind}:{rule.text}", reason
+            )
+        if _listed(tool, config.allow_tool):
+            return allow("policy.allow-tool", f"The policy allows the {tool} tool.")
+        if self.level == "permissive":
+            return allow("level.permissive", "Nothing dangerous found.")
+        if self.level == "moderate":
+            if findings:
+                return ask(findings[0].rule, findings[0].reason)
+            return allow(
+                "level.moderate", "Nothing dangerous found, and it stays in the workspace."
+            )
+        return ask(
+            "level.strict",
+            f"{tool} is not on the policy's allow list (strict level): "
+            "ask the user, or add an allow rule to the policy.",
+        )
+
+    def _findings(
+        self, request: ToolRequest, ctx: Context, analysed: Callable[[], Analysis]
+    ) -> list[Finding] | Decision:
+        from csup.policy._rules import Finding, dangerous_word, judge_bash  # noqa: PLC0415
+
+        if request.tool_name != "Bash":
+            from csup.policy._tools import judge_tool  # noqa: PLC0415 - keeps import cheap
+
+            return list(judge_tool(request.tool_name, request.tool_input, ctx))
+        command = request.tool_input.get("command")
+        if not isinstance(command, str):
+            return deny("tool.bad-input", "Blocked Bash: its input has no `command` string.")
+        analysis = analysed()
+        findings = list(judge_bash(analysis, ctx))
+        if analysis.problems:
+            word = dangerous_word(command)
+            problem = "; ".join(analysis.problems)
+            if word is not None and not any(f.behavior == "deny" for f in findings):
+                return deny(
+                    "shell.unanalysable",
+                    f"Blocked a command csup cannot fully analyse "
+                    f"({problem}) that contains `{word}`. Split it "
+                    "into simple commands with literal arguments.",
+                )
+            findings.append(
+                Finding(
+                    "ask",
+                    "shell.unanalysable",
+                    f"csup cannot fully analyse this command ({problem}).",
+                )
+            )
+        return findings
+
+    def _rules_for(self, cwd: str, home: str) -> tuple[RuleSet, tuple[str, ...]]:
+        config = self.config
+        from csup.policy._claude_rules import RuleSet  # noqa: PLC0415
+
+        rules = config.rules if config.rules is not None else RuleSet()
+        if not config.read_claude_settings:
+            return rules, config.workspace_dirs
+        from csup.policy._settings import read_claude_settings  # noqa: PLC0415
+
+        settings = read_claude_settings(cwd, home)
+        return rules.merged(settings.rules), config.workspace_dirs + settings.directories
+
+    def _control_files(self) -> tuple[str, ...]:
+        from csup.policy._paths import real  # noqa: PLC0415
+
+        return (real(self.config.source),) if self.config.source else ()
+
+
+_VERB = {"deny": "denies", "ask": "asks the user about", "allow": "allows"}
+
+
+def _listed(tool: str, patterns: Iterable[str]) -> bool:
+    return any(tool == p or fnmatchcase(tool, p) for p in patterns)
+
+
+def load_policy(spec: str | os.PathLike[str] | None = None) -> Policy:
+    """A policy from a level name (``permissive``, ``moderate``, ``strict``) or a TOML file.
+
+    ``None`` is the default level, ``moderate``. Raises
+    :class:`~csup.errors.PolicyFileError` for a bad file, :class:`~csup.errors.ConfigError`
+    for a spec that is neither a level nor a file.
+    """
+    if spec is None:
+        return Policy(PolicyConfig(level=DEFAULT_LEVEL))
+    text = os.fspath(spec)
+    if text in LEVELS:
+        return Policy(PolicyConfig(level=text))
+    if not os.path.isfile(text):
+        raise ConfigError(
+            f"Unknown policy {text!r}: give a level ({', '.join(LEVELS)}) "
+            "or the path of a TOML policy file"
+        )
+    from csup.policy._file import read_policy_file  # noqa: PLC0415
+
+    return Policy(read_policy_file(text))
+
+
+def resolve_policy(spec: str | None = None, *, cwd: str | os.PathLike[str]) -> Policy:
+    """The policy every front end uses for a session in ``cwd``.
+
+    First found wins: ``spec``; ``$CSUP_POLICY``; ``.csup/policy.toml`` in ``cwd`` or a
+    parent; ``~/.config/csup/policy.toml``; the default level (``moderate``).
+    """
+    if spec:
+        return load_policy(spec)
+    from_env = os.environ.get("CSUP_POLICY")
+    if from_env:
+        return load_policy(from_env)
+    directory = os.path.abspath(cwd)
+    while True:
+        candidate = os.path.join(directory, ".csup", "policy.toml")
+        if os.path.isfile(candidate):
+            return load_policy(candidate)
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    user = os.path.join(os.path.expanduser("~"), ".config", "csup", "policy.toml")
+    if os.path.isfile(user):
+        return load_policy(user)
+    return load_policy(None)

@@ -1,0 +1,172 @@
+"""The user's policy file (TOML), read into a :class:`PolicyConfig`.
+
+Example (every key optional)::
+
+    level = "moderate"                      # permissive | moderate | strict
+    allow_tool = ["Read", "Glob", "Grep"]   # tools allowed without asking
+    deny_tool = ["WebSearch"]               # tools always denied
+    protected_branches = ["main", "release/*"]   # force pushes denied only to these
+    workspace_dirs = ["../shared"]          # more workspace roots (relative to the cwd)
+    read_claude_settings = true             # also use the rules in .claude/settings*.json
+
+    [permissions]                           # Claude Code's rule syntax
+    allow = ["Bash(npm run test:*)", "Edit(src/**)"]
+    ask = ["Bash(git push:*)"]
+    deny = ["Read(./.env)", "WebFetch(domain:pastebin.com)"]
+
+Unknown keys are errors: a misspelt ``deny_tools`` must not silently drop a rule. Every error
+is a :class:`~csup.errors.PolicyFileError` naming the file, the line and the key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from csup.errors import PolicyFileError
+
+if TYPE_CHECKING:
+    from csup.policy._claude_rules import ClaudeRule, RuleSet
+
+LEVELS = ("permissive", "moderate", "strict")
+_LISTS = ("allow_tool", "deny_tool", "protected_branches", "workspace_dirs")
+_KEYS = {"level", "read_claude_settings", "permissions", *_LISTS}
+_PERMISSION_KEYS = ("allow", "ask", "deny")
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyConfig:
+    """What a policy file says."""
+
+    level: str = "moderate"
+    allow_tool: tuple[str, ...] = ()
+    deny_tool: tuple[str, ...] = ()
+    protected_branches: tuple[str, ...] | None = None
+    workspace_dirs: tuple[str, ...] = ()
+    read_claude_settings: bool = False
+    rules: RuleSet | None = None
+    """The user's permission rules; None = none."""
+    source: str | None = None
+
+
+def line_of(text: str, key: str | None = None, needle: str | None = None) -> int | None:
+    """The first line (1-based) assigning ``key`` or containing ``needle``, if found."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if key is not None and re.match(rf"\s*\"?{re.escape(key)}\"?\s*[=:]", line):
+            return number
+        if needle is not None and needle in line:
+            return number
+    return None
+
+
+def parse_rules(entries: Any, path: str, text: str, key: str, root: str | None) -> list[ClaudeRule]:
+    """A list of rule strings (the value of ``key``) parsed, or a PolicyFileError."""
+    from csup.policy._claude_rules import parse_rule  # noqa: PLC0415 - keeps import cheap
+
+    short = key.rsplit(".", 1)[-1]
+    if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
+        raise PolicyFileError(
+            path,
+            "must be a list of rule strings such as 'Bash(npm test:*)'",
+            line=line_of(text, short),
+            key=key,
+        )
+    rules = []
+    for entry in entries:
+        try:
+            rules.append(parse_rule(entry, root))
+        except ValueError as error:
+            raise PolicyFileError(
+                path, str(error), line=line_of(text, needle=entry) or line_of(text, short), key=key
+            ) from None
+    return rules
+
+
+def read_policy_file(path: str | os.PathLike[str]) -> PolicyConfig:
+    """Read and check a policy file; raises PolicyFileError naming the file, line and key."""
+    import tomllib  # noqa: PLC0415 - only policy files need it
+
+    from csup.policy._claude_rules import RuleSet  # noqa: PLC0415
+
+    name = os.fspath(path)
+    try:
+        with open(name, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise PolicyFileError(name, f"cannot read the policy file ({error})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        match = re.search(r"\(at line (\d+), column \d+\)", message)
+        line = int(match.group(1)) if match else None
+        raise PolicyFileError(name, f"not valid TOML: {message}", line=line) from None
+    for key in data:
+        if key not in _KEYS:
+            raise PolicyFileError(
+                name,
+                f"unknown key; known keys: {', '.join(sorted(_KEYS))}",
+                line=line_of(text, key),
+                key=key,
+            )
+    level = data.get("level", "moderate")
+    if level not in LEVELS:
+        raise PolicyFileError(
+            name,
+            f"level must be one of {', '.join(LEVELS)}, not {level!r}",
+            line=line_of(text, "level"),
+            key="level",
+        )
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in _LISTS:
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise PolicyFileError(
+                name, "must be a list of non-empty strings", line=line_of(text, key), key=key
+            )
+        lists[key] = tuple(value)
+    claude = data.get("read_claude_settings", False)
+    if not isinstance(claude, bool):
+        raise PolicyFileError(
+            name,
+            "must be true or false",
+            line=line_of(text, "read_claude_settings"),
+            key="read_claude_settings",
+        )
+    permissions = data.get("permissions", {})
+    if not isinstance(permissions, dict):
+        raise PolicyFileError(
+            name,
+            "must be a table ([permissions]) with allow, ask and deny",
+            line=line_of(text, "permissions"),
+            key="permissions",
+        )
+    root = _project_root(name)
+    parsed: dict[str, list[ClaudeRule]] = {}
+    for key, value in permissions.items():
+        if key not in _PERMISSION_KEYS:
+            raise PolicyFileError(
+                name,
+                "unknown key; use allow, ask or deny",
+                line=line_of(text, key),
+                key=f"permissions.{key}",
+            )
+        parsed[key] = parse_rules(value, name, text, f"permissions.{key}", root)
+    return PolicyConfig(
+        level=level,
+        allow_tool=lists["allow_tool"],
+        deny_tool=lists["deny_tool"],
+        protected_branches=lists["protected_branches"] if "protected_branches" in data else None,
+        workspace_dirs=lists["workspace_dirs"],
+        read_claude_settings=claude,
+        rules=RuleSet(parsed.get("deny", ()), parsed.get("ask", ()), parsed.get("allow", ())),
+        source=os.path.realpath(name),
+    )
+
+
+def _project_root(path: str) -> str:
+    """``/rule`` patterns are relative to the project: the parent of ``.csup/``."""
+    parent = os.path.dirname(os.path.realpath(path))
+    return os.path.dirname(parent) if os.path.basename(parent) == ".csup" else parent

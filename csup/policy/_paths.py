@@ -1,0 +1,279 @@
+"""Where a path really points, and what kind of place that is.
+
+Paths are resolved the way the tool would: against the session's cwd, with ``~``, ``$HOME``,
+``$PWD``, ``..`` and symlinks followed (``os.path.realpath``), so that neither
+``../../etc/passwd`` nor a symlink in the workspace pointing at ``~/.ssh`` escapes the
+workspace check. Also the classes of places the rules care about: secrets, the files that
+would switch csup off, system directories, temporary directories.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+SYSTEM_DIRS = frozenset(
+    {
+        "/bin",
+        "/boot",
+        "/dev",
+        "/etc",
+        "/home",
+        "/lib",
+        "/lib32",
+        "/lib64",
+        "/libx32",
+        "/media",
+        "/mnt",
+        "/nix",
+        "/opt",
+        "/proc",
+        "/root",
+        "/run",
+        "/sbin",
+        "/snap",
+        "/srv",
+        "/sys",
+        "/usr",
+        "/var",
+        "/Applications",
+        "/Library",
+        "/System",
+        "/Users",
+        "/Volumes",
+        "/private",
+    }
+)
+"""Top-level directories of the system: deleting or rewriting these breaks the machine."""
+_WRITE_PROTECTED = (
+    "/bin",
+    "/boot",
+    "/etc",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/sbin",
+    "/sys",
+    "/proc",
+    "/usr",
+    "/System",
+    "/Library",
+    "/var/lib",
+    "/private/etc",
+)
+HARMLESS_DEVICES = frozenset(
+    {
+        "/dev/null",
+        "/dev/zero",
+        "/dev/stdout",
+        "/dev/stderr",
+        "/dev/stdin",
+        "/dev/tty",
+        "/dev/random",
+        "/dev/urandom",
+        "/dev/full",
+    }
+)
+_STARTUP_FILES = frozenset(
+    {
+        ".bashrc",
+        ".bash_profile",
+        ".bash_login",
+        ".profile",
+        ".zshrc",
+        ".zshenv",
+        ".zprofile",
+        ".zlogin",
+        ".config/fish/config.fish",
+        ".inputrc",
+        ".bash_logout",
+    }
+)
+
+CONTROL_RE = re.compile(
+    r"""(?<![\w-])\.csup(?![\w-])
+      | \.config/csup(?![\w-])
+      | (?<![\w.-])\.claude(?:/(?:settings[^/\s'"]*\.json|hooks)(?![\w-]) | /?(?![\w/.-]))
+      | /etc/claude-code\b""",
+    re.VERBOSE,
+)
+"""Text naming a file that would switch csup off: csup's config, Claude Code's settings and
+hooks (``.claude/settings*.json``, ``.claude/hooks``, the ``.claude`` directory itself)."""
+
+_SECRET_NAME = re.compile(
+    r"""^(?: \.env(?:\.(?!example$|sample$|template$|dist$|defaults?$)[\w.-]+)?
+         | \.netrc | \.pgpass | \.git-credentials | \.pypirc | \.vault-token
+         | id_(?:rsa|dsa|ecdsa|ed25519)(?:_sk)? | .*\.(?:pem|p12|pfx|keychain|keychain-db|gpg)
+         | credentials\.json | service[-_]account.*\.json | secrets?\.(?:json|ya?ml|toml) )$""",
+    re.VERBOSE,
+)
+_SECRET_HOME_DIRS = (
+    ".ssh",
+    ".aws",
+    ".gnupg",
+    ".config/gcloud",
+    ".azure",
+    ".kube",
+    ".docker/config.json",
+    "Library/Keychains",
+    ".password-store",
+    ".local/share/keyrings",
+    ".config/gh/hosts.yml",
+    ".npmrc",
+    ".cargo/credentials",
+    ".cargo/credentials.toml",
+    ".config/op",
+)
+_SECRET_SYSTEM = re.compile(r"^/(?:etc/(?:g?shadow|sudoers)(?:$|[/.-])|proc/[^/]+/environ$)")
+TEMP_DIRS = ("/tmp", "/var/tmp", "/private/tmp")  # noqa: S108 - not used to create files
+_GLOB = re.compile(r"[*?\[]")
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """What a relative path is resolved against, and what counts as inside."""
+
+    cwd: str | None
+    """The directory relative paths start from; None once a ``cd`` made it unknown."""
+    home: str
+    workspace: tuple[str, ...]
+    """Workspace roots, already resolved (cwd plus configured extra dirs)."""
+    temp: tuple[str, ...] = ()
+    """Temporary directories: deleting inside them is fine."""
+
+
+def make_where(cwd: str, home: str, extra_dirs: tuple[str, ...] = ()) -> Where:
+    """Build a :class:`Where` for a session in ``cwd`` with extra workspace dirs."""
+    roots = [os.path.realpath(cwd)]
+    for extra in extra_dirs:
+        path = expand(extra, cwd, home)
+        if path is not None:
+            roots.append(os.path.realpath(path))
+    temp = list(TEMP_DIRS)
+    tmpdir = os.environ.get("TMPDIR")
+    if tmpdir and os.path.isabs(tmpdir):
+        temp.append(os.path.realpath(tmpdir))
+    return Where(cwd, home, tuple(roots), tuple(temp))
+
+
+def expand(word: str, cwd: str | None, home: str) -> str | None:
+    """The absolute, normalised path ``word`` names, or None if it is not known before running.
+
+    Symlinks are not followed here (see :func:`real`).
+    """
+    text = word
+    if text == "~" or text.startswith("~/"):
+        text = home + text[1:]
+    elif text.startswith("~"):
+        user, _, rest = text[1:].partition("/")
+        if not re.fullmatch(r"[\w.-]+", user):
+            return None
+        base = "/root" if user == "root" else os.path.join(os.path.dirname(home), user)
+        text = base + ("/" + rest if rest else "")
+    text = re.sub(r"\$(?:\{HOME\}|HOME\b)", lambda _: home, text)
+    text = re.sub(
+        r"\$(?:\{TMPDIR\}|TMPDIR\b)", lambda _: os.environ.get("TMPDIR", TEMP_DIRS[0]), text
+    )
+    if re.search(r"\$(?:\{PWD\}|PWD\b)", text):
+        if cwd is None:
+            return None
+        text = re.sub(r"\$(?:\{PWD\}|PWD\b)", lambda _: cwd, text)
+    if "$" in text or "`" in text or "\x00" in text:
+        return None
+    if not text.startswith("/"):
+        if cwd is None:
+            return None
+        text = os.path.join(cwd, text)
+    return os.path.normpath(text).replace("//", "/")
+
+
+def real(path: str) -> str:
+    """``path`` with every symlink resolved (missing tails kept as written)."""
+    try:
+        return os.path.realpath(path)
+    except (OSError, ValueError):
+        return path
+
+
+def is_under(path: str, root: str) -> bool:
+    """Whether ``path`` is ``root`` or inside it (both absolute and normalised)."""
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def in_workspace(path: str, where: Where) -> bool:
+    """Whether ``path`` (resolved) lies in one of the workspace roots."""
+    return any(is_under(path, root) for root in where.workspace)
+
+
+def in_temp(path: str, where: Where) -> bool:
+    """Whether ``path`` lies inside (not at) a temporary directory."""
+    return any(path != root and is_under(path, root) for root in where.temp)
+
+
+def glob_base(path: str) -> tuple[str, bool]:
+    """For a glob, the directory it expands in and whether it takes all of it.
+
+    ``/etc/*`` -> ``("/etc", True)``; ``./build/*.o`` -> ``("./build", False)``; a path
+    without a glob -> ``(path, True)``.
+    """
+    match = _GLOB.search(path)
+    if match is None:
+        return path, True
+    base = path[: match.start()].rsplit("/", 1)[0] if "/" in path[: match.start()] else "."
+    base = base or "/"
+    rest = path[len(base) :].lstrip("/")
+    return base, rest in ("*", ".*", "**", "*/", "**/*", "*/*")
+
+
+def expand_braces(word: str, limit: int = 64) -> list[str]:
+    """Brace expansion (``/{etc,usr}`` -> ``/etc``, ``/usr``), at most ``limit`` results."""
+    match = re.search(r"\{([^{}]*,[^{}]*)\}", word)
+    if match is None:
+        return [word]
+    out: list[str] = []
+    for part in match.group(1).split(","):
+        out.extend(expand_braces(word[: match.start()] + part + word[match.end() :], limit))
+        if len(out) >= limit:
+            break
+    return out[:limit]
+
+
+def is_control(path: str) -> bool:
+    """Whether writing ``path`` could switch csup off."""
+    return CONTROL_RE.search(path) is not None
+
+
+def secret_kind(path: str, home: str) -> str | None:
+    """What secret ``path`` holds (``"an SSH key"``...), or None if it is no known secret."""
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    if _SECRET_NAME.match(name) and not name.endswith(".pub"):
+        return "an environment file" if name.startswith(".env") else "a credentials file"
+    if _SECRET_SYSTEM.match(path):
+        return "a system credentials file"
+    for sub in _SECRET_HOME_DIRS:
+        if is_under(path, f"{home}/{sub}") and not path.endswith(".pub"):
+            return f"credentials in ~/{sub}"
+    return None
+
+
+def is_system(path: str) -> bool:
+    """Whether ``path`` is the root, a system top-level directory or inside one."""
+    return path == "/" or any(is_under(path, d) for d in SYSTEM_DIRS)
+
+
+def is_write_protected(path: str, home: str) -> bool:
+    """Whether writing ``path`` changes the system or the user's shell start-up."""
+    if path.startswith("/dev/"):
+        return path not in HARMLESS_DEVICES and not path.startswith(("/dev/fd/", "/dev/shm/"))  # noqa: S108
+    if any(is_under(path, d) for d in _WRITE_PROTECTED):
+        return True
+    return any(path == f"{home}/{name}" for name in _STARTUP_FILES)
+
+
+def is_block_device(path: str) -> bool:
+    """Whether ``path`` names a disk or partition device."""
+    return (
+        re.match(r"^/dev/(?:sd|hd|vd|xvd|nvme|mmcblk|disk|rdisk|md|dm-|loop|mapper/)", path)
+        is not None
+    )

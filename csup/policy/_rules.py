@@ -1,0 +1,131 @@
+"""The dangerous-command rules: how they are registered and run over an analysed command line.
+
+A rule looks at one :class:`~csup.policy._shell.Command` (or at the whole line, for
+redirects and fork bombs) and returns findings. A finding is a ``deny`` (dangerous at every
+level) or an ``ask`` (leaves the workspace: asked at ``moderate``, allowed at
+``permissive``). Rule ids are ``category.name``; the categories are ``fs``, ``disk``, ``git``,
+``exec``, ``system``, ``secrets``, ``csup``, ``net``, ``workspace`` and ``shell``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from csup.policy._paths import Where, expand, real
+from csup.policy._shell import Analysis, Command
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What a rule found: deny or ask, the rule id, and the reason for people and Claude."""
+
+    behavior: Literal["deny", "ask"]
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the rules know about the session."""
+
+    where: Where
+    protected_branches: tuple[str, ...] | None = None
+    """Branches a force push may not touch; None = every branch."""
+    control_files: tuple[str, ...] = ()
+    """Further files (resolved) that would switch csup off, e.g. the policy file in use."""
+
+
+Check = Callable[[Command, Context], Iterable[Finding]]
+BY_NAME: dict[str, list[Check]] = {}
+EVERY_COMMAND: list[Check] = []
+
+
+def rule(*names: str) -> Callable[[Check], Check]:
+    """Register a check for commands with these names (none: for every command)."""
+
+    def register(check: Check) -> Check:
+        if not names:
+            EVERY_COMMAND.append(check)
+        for name in names:
+            BY_NAME.setdefault(name, []).append(check)
+        return check
+
+    return register
+
+
+def shown(command: Command) -> str:
+    """How a command is quoted in a reason: its text, and how it was reached."""
+    text = command.text if len(command.text) <= 120 else command.text[:117] + "..."
+    via = f" (run via {', '.join(dict.fromkeys(command.via))})" if command.via else ""
+    return f"`{text}`{via}"
+
+
+def deny(rule_id: str, reason: str) -> Finding:
+    """A deny finding."""
+    return Finding("deny", rule_id, reason)
+
+
+def ask(rule_id: str, reason: str) -> Finding:
+    """An ask finding."""
+    return Finding("ask", rule_id, reason)
+
+
+def path_of(word: str, ctx: Context) -> str | None:
+    """The resolved path a word names (symlinks followed), or None if unknown."""
+    path = expand(word, ctx.where.cwd, ctx.where.home)
+    return None if path is None else real(path)
+
+
+def _track_cd(command: Command, ctx: Context) -> Context:
+    """Follow ``cd``/``pushd`` so later relative paths resolve where they will run."""
+    operands = [a for a in command.argv[1:] if not a.startswith("-") or a == "-"]
+    if not operands:
+        target: str | None = ctx.where.home
+    elif any(i > 0 for i in command.dynamic) or operands[0] == "-":
+        target = None
+    else:
+        target = expand(operands[0], ctx.where.cwd, ctx.where.home)
+    return dataclasses.replace(ctx, where=dataclasses.replace(ctx.where, cwd=target))
+
+
+_DANGEROUS_WORD = re.compile(
+    r"(?<![\w-])(?:rm|dd|mkfs[\w.]*|shred|wipefs|fdisk|parted|chmod|chown|shutdown|reboot|"
+    r"halt|poweroff|kill|killall|pkill|sudo|doas|eval|base64|curl|wget|git|mv|truncate|"
+    r"find|xargs|sh|bash|zsh|python3?|perl|ruby|node)(?![\w-])"
+    r"|\.ssh|\.aws|\.env|\.csup|\.claude|/dev/|:\(\)|>",
+)
+
+
+def dangerous_word(text: str) -> str | None:
+    """The first word of ``text`` that could make a line dangerous, if any."""
+    match = _DANGEROUS_WORD.search(text)
+    return match.group(0) if match else None
+
+
+def judge_bash(analysis: Analysis, ctx: Context) -> Iterator[Finding]:
+    """Every finding on an analysed command line, in the order the line would run."""
+    import csup.policy._rules_exec  # noqa: PLC0415 - registers the rules
+    import csup.policy._rules_fs  # noqa: F401, PLC0415
+    from csup.policy._rules_fs import judge_redirects  # noqa: PLC0415
+
+    if analysis.fork_bomb:
+        yield deny(
+            "system.fork-bomb",
+            "Blocked a fork bomb: a function that starts copies of itself in the background "
+            "until the machine runs out of processes.",
+        )
+    for command in analysis.commands:
+        if command.name in ("cd", "pushd"):
+            ctx = _track_cd(command, ctx)
+            continue
+        for check in EVERY_COMMAND:
+            yield from check(command, ctx)
+        for check in BY_NAME.get(command.name, ()):
+            yield from check(command, ctx)
+        if command.name.startswith("mkfs"):
+            yield from BY_NAME["mkfs"][0](command, ctx)
+    yield from judge_redirects(analysis, ctx)

@@ -1,0 +1,416 @@
+"""Shell analysis: turn a Bash command line into the simple commands it would run.
+
+The rules must see every command a line runs, however it is disguised: chained (``;``,
+``&&``, ``||``, ``|``, ``&``, newlines), nested (``$( )``, backticks, process substitution),
+or handed to another program (``bash -c``, ``eval``, here-strings to a shell, ``xargs``,
+``find -exec``, ``sudo``/``env``/``timeout``/... wrappers, see :mod:`._wrappers`). The parser
+is tree-sitter-bash, loaded on first use so that ``import csup.policy`` stays cheap.
+
+The analyser never raises on any text and is bounded: input size, nesting depth, nested
+shells and command count are capped. Whatever it could not see is listed in
+:attr:`Analysis.problems` so that the caller can fail closed.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from csup.policy._wrappers import SHELLS, command_name, unwrap
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+MAX_INPUT = 64 * 1024
+"""Longest command line analysed; longer ones are reported as a problem."""
+MAX_NESTING = 64
+"""Deepest syntax nesting followed (subshells, substitutions, blocks)."""
+MAX_SHELL_DEPTH = 8
+"""Deepest chain of scripts handed to a shell (``bash -c "eval '...'"``)."""
+MAX_COMMANDS = 2000
+"""Most simple commands collected from one line."""
+
+KNOWN_VARIABLES = frozenset({"HOME", "PWD", "TMPDIR"})
+"""Variables whose value the path rules know (expanded in :mod:`._paths`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    """A redirection: its operator (``>``, ``>>``, ``<``, ``&>`` ...) and its target word."""
+
+    op: str
+    target: str
+    dynamic: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One simple command as it would run, wrappers stripped.
+
+    ``argv[0]`` is the command name normalised (basename, quotes and backslashes gone).
+    ``dynamic`` holds the indices of words whose value is unknown before running
+    (variables other than :data:`KNOWN_VARIABLES`, substitutions). ``upstream`` are the
+    commands whose output reaches this one's standard input through a pipe; ``feeds``
+    those whose output becomes part of its words. ``via`` says how it was reached
+    (``"sudo"``, ``"bash -c"``, ``"xargs"``) for the reasons shown to people.
+    """
+
+    argv: tuple[str, ...]
+    dynamic: frozenset[int] = frozenset()
+    upstream: tuple[Command, ...] = ()
+    feeds: tuple[Command, ...] = ()
+    stdin: str | None = None
+    via: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """The normalised command name."""
+        return self.argv[0] if self.argv else ""
+
+    @property
+    def text(self) -> str:
+        """The command as one line, words separated by single spaces."""
+        return " ".join(self.argv)
+
+
+@dataclass(slots=True)
+class Analysis:
+    """Everything one command line would run, and what could not be analysed."""
+
+    commands: list[Command] = field(default_factory=list)
+    redirects: list[Redirect] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    fork_bomb: bool = False
+
+
+_local = threading.local()
+
+
+def _parser() -> Any:
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        import tree_sitter  # noqa: PLC0415 - loaded lazily: import csup.policy stays cheap
+        import tree_sitter_bash  # noqa: PLC0415
+
+        parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+        _local.parser = parser
+    return parser
+
+
+def analyse(script: str) -> Analysis:
+    """Analyse one Bash command line. Never raises; problems are listed in the result."""
+    result = Analysis()
+    try:
+        _Walker(result).script(script, _Scope(0, ()))
+    except RecursionError:
+        result.problems.append("the command is nested too deeply to analyse")
+    except Exception as error:
+        result.problems.append(f"the analyser failed ({type(error).__name__})")
+    return result
+
+
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_DQ_ESCAPE = re.compile(r"\\([\\$`\"\n])")
+_ANSI_ESCAPES = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "a": "\a",
+    "b": "\b",
+    "e": "\x1b",
+    "E": "\x1b",
+    "f": "\f",
+    "v": "\v",
+    "\\": "\\",
+    "'": "'",
+    '"': '"',
+    "?": "?",
+}
+_ANSI = re.compile(r"\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|[0-7]{1,3}|.)")
+
+
+def _ansi_c(body: str) -> str:
+    def one(match: re.Match[str]) -> str:
+        code = match.group(1)
+        if code[0] in "xuU" and len(code) > 1:
+            return chr(min(int(code[1:], 16), 0x10FFFF))
+        if code[0].isdigit():
+            return chr(int(code, 8))
+        return _ANSI_ESCAPES.get(code, "\\" + code)
+
+    return _ANSI.sub(one, body)
+
+
+class _Scope(NamedTuple):
+    """Where the walker is: how many shells deep, and through which wrappers."""
+
+    depth: int
+    via: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class _Word:
+    text: str = ""
+    dynamic: bool = False
+    feeds: list[Command] = field(default_factory=list)
+
+
+class _Walker:
+    """Walks one tree-sitter tree, appending what it finds to an :class:`Analysis`."""
+
+    def __init__(self, result: Analysis) -> None:
+        self.result = result
+
+    # -- entry points ------------------------------------------------------------------
+
+    def script(self, text: str, scope: _Scope) -> list[Command]:
+        if scope.depth > MAX_SHELL_DEPTH:
+            self.result.problems.append("too many shells nested inside each other")
+            return []
+        if len(text) > MAX_INPUT:
+            self.result.problems.append(f"the command is longer than {MAX_INPUT} characters")
+            return []
+        tree = _parser().parse(text.encode("utf-8", "surrogatepass"))
+        root = tree.root_node
+        if root.has_error:
+            self.result.problems.append("the command is not valid shell syntax")
+        return self.node(root, 0, scope, ())
+
+    def problem(self, message: str) -> None:
+        if message not in self.result.problems:
+            self.result.problems.append(message)
+
+    # -- statements --------------------------------------------------------------------
+
+    def node(
+        self,
+        node: Node,
+        nesting: int,
+        scope: _Scope,
+        upstream: tuple[Command, ...],
+        redirects: tuple[Node, ...] = (),
+    ) -> list[Command]:
+        """Collect the commands under ``node``; returns those whose output it produces."""
+        if nesting > MAX_NESTING:
+            self.problem("the command is nested too deeply to analyse")
+            return []
+        kind = node.type
+        if kind == "command":
+            return self.command(node, nesting, scope, upstream, redirects)
+        if kind == "pipeline":
+            produced: list[Command] = []
+            flow = upstream
+            for child in node.named_children:
+                produced = self.node(child, nesting + 1, scope, flow)
+                flow = flow + tuple(produced)
+            return produced
+        if kind == "redirected_statement":
+            body = node.child_by_field_name("body")
+            reds = tuple(c for c in node.children if c.type.endswith("_redirect"))
+            for red in reds:
+                here = red.type in ("herestring_redirect", "heredoc_redirect")
+                if not (here and body is not None and body.type == "command"):
+                    self.redirect(red, nesting, scope)
+            if body is None:
+                return []
+            return self.node(body, nesting + 1, scope, upstream, reds)
+        if kind == "function_definition":
+            name = node.child_by_field_name("name")
+            body = node.child_by_field_name("body")
+            if name is not None and body is not None:
+                self.check_fork_bomb(name.text.decode(errors="replace") if name.text else "", body)
+        if kind in ("heredoc_body", "comment", "heredoc_start", "heredoc_end"):
+            return []
+        produced = []
+        for child in node.named_children:
+            if child.type.endswith("_redirect"):
+                self.redirect(child, nesting, scope)
+                continue
+            if child.type in ("word", "string", "raw_string", "concatenation", "number"):
+                self.word(child, nesting, scope)  # e.g. `for x in $(cmd)` values
+                continue
+            produced += self.node(child, nesting + 1, scope, upstream)
+        return produced
+
+    def check_fork_bomb(self, name: str, body: Node) -> None:
+        text = body.text.decode(errors="replace") if body.text else ""
+        calls_itself = re.search(rf"(^|[\s;|&{{(]){re.escape(name)}([\s;|&}})]|$)", text)
+        if calls_itself and ("&" in text or "|" in text):
+            self.result.fork_bomb = True
+
+    def redirect(self, node: Node, nesting: int, scope: _Scope) -> None:
+        if node.type in ("herestring_redirect", "heredoc_redirect"):
+            for child in node.named_children:
+                if child.type not in ("heredoc_start", "heredoc_end"):
+                    if child.type.endswith("_redirect"):
+                        self.redirect(child, nesting, scope)
+                    else:
+                        self.word(child, nesting, scope)
+            return
+        op = "".join(c.type for c in node.children if not c.is_named)
+        dest = node.child_by_field_name("destination")
+        if dest is None:
+            return
+        word = self.word(dest, nesting, scope)
+        if not op.endswith("&") or not word.text.isdigit():
+            self.result.redirects.append(Redirect(op, word.text, word.dynamic))
+
+    def stdin_text(
+        self, reds: tuple[Node, ...], nesting: int, scope: _Scope
+    ) -> tuple[str | None, tuple[Command, ...]]:
+        """The literal text a here-string or here-document gives a command, and its feeds."""
+        text: str | None = None
+        feeds: list[Command] = []
+        for red in reds:
+            if red.type not in ("herestring_redirect", "heredoc_redirect"):
+                continue
+            for child in red.named_children:
+                if child.type.endswith("_redirect"):
+                    self.redirect(child, nesting, scope)
+                elif child.type not in ("heredoc_start", "heredoc_end"):
+                    word = self.word(child, nesting, scope)
+                    feeds += word.feeds
+                    text = None if word.dynamic else word.text
+        return text, tuple(feeds)
+
+    # -- simple commands ---------------------------------------------------------------
+
+    def command(
+        self,
+        node: Node,
+        nesting: int,
+        scope: _Scope,
+        upstream: tuple[Command, ...],
+        reds: tuple[Node, ...],
+    ) -> list[Command]:
+        words: list[_Word] = []
+        for child in node.named_children:
+            if child.type == "variable_assignment":
+                value = child.child_by_field_name("value")
+                if value is not None:
+                    self.word(value, nesting + 1, scope)
+            elif child.type.endswith("_redirect"):
+                self.redirect(child, nesting, scope)
+            elif child.type == "command_name":
+                words.extend(self.word(c, nesting + 1, scope) for c in child.children)
+            else:
+                words.append(self.word(child, nesting + 1, scope))
+        if not words:
+            return []
+        argv = tuple(w.text for w in words)
+        dynamic = frozenset(i for i, w in enumerate(words) if w.dynamic)
+        feeds = tuple(c for w in words for c in w.feeds)
+        stdin, stdin_feeds = self.stdin_text(reds, nesting, scope)
+        written = Command(argv, dynamic, upstream, feeds + stdin_feeds, stdin, scope.via)
+        return self.emit(written, scope.depth)
+
+    def emit(self, written: Command, depth: int) -> list[Command]:
+        """Record a command as written after unwrapping it, and whatever it hands to a shell."""
+        if len(self.result.commands) >= MAX_COMMANDS:
+            self.problem(f"the command runs more than {MAX_COMMANDS} commands")
+            return []
+        unwrapped = unwrap((command_name(written.argv[0]), *written.argv[1:]), written.dynamic)
+        if unwrapped.problem:
+            self.problem(unwrapped.problem)
+        if not unwrapped.argv:
+            return []
+        via = (*written.via, *unwrapped.wrappers)
+        command = Command(
+            unwrapped.argv, unwrapped.dynamic, written.upstream, written.feeds, written.stdin, via
+        )
+        self.result.commands.append(command)
+        for sub in unwrapped.subcommands:
+            vias = (*via, sub.via)
+            self.emit(
+                Command(sub.argv, sub.dynamic, written.upstream, written.feeds, None, vias), depth
+            )
+        for script, how in self.scripts_of(command):
+            if script is None:
+                self.problem(f"cannot see the script given to {how}: it is built at run time")
+            else:
+                self.script(script, _Scope(depth + 1, (*via, how)))
+        return [command]
+
+    def scripts_of(self, command: Command) -> list[tuple[str | None, str]]:
+        """Scripts a command hands to a shell: ``sh -c S``, ``eval S``, ``sh <<< S``."""
+        argv, name = command.argv, command.name
+        if name == "eval":
+            known = not any(i > 0 for i in command.dynamic)
+            return [(" ".join(argv[1:]) if known else None, "eval")]
+        if name not in SHELLS:
+            return []
+        for i, arg in enumerate(argv[1:], start=1):
+            if arg == "--" or not arg.startswith("-"):
+                break
+            if "c" in arg.lstrip("-") and not arg.startswith("--"):
+                if i + 1 >= len(argv):
+                    return []
+                return [(None if i + 1 in command.dynamic else argv[i + 1], f"{name} -c")]
+        operands = [a for a in argv[1:] if not a.startswith("-")]
+        if not operands and command.stdin is not None:
+            return [(command.stdin, f"{name} <<<")]
+        return []
+
+    # -- words -------------------------------------------------------------------------
+
+    def word(self, node: Node, nesting: int, scope: _Scope) -> _Word:
+        out = _Word()
+        self.word_into(out, node, nesting, scope, quoted=False)
+        return out
+
+    def word_into(self, out: _Word, node: Node, nesting: int, scope: _Scope, quoted: bool) -> None:
+        if nesting > MAX_NESTING:
+            self.problem("the command is nested too deeply to analyse")
+            out.dynamic = True
+            return
+        kind = node.type
+        raw = node.text.decode("utf-8", "replace") if node.text is not None else ""
+        if kind in ("command_substitution", "process_substitution"):
+            start = len(self.result.commands)
+            for child in node.named_children:
+                self.node(child, nesting + 1, _Scope(scope.depth, (*scope.via, "$( )")), ())
+            out.feeds.extend(self.result.commands[start:])
+            out.text += "$(...)"
+            out.dynamic = True
+        elif kind == "raw_string":
+            out.text += raw[1:-1] if raw.endswith("'") and len(raw) > 1 else raw[1:]
+        elif kind == "ansi_c_string":
+            out.text += _ansi_c(raw[2:-1])
+        elif kind in ("string", "translated_string", "heredoc_body"):
+            for child in node.named_children:
+                self.word_into(out, child, nesting + 1, scope, quoted=True)
+            if kind == "heredoc_body" and not node.named_children:
+                out.text += raw
+        elif kind in ("string_content", "heredoc_content"):
+            out.text += _DQ_ESCAPE.sub(r"\1", raw) if kind == "string_content" else raw
+        elif kind in ("simple_expansion", "expansion"):
+            names = [
+                c
+                for c in node.named_children
+                if c.type in ("variable_name", "special_variable_name")
+            ]
+            if len(names) == 1 and node.named_child_count == 1 and names[0].text:
+                var = names[0].text.decode()
+                out.text += f"${var}"
+                out.dynamic = out.dynamic or var not in KNOWN_VARIABLES
+            else:
+                out.text += raw
+                out.dynamic = True
+                for child in node.named_children:
+                    self.word_into(_Word(), child, nesting + 1, scope, quoted)
+        elif kind == "concatenation":
+            for child in node.children:
+                self.word_into(out, child, nesting + 1, scope, quoted)
+        elif (
+            kind in ("word", "number", "variable_name", "special_variable_name")
+            or not node.is_named
+        ):
+            out.text += raw if quoted else _ESCAPE.sub(r"\1", raw.replace("\\\n", ""))
+        else:
+            # arithmetic, brace expressions, ...: unknown value; still look inside
+            out.text += raw
+            out.dynamic = True
+            for child in node.named_children:
+                self.word_into(_Word(), child, nesting + 1, scope, quoted)

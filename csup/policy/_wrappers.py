@@ -1,0 +1,281 @@
+"""Commands that run other commands: strip them so the rules see what really runs.
+
+``sudo env FOO=1 nice -n 5 timeout 10 /bin/rm -rf /`` runs ``rm -rf /``; ``xargs rm -rf`` runs
+``rm -rf`` on words read from its input; ``find . -exec rm -rf {} ;`` runs ``rm -rf`` on what
+it finds. :func:`unwrap` turns each into the command that runs (and, for ``find``, the
+commands it starts), recording the wrappers for the reasons shown to people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SHELLS = frozenset(
+    {"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "yash"}
+)
+"""Programs that run a script given with ``-c`` or on standard input."""
+
+STDIN_WORD = "{stdin}"
+"""Stands for the words ``xargs`` reads from its input (always dynamic)."""
+
+# wrapper -> options that take a value (short letters and long names)
+_VALUE_OPTIONS: dict[str, frozenset[str]] = {
+    "sudo": frozenset("ughpCDrtUTR")
+    | {
+        "--user",
+        "--group",
+        "--host",
+        "--prompt",
+        "--chdir",
+        "--role",
+        "--type",
+        "--other-user",
+        "--command-timeout",
+        "--close-from",
+        "--chroot",
+    },
+    "doas": frozenset("uC"),
+    "env": frozenset("uCS") | {"--unset", "--chdir", "--split-string"},
+    "exec": frozenset("a"),
+    "nice": frozenset("n") | {"--adjustment"},
+    "ionice": frozenset("cnp") | {"--class", "--classdata", "--pid"},
+    "timeout": frozenset("sk") | {"--signal", "--kill-after"},
+    "stdbuf": frozenset("ioe") | {"--input", "--output", "--error"},
+    "time": frozenset("fo") | {"--format", "--output"},
+    "setsid": frozenset(),
+    "nohup": frozenset(),
+    "builtin": frozenset(),
+    "command": frozenset(),
+    "noglob": frozenset(),
+    "nocorrect": frozenset(),
+    "unbuffer": frozenset(),
+    "caffeinate": frozenset("tw"),
+    "chrt": frozenset(),
+    "taskset": frozenset(),
+    "watch": frozenset("nqd") | {"--interval", "--differences"},
+    "flock": frozenset("wEc") | {"--timeout", "--conflict-exit-code", "--command"},
+    "xargs": frozenset("EIadLlnPsi")
+    | {
+        "--arg-file",
+        "--delimiter",
+        "--eof",
+        "--replace",
+        "--max-lines",
+        "--max-args",
+        "--max-procs",
+        "--max-chars",
+        "--process-slot-var",
+    },
+}
+# wrappers followed by one positional word before the command (timeout's duration, ...)
+_POSITIONAL_BEFORE_COMMAND = {"timeout": 1, "chrt": 1, "taskset": 1, "flock": 1}
+_BOX = frozenset({"busybox", "toybox"})
+_FIND_NON_TESTS = frozenset(
+    {
+        "-H",
+        "-L",
+        "-P",
+        "-depth",
+        "-d",
+        "-xdev",
+        "-mount",
+        "-maxdepth",
+        "-mindepth",
+        "-follow",
+        "-noleaf",
+        "-ignore_readdir_race",
+        "-print",
+        "-print0",
+        "-daystart",
+    }
+)
+
+
+def command_name(word: str) -> str:
+    """The name a shell would run: ``/usr/bin/rm`` -> ``rm``, ``rm.exe`` stays."""
+    word = word.strip()
+    if "/" in word and not word.endswith("/"):
+        word = word.rsplit("/", 1)[1]
+    return word
+
+
+@dataclass(slots=True)
+class Sub:
+    """A command started by another one (``find -exec``)."""
+
+    argv: tuple[str, ...]
+    dynamic: frozenset[int]
+    via: str
+
+
+@dataclass(slots=True)
+class Unwrapped:
+    """The result of :func:`unwrap`."""
+
+    argv: tuple[str, ...]
+    dynamic: frozenset[int]
+    wrappers: tuple[str, ...] = ()
+    subcommands: list[Sub] = field(default_factory=list)
+    problem: str | None = None
+
+
+def _skip_options(words: list[tuple[str, bool]], wrapper: str) -> list[tuple[str, bool]]:
+    """Drop the wrapper's own options (and their values) from the front of ``words``."""
+    takes_value = _VALUE_OPTIONS.get(wrapper, frozenset())
+    i = 0
+    while i < len(words):
+        text = words[i][0]
+        if text == "--":
+            i += 1
+            break
+        if not text.startswith("-") or text == "-":
+            break
+        if wrapper == "nice" and text[1:].isdigit():
+            i += 1
+            continue
+        if text.startswith("--"):
+            name = text.split("=", 1)[0]
+            i += 2 if name in takes_value and "=" not in text else 1
+            continue
+        letters = text[1:]
+        i += 1
+        for pos, letter in enumerate(letters):
+            if letter in takes_value:
+                if pos == len(letters) - 1:
+                    i += 1  # the value is the next word
+                break
+    return words[i:]
+
+
+def _split_env_string(words: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """``env -S 'rm -rf /'`` runs the split string: put its words back in line."""
+    out: list[tuple[str, bool]] = []
+    i = 0
+    while i < len(words):
+        text, dyn = words[i]
+        if text in ("-S", "--split-string") and i + 1 < len(words):
+            out.extend((part, words[i + 1][1]) for part in words[i + 1][0].split())
+            i += 2
+            continue
+        if text.startswith("--split-string="):
+            out.extend((part, dyn) for part in text.split("=", 1)[1].split())
+        elif text.startswith("-S") and len(text) > 2:
+            out.extend((part, dyn) for part in text[2:].split())
+        else:
+            out.append((text, dyn))
+        i += 1
+    return out
+
+
+def _xargs(words: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """``xargs [opts] cmd args``: the command runs with its input words appended."""
+    replace: str | None = None
+    for i, (text, _) in enumerate(words):
+        if text in ("-I", "--replace") and i + 1 < len(words):
+            replace = words[i + 1][0]
+        elif text.startswith("-I") and len(text) > 2:
+            replace = text[2:]
+        elif text in ("-i",) or text.startswith("--replace="):
+            replace = text.split("=", 1)[1] if "=" in text else "{}"
+        elif not text.startswith("-"):
+            break
+    rest = _skip_options(words, "xargs") or [("echo", False)]
+    if replace is not None:
+        return [(t.replace(replace, STDIN_WORD), d or replace in t) for t, d in rest]
+    return [*rest, (STDIN_WORD, True)]
+
+
+def _find_exec(argv: tuple[str, ...], dynamic: frozenset[int]) -> list[Sub]:
+    """The commands ``find -exec/-execdir/-ok/-okdir ... ;`` runs, ``{}`` replaced by the roots.
+
+    ``find -delete`` is a recursive delete of the roots: reported as ``rm -r -f ROOTS``.
+    """
+    roots: list[tuple[str, bool]] = []
+    i = 1
+    while i < len(argv) and argv[i] in ("-H", "-L", "-P"):
+        i += 1
+    while i < len(argv) and not argv[i].startswith(("-", "(", "!")):
+        roots.append((argv[i], i in dynamic))
+        i += 1
+    roots = roots or [(".", False)]
+    subs: list[Sub] = []
+    while i < len(argv):
+        if argv[i] in ("-exec", "-execdir", "-ok", "-okdir"):
+            j = i + 1
+            while j < len(argv) and argv[j] not in (";", "+"):
+                j += 1
+            body = argv[i + 1 : j]
+            if body:
+                for root, root_dyn in roots:
+                    words = [
+                        (
+                            root if t == "{}" else t.replace("{}", root),
+                            (k + i + 1) in dynamic or ("{}" in t and root_dyn),
+                        )
+                        for k, t in enumerate(body)
+                    ]
+                    subs.append(_sub(words, f"find {argv[i]}"))
+            i = j
+        elif argv[i] == "-delete":
+            # with tests (-name, -type, ...) only matches go: entries below the root
+            filtered = any(a.startswith("-") and a not in _FIND_NON_TESTS for a in argv[1:i])
+            for root, root_dyn in roots:
+                target = root.rstrip("/") + "/**/?*" if filtered else root
+                subs.append(
+                    _sub(
+                        [("rm", False), ("-r", False), ("-f", False), (target, root_dyn)],
+                        "find -delete",
+                    )
+                )
+        i += 1
+    return subs
+
+
+def _sub(words: list[tuple[str, bool]], via: str) -> Sub:
+    return Sub(tuple(t for t, _ in words), frozenset(k for k, (_, d) in enumerate(words) if d), via)
+
+
+def unwrap(argv: tuple[str, ...], dynamic: frozenset[int]) -> Unwrapped:
+    """Strip wrappers from ``argv``; for ``find``, list the commands it would start."""
+    words = [(text, i in dynamic) for i, text in enumerate(argv)]
+    wrappers: list[str] = []
+    for _ in range(32):
+        if not words:
+            break
+        name = command_name(words[0][0])
+        if words[0][1] and len(words) == 1:
+            break
+        if name in _BOX:
+            wrappers.append(name)
+            words = words[1:]
+            continue
+        if name == "command" and len(words) > 1 and words[1][0] in ("-v", "-V"):
+            break
+        if name not in _VALUE_OPTIONS:
+            break
+        wrappers.append(name)
+        rest = words[1:]
+        if name == "env":
+            rest = _split_env_string(rest)
+        if name == "xargs":
+            words = _xargs(rest)
+            continue
+        rest = _skip_options(rest, name)
+        if name == "env":
+            while rest and "=" in rest[0][0] and not rest[0][0].startswith("="):
+                rest = rest[1:]
+        rest = rest[_POSITIONAL_BEFORE_COMMAND.get(name, 0) :]
+        if name in ("sudo", "doas", "exec", "time", "nohup") and not rest:
+            words = [(name, False)]
+            wrappers.pop()
+            break
+        words = rest
+    else:
+        return Unwrapped(argv, dynamic, problem="too many wrapper commands to analyse")
+    if not words:
+        return Unwrapped((), frozenset(), tuple(wrappers))
+    words[0] = (command_name(words[0][0]), words[0][1])
+    out_argv = tuple(t for t, _ in words)
+    out_dyn = frozenset(i for i, (_, d) in enumerate(words) if d)
+    subs = _find_exec(out_argv, out_dyn) if out_argv[0] == "find" else []
+    return Unwrapped(out_argv, out_dyn, tuple(wrappers), subs)
