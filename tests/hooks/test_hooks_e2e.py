@@ -99,12 +99,15 @@ def only_result(model: ScriptedModel) -> ToolResult:
     return result
 
 
+# The scratch HOME lives under /tmp, where the policy lets a session delete (a temporary
+# directory), so the commands aim at HOME itself, which it never lets go: if one ran, the
+# marker inside HOME would be gone.
 @pytest.mark.parametrize(
     "command",
     [
-        "bash -c 'rm -rf ~/important'",
-        "rm -rf ~/important",
-        'cd /tmp && sh -c "rm -rf $HOME/important"',
+        "bash -c 'rm -rf ~'",
+        "rm -rf ../home",  # outside the workspace, relative to it
+        'cd /tmp && sh -c "rm -rf $HOME"',
     ],
 )
 def test_a_dangerous_bash_call_is_blocked_before_it_runs(
