@@ -126,7 +126,12 @@ def test_other_endpoints(scripted_model):
     conn.request("POST", "/v1/messages", b"not json")
     assert conn.getresponse().status == 400
     conn.close()
-    assert [r.kind for r in model.requests] == ["count_tokens", "other", "side", "other"]
+    conn = http.client.HTTPConnection("127.0.0.1", model.port, timeout=10)
+    conn.request("HEAD", "/api/hello")  # claude's connectivity check
+    assert conn.getresponse().status == 200
+    conn.close()
+    kinds = [r.kind for r in model.requests]
+    assert kinds == ["count_tokens", "other", "side", "other", "other"]
     assert model.requests[1].path == "/v1/nothing"
 
 

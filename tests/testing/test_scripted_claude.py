@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from csup.testing import text, tool
-from csup.testing.scenarios import DEMO_SCENARIOS, DEMO_TASKS
+from csup.testing import text, tool, turn
+from csup.testing.scenarios import DANGEROUS_COMMAND, DEMO_SCENARIOS, DEMO_TASKS
 
 pytestmark = pytest.mark.claude
 
@@ -56,6 +58,71 @@ def test_write_creates_the_file_and_the_model_sees_the_result(
     assert [r.turn for r in model.turn_requests("write")] == [0, 1, 2]
 
 
+def run_duplex(
+    claude_bin: Path,
+    tasks: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    deny: Callable[[str], bool],
+) -> tuple[int, list[dict[str, Any]]]:
+    """A stream-json session with a PreToolUse hook denying Bash commands where ``deny`` says.
+
+    ``tasks`` are sent one after the other, each after the previous turn's result; returns
+    claude's exit code and its events.
+    """
+    proc = subprocess.Popen(
+        [claude_bin, "-p", "--input-format", "stream-json", *DUPLEX],
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    stdin = proc.stdin
+
+    def send(msg: dict[str, Any]) -> None:
+        stdin.write(json.dumps(msg) + "\n")
+        stdin.flush()
+
+    def user(content: str) -> None:
+        send({"type": "user", "message": {"role": "user", "content": content}})
+
+    hooks = {"PreToolUse": [{"matcher": None, "hookCallbackIds": ["pre_0"]}]}
+    request = {"subtype": "initialize", "hooks": hooks}
+    send({"type": "control_request", "request_id": "req_init", "request": request})
+    pending = list(tasks)
+    user(pending.pop(0))
+    events = []
+    try:
+        for line in proc.stdout:
+            event = json.loads(line)
+            events.append(event)
+            if event["type"] == "control_request":
+                command = event["request"]["input"]["tool_input"].get("command", "")
+                decision = "deny" if deny(command) else "allow"
+                output = {
+                    "hookEventName": "PreToolUse",
+                    "permissionDecision": decision,
+                    "permissionDecisionReason": f"test policy: {decision}",
+                }
+                body = {"hookSpecificOutput": output}
+                response = {"subtype": "success", "request_id": event["request_id"]}
+                send({"type": "control_response", "response": {**response, "response": body}})
+            elif event["type"] == "result":
+                if pending:
+                    user(pending.pop(0))
+                else:
+                    stdin.close()
+        return proc.wait(timeout=30), events
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        proc.stdout.close()
+
+
 def test_duplex_session_with_a_denying_hook_and_a_second_turn(
     claude_bin, scripted_model, workspace, claude_env
 ):
@@ -69,74 +136,11 @@ def test_duplex_session_with_a_denying_hook_and_a_second_turn(
             ]
         }
     )
-    proc = subprocess.Popen(
-        [claude_bin, "-p", "--input-format", "stream-json", *DUPLEX],
-        cwd=workspace,
-        env=claude_env(model),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    tasks = ["[scenario:deny] make a marker", "go on"]
+    code, events = run_duplex(
+        claude_bin, tasks, workspace, claude_env(model), lambda c: "touch" in c
     )
-    assert proc.stdin is not None and proc.stdout is not None
-
-    def send(msg: dict[str, Any]) -> None:
-        assert proc.stdin is not None
-        proc.stdin.write(json.dumps(msg) + "\n")
-        proc.stdin.flush()
-
-    def user(content: str) -> None:
-        send({"type": "user", "message": {"role": "user", "content": content}})
-
-    def answer(request_id: str, response: dict[str, Any]) -> None:
-        send(
-            {
-                "type": "control_response",
-                "response": {"subtype": "success", "request_id": request_id, "response": response},
-            }
-        )
-
-    hooks = {"PreToolUse": [{"matcher": None, "hookCallbackIds": ["pre_0"]}]}
-    send(
-        {
-            "type": "control_request",
-            "request_id": "req_init",
-            "request": {"subtype": "initialize", "hooks": hooks},
-        }
-    )
-    user("[scenario:deny] make a marker")
-    results = []
-    try:
-        for line in proc.stdout:
-            event = json.loads(line)
-            if event["type"] == "control_request":
-                command = event["request"]["input"]["tool_input"]["command"]
-                decision = "deny" if "touch" in command else "allow"
-                answer(
-                    event["request_id"],
-                    {
-                        "hookSpecificOutput": {
-                            "hookEventName": "PreToolUse",
-                            "permissionDecision": decision,
-                            "permissionDecisionReason": f"test policy: {decision}",
-                        }
-                    },
-                )
-            elif event["type"] == "result":
-                results.append(event)
-                if len(results) == 1:
-                    user("go on")
-                else:
-                    proc.stdin.close()
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
-        proc.stdout.close()
-        assert proc.stderr is not None
-        proc.stderr.close()
-    assert proc.returncode == 0
+    assert code == 0
     assert not (workspace / "marker").exists()
     seen = model.tool_results("deny")
     assert [(r.input["command"], r.is_error) for r in seen if r.input] == [
@@ -144,7 +148,49 @@ def test_duplex_session_with_a_denying_hook_and_a_second_turn(
         ("echo second", False),
     ]
     assert "test policy: deny" in seen[0].content
-    assert [r["result"] for r in results] == ["Refused, fine.", model.final_text]
+    results = [e["result"] for e in events if e["type"] == "result"]
+    assert results == ["Refused, fine.", model.final_text]
+
+
+def test_three_demo_sessions_at_once_with_the_danger_denied(
+    claude_bin, scripted_model, tmp_path, claude_env
+):
+    """What ``csup demo`` does: one model, three concurrent sessions, the rm denied."""
+    model = scripted_model(DEMO_SCENARIOS)
+    outcomes: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+
+    def session(name: str) -> None:
+        cwd = tmp_path / name
+        cwd.mkdir()
+        env = claude_env(model)
+        outcomes[name] = run_duplex(claude_bin, [DEMO_TASKS[name]], cwd, env, lambda c: "rm" in c)
+
+    threads = [threading.Thread(target=session, args=(name,)) for name in DEMO_TASKS]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    assert sorted(outcomes) == sorted(DEMO_TASKS)
+    assert all(code == 0 for code, _ in outcomes.values())
+    assert (tmp_path / "demo-write" / "notes.txt").read_text() == "hello from csup\n"
+    danger = model.tool_results("demo-danger")
+    assert [(r.input, r.is_error) for r in danger] == [
+        ({"command": DANGEROUS_COMMAND, "description": "Delete the home directory"}, True),
+        ({"command": "pwd", "description": "Show the working directory"}, False),
+    ]
+    assert "test policy: deny" in danger[0].content
+    assert (tmp_path / "home").is_dir()  # the scratch HOME survived
+    for name, (_, events) in outcomes.items():
+        assert events[-1]["subtype"] == "success", name
+
+
+def test_an_overloaded_turn_is_retried_by_claude(claude_bin, scripted_model, workspace, claude_env):
+    model = scripted_model({"busy": [turn(text("Made it."), error=529)]})
+    events = run_print(claude_bin, "[scenario:busy] go", workspace, claude_env(model))
+    retries = [e for e in events if e.get("subtype") == "api_retry"]
+    assert [e["error_status"] for e in retries] == [529]
+    assert events[-1]["result"] == "Made it."
+    assert [r.turn for r in model.turn_requests("busy")] == [0, 0]
 
 
 @pytest.mark.parametrize("name", ["demo-write", "demo-shell"])
