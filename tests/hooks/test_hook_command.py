@@ -383,3 +383,62 @@ def test_the_hook_imports_nothing_heavy(
     assert "csup.hooks.command" in imported
     heavy = sorted(m for m in imported if m.split(".")[0] in HEAVY or m.startswith(HEAVY))
     assert heavy == []
+
+
+# --- the real policy engine behind the hook ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "behavior"),
+    [
+        ("ls -la && git status", "allow"),
+        ("echo hello > notes.txt", "allow"),
+        ("bash -c 'rm -rf ~/important'", "deny"),
+        ("rm -rf ~/important", "deny"),
+        ("rm -rf /etc", "deny"),
+    ],
+)
+def test_the_policy_decides_bash_calls(
+    env: dict[str, str], workspace: Path, command: str, behavior: str
+) -> None:
+    # A HOME outside any temporary directory, as on a developer's machine (it need not exist).
+    answer = call(
+        hook_input(workspace, "Bash", command=command), env={**env, "HOME": "/home/csup-test"}
+    )
+    assert answer.code == 0, answer
+    assert answer.permission == behavior, answer.output
+    assert "(csup policy, rule " in answer.output["hookSpecificOutput"]["permissionDecisionReason"]
+
+
+def test_the_policy_decides_write_calls(env: dict[str, str], workspace: Path) -> None:
+    inside = call(
+        hook_input(workspace, "Write", file_path=str(workspace / "a.py"), content="x"), env=env
+    )
+    assert inside.permission == "allow"
+    ssh = call(
+        hook_input(
+            workspace, "Write", file_path="/home/csup-test/.ssh/authorized_keys", content="k"
+        ),
+        env={**env, "HOME": "/home/csup-test"},
+    )
+    assert ssh.permission == "deny"
+
+
+def test_the_policy_option_variable_and_file_choose_the_policy(
+    env: dict[str, str], workspace: Path, tmp_path: Path
+) -> None:
+    """``pip install`` is allowed at the default level (moderate) and asked at strict."""
+    data = hook_input(workspace, "Bash", command="pip install requests")
+    assert call(data, env=env).permission == "allow"
+    strict = tmp_path / "team.toml"
+    strict.write_text('level = "strict"\n')
+    assert call(data, "--policy", str(strict), env=env).permission == "ask"
+    assert call(data, "--policy=strict", env=env).permission == "ask"
+    assert call(data, env={**env, "CSUP_POLICY": "strict"}).permission == "ask"
+    discovered = workspace / ".csup" / "policy.toml"
+    discovered.parent.mkdir()
+    discovered.write_text('level = "strict"\n')
+    assert (
+        call(hook_input(workspace / "sub", "Bash", command="pip install x"), env=env).permission
+        == "ask"
+    )

@@ -181,3 +181,23 @@ def test_install_then_uninstall_gives_back_the_original_settings(
     csup(["uninstall-hooks", "--scope", "project"], cwd=repo, home=claude_home)
     assert settings.read_text() == ORIGINAL_SETTINGS
     assert sorted(p.name for p in settings.parent.iterdir()) == ["settings.json"]
+
+
+def test_ask_goes_to_claude_code_which_has_no_one_to_ask_headless(
+    claude_bin: Path,
+    repo: Path,
+    scripted_model: Callable[..., ScriptedModel],
+    claude_env: Callable[..., dict[str, str]],
+) -> None:
+    """``git push`` is an "ask" at the default level: interactive Claude Code would prompt
+    the user; headless ``claude -p`` has no one to ask and denies, although Bash is allowed."""
+    model = scripted_model(
+        {"ask": scenario(tool("Bash", command="git push origin main; touch ran.txt"))}
+    )
+    events = run_claude(claude_bin, repo, claude_env(model), "ask")
+    result = only_result(model)
+    assert result.is_error
+    assert "(csup policy, rule " in result.content
+    assert not (repo / "ran.txt").exists()
+    (final,) = [e for e in events if e.get("type") == "result"]
+    assert [d["tool_name"] for d in final["permission_denials"]] == ["Bash"]

@@ -306,3 +306,14 @@ def test_the_cli_reports_a_broken_settings_file(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "not valid JSON" in result.output
     assert path.read_text() == "{oops"
+
+
+def test_the_cli_refuses_a_policy_that_cannot_be_loaded(tmp_path: Path) -> None:
+    args = ["install-hooks", "--scope", "project", "--project-dir", str(tmp_path)]
+    result = CliRunner().invoke(cli, [*args, "--policy", "nonsense"])
+    assert result.exit_code == 1
+    assert "nonsense" in result.output
+    assert not (tmp_path / ".claude").exists()
+    result = CliRunner().invoke(cli, [*args, "--policy", "strict"])
+    assert result.exit_code == 0, result.output
+    assert "--policy strict" in (tmp_path / ".claude" / "settings.json").read_text()
