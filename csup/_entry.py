@@ -13,10 +13,10 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["hook"]:
-        from csup.hooks.command import main as hook_main
+        from csup.hooks.command import main as hook_main  # noqa: PLC0415 - kept light
 
         return hook_main(args[1:])
-    from csup.cli import main as cli_main
+    from csup.cli import main as cli_main  # noqa: PLC0415 - click only when needed
 
     cli_main(args=args, prog_name="csup")
     return 0

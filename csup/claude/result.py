@@ -10,7 +10,19 @@ from typing import Any, Literal, Protocol
 
 from csup.claude.stats import StatsSnapshot, Tokens
 
-__all__ = ["DecisionLike", "SessionResult", "SessionStatus", "ToolCall", "Verdict"]
+__all__ = [
+    "Cancelled",
+    "Completed",
+    "DecisionLike",
+    "Failed",
+    "Killed",
+    "Outcome",
+    "ProcessExited",
+    "SessionResult",
+    "SessionStatus",
+    "ToolCall",
+    "Verdict",
+]
 
 
 class SessionStatus(enum.StrEnum):
@@ -65,6 +77,46 @@ class Verdict:
 
 
 @dataclass(frozen=True, slots=True)
+class Completed:
+    """claude finished its task."""
+
+    claude_session_id: str | None
+    cost_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class Killed:
+    """csup stopped the session because it broke a limit."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessExited:
+    """claude exited (or crashed) before it finished its turn."""
+
+    exit_code: int | None
+    stderr_tail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    """Someone stopped the session."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """The session failed for another reason (start-up, claude's own error ...)."""
+
+    error: str
+
+
+Outcome = Completed | Killed | ProcessExited | Cancelled | Failed
+
+
+@dataclass(frozen=True, slots=True)
 class SessionResult:
     """The end of one session: its status, figures, and why it failed if it did."""
 
@@ -81,6 +133,21 @@ class SessionResult:
     duration_s: float = 0.0
     stats: StatsSnapshot = field(default_factory=StatsSnapshot)
     diagnostics: tuple[str, ...] = ()
+    # True when claude exited on its own before finishing a turn (a crash, an early exit).
+    exited_early: bool = False
+
+    @property
+    def outcome(self) -> Outcome:
+        """The end of the session as one of the outcome kinds, with its details."""
+        if self.status is SessionStatus.COMPLETED:
+            return Completed(self.claude_session_id, self.stats.cost_usd)
+        if self.status is SessionStatus.KILLED:
+            return Killed(self.error or "killed")
+        if self.status is SessionStatus.CANCELLED:
+            return Cancelled(self.error or "cancelled")
+        if self.exited_early:
+            return ProcessExited(self.exit_code, self.stderr_tail)
+        return Failed(self.error or "failed")
 
     @property
     def ok(self) -> bool:

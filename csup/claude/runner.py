@@ -262,14 +262,24 @@ class ClaudeSession:
         self._begin_stop(SessionStatus.KILLED, reason)
         return self.wait(self._ladder_budget() + 5.0)
 
-    def request_stop(self, reason: str = "stopped on request", *, killed: bool = False) -> None:
-        """Start stopping on a background thread and return at once."""
+    def request_stop(
+        self, reason: str = "stopped on request", *, killed: bool = False, force: bool = False
+    ) -> None:
+        """Start stopping on a background thread and return at once.
+
+        ``force`` skips the polite steps (interrupt, close stdin, SIGTERM) and kills every
+        process of the session at once; it also cuts short a stop already under way.
+        """
         status = SessionStatus.KILLED if killed else SessionStatus.CANCELLED
-        if self._stopping.is_set() or self.done:
+        if self.done:
+            return
+        if self._stopping.is_set():
+            if force and self._process is not None:
+                self._process.kill_tree()
             return
         threading.Thread(
             target=self._begin_stop,
-            args=(status, reason),
+            args=(status, reason, force),
             name=f"csup-stop-{self.session_id}",
             daemon=True,
         ).start()
@@ -461,7 +471,7 @@ class ClaudeSession:
         o = self.options
         return o.interrupt_wait + o.close_wait + o.term_wait + 2.0
 
-    def _begin_stop(self, status: SessionStatus, reason: str) -> None:
+    def _begin_stop(self, status: SessionStatus, reason: str, force: bool = False) -> None:
         with self._stop_lock:
             if self._stopping.is_set() or self.done:
                 return
@@ -473,7 +483,9 @@ class ClaudeSession:
             return
         opts = self.options
         self._deny_pending(f"the session was stopped: {reason}")
-        if not process.exited:
+        if force:
+            process.kill_tree()
+        elif not process.exited:
             process.remember_descendants()
             if (
                 self._turn_active
@@ -518,6 +530,7 @@ class ClaudeSession:
         last = self._last_result
         status: SessionStatus
         error: str | None = None
+        exited_early = False
         if self._failure is not None:
             status, error = SessionStatus.FAILED, self._failure
         elif self._stop_status is not None:
@@ -533,6 +546,7 @@ class ClaudeSession:
         else:
             status = SessionStatus.FAILED
             error = f"claude exited with code {code} before finishing its turn"
+            exited_early = True
         if status is SessionStatus.FAILED:
             if self._diagnostics:
                 count, first = len(self._diagnostics), self._diagnostics[0]
@@ -558,6 +572,7 @@ class ClaudeSession:
             duration_s=max(0.0, self._clock.monotonic() - started),
             stats=stats,
             diagnostics=tuple(self._diagnostics),
+            exited_early=exited_early,
         )
 
 
