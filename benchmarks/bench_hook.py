@@ -8,8 +8,10 @@ This runs, interleaved in the same process and the same run:
 * ``csup hook pre-tool-use`` with a Write input (no shell parsing);
 
 and prints the median wall time of each, and its ratio to the bare interpreter (aim: 1.5x).
-With ``--imports`` it also prints where the hook's import time goes (``python -X importtime``),
-summed by top-level package, and the slowest single modules.
+With ``--imports`` it also times a staircase of ``python -c "import ..."`` steps (each adding
+the hook's next import: json, csup's hook modules, the policy package, tree-sitter), so the
+differences of the medians say what costs what, and prints ``python -X importtime`` of one
+hook call, summed by top-level package, and the slowest single modules.
 
     .venv/bin/python benchmarks/bench_hook.py [--rounds 40] [--imports]
 """
@@ -98,6 +100,27 @@ def import_breakdown(argv: list[str], stdin: bytes, env: dict[str, str], cwd: st
     return "\n".join(lines)
 
 
+STAIRCASE = (
+    # Each step adds to the one before; the differences of the medians say what costs what,
+    # without the profiler's overhead.
+    ("+ import json (stdlib: re, enum)", "import json"),
+    (
+        "+ csup.hooks.command, .stdin",
+        "import json, csup._entry, csup.hooks.command, csup.hooks.stdin",
+    ),
+    ("+ import csup.policy", "import json, csup.hooks.command, csup.hooks.stdin, csup.policy"),
+    (
+        "+ import tree_sitter, tree_sitter_bash",
+        "import json, csup.hooks.command, csup.policy, tree_sitter, tree_sitter_bash",
+    ),
+    (
+        "+ Language and Parser made",
+        "import json, csup.hooks.command, csup.policy, tree_sitter, "
+        "tree_sitter_bash as b; tree_sitter.Parser(tree_sitter.Language(b.language()))",
+    ),
+)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=40, help="calls of each kind (default 40)")
@@ -120,6 +143,9 @@ def main() -> int:
             "csup hook pre-tool-use (Bash)": ([CSUP, "hook", "pre-tool-use"], bash),
             "csup hook pre-tool-use (Write)": ([CSUP, "hook", "pre-tool-use"], write),
         }
+        if args.imports:
+            for label, code in STAIRCASE:
+                cases[label] = ([PYTHON, "-c", code], b"")
         samples: dict[str, list[float]] = {name: [] for name in cases}
         for argv, stdin in cases.values():  # warm the OS caches once
             timed(argv, stdin, env, workspace)
@@ -128,14 +154,27 @@ def main() -> int:
                 samples[name].append(timed(argv, stdin, env, workspace))
         bare = statistics.median(samples["python -c pass"])
         rows = []
+        previous = bare
         for name, values in samples.items():
             median = statistics.median(values)
+            step = f"{(median - previous) * 1000:+.1f}" if name.startswith("+") else ""
+            previous = median if name.startswith("+") else previous
             rows.append(
-                (name, f"{median * 1000:.1f}", f"{min(values) * 1000:.1f}", f"{median / bare:.2f}x")
+                (
+                    name,
+                    f"{median * 1000:.1f}",
+                    f"{min(values) * 1000:.1f}",
+                    f"{median / bare:.2f}x",
+                    step,
+                )
             )
         print(f"{PYTHON} ({sys.version.split()[0]}), {args.rounds} rounds, interleaved")
         print(
-            tabulate(rows, headers=["command", "median ms", "min ms", "vs bare"], tablefmt="github")
+            tabulate(
+                rows,
+                headers=["command", "median ms", "min ms", "vs bare", "step ms"],
+                tablefmt="github",
+            )
         )
         if args.imports:
             for label, stdin in (("Bash", bash), ("Write", write)):
