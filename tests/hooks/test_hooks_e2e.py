@@ -201,3 +201,50 @@ def test_ask_goes_to_claude_code_which_has_no_one_to_ask_headless(
     assert not (repo / "ran.txt").exists()
     (final,) = [e for e in events if e.get("type") == "result"]
     assert [d["tool_name"] for d in final["permission_denials"]] == ["Bash"]
+
+
+def test_the_stop_check_makes_claude_go_on_once(
+    claude_bin: Path,
+    repo: Path,
+    claude_home: Path,
+    scripted_model: Callable[..., ScriptedModel],
+    claude_env: Callable[..., dict[str, str]],
+) -> None:
+    """Claude stops before done.txt exists; the check fails, Claude goes on and writes it."""
+    csup(
+        ["install-hooks", "--scope", "project", "--stop-check", "test -f done.txt"],
+        cwd=repo,
+        home=claude_home,
+    )
+    model = scripted_model(
+        {
+            "stop": [
+                [text("All done.")],
+                [text("Fixing."), tool("Write", file_path=str(repo / "done.txt"), content="ok\n")],
+                [text("Now it is done.")],
+            ]
+        }
+    )
+    events = run_claude(claude_bin, repo, claude_env(model), "stop")
+    assert (repo / "done.txt").read_text() == "ok\n"
+    feedback = json.dumps(model.turn_requests()[1]["messages"])
+    assert "The check `test -f done.txt` failed" in feedback
+    (final,) = [e for e in events if e.get("type") == "result"]
+    assert final["result"] == "Now it is done."
+
+
+def test_a_stop_check_that_keeps_failing_does_not_loop(
+    claude_bin: Path,
+    repo: Path,
+    claude_home: Path,
+    scripted_model: Callable[..., ScriptedModel],
+    claude_env: Callable[..., dict[str, str]],
+) -> None:
+    csup(
+        ["install-hooks", "--scope", "project", "--stop-check", "false"], cwd=repo, home=claude_home
+    )
+    model = scripted_model({"loop": [[text("Done.")], [text("Still done.")], [text("Again.")]]})
+    events = run_claude(claude_bin, repo, claude_env(model), "loop")
+    assert len(model.turn_requests()) == 2  # blocked once, then allowed to stop
+    (final,) = [e for e in events if e.get("type") == "result"]
+    assert final["result"] == "Still done."
