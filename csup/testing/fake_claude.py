@@ -422,6 +422,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     path = find_recording(_flag(args, "--replay") or os.environ.get("CSUP_FAKE_REPLAY"))
     recording = load_recording(path, session_id=session_id, cwd=os.getcwd())
     tools = os.environ.get("CSUP_FAKE_TOOLS")
+    if tools and not tools.isdigit():
+        print(f"fake claude: CSUP_FAKE_TOOLS={tools!r} is not a count", file=sys.stderr)
+        return 2
     modes = [m.strip() for m in os.environ.get("CSUP_FAKE_MODE", "").split(",") if m.strip()]
     fake = FakeClaude(
         recording,

@@ -65,9 +65,13 @@ class Turn:
         blocks: the content blocks to answer with.
         delay: seconds to wait before answering (e.g. to stop a session during a model call).
         error: an HTTP status (e.g. 500, 529, 429) to answer instead, with Anthropic's JSON
-            error body. Claude retries such errors; ``error_times`` bounds how many requests
-            for this turn of one session get the error before the blocks are played.
-        error_times: see ``error``; counted per claude session.
+            error body. ``error_times`` bounds how many requests for this turn of one session
+            get the error before the blocks are played. Claude 2.1.330 retries 5xx/529 up to
+            10 times with a growing back-off (``system/api_retry`` events on stdout; set
+            ``CLAUDE_CODE_MAX_RETRIES`` to give up sooner), and retries a 400 once at once,
+            without one beta header. When it gives up, its result has ``is_error: true``
+            (with ``subtype: "success"``) and it exits 1.
+        error_times: see ``error``; counted per claude session (its session-id header).
     """
 
     blocks: tuple[Block, ...]

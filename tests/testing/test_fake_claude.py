@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from csup.testing import fake_claude_path
+from csup.testing.replay import RECORDINGS, find_recording, load_recording
 
 ARGV = ["-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose"]
 ARGV += ["--permission-prompt-tool", "stdio", "--model", "x", "--unknown-flag"]
@@ -191,6 +192,8 @@ def test_tool_count_and_two_turns(fake):
         events = list(f.until_result(hook("allow")))
         pre = [e for e in events if e["type"] == "control_request"][:-1]
         assert len(pre) == 7 and events[-1]["num_turns"] == 8
+    f.send({"type": "control_request", "request_id": "int_0", "request": {"subtype": "interrupt"}})
+    assert f.next()["response"]["request_id"] == "int_0"  # idle: just answered
     assert f.close()[0] == 0
 
 
@@ -288,3 +291,14 @@ def test_replay_choice_and_the_executable(fake, tmp_path):
         [fake_claude_path(), "-p", "task"], check=False, capture_output=True, text=True, timeout=30
     )
     assert refused.returncode == 2 and "stream-json" in refused.stderr
+
+
+@pytest.mark.parametrize("path", sorted(RECORDINGS.glob("*.jsonl")), ids=lambda p: p.stem)
+def test_every_shipped_recording_loads(path):
+    rec = load_recording(path, session_id="s-1", cwd="/w")
+    assert find_recording(path.stem) == path
+    assert rec.system_init["session_id"] == "s-1" and rec.system_init["cwd"] == "/w"
+    assert rec.segments and rec.result["type"] == "result"
+    for segment in rec.segments:
+        assert segment[0].kind == "assistant"
+        assert segment[-1].kind == "tool_result" or path.stem == "interrupt"
