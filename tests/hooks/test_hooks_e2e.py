@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from csup.hooks.install import desired_hooks
 from csup.testing import ScriptedModel, ToolResult, text, tool
 
 pytestmark = pytest.mark.claude
@@ -62,21 +63,20 @@ def csup(args: list[str], *, cwd: Path, home: Path) -> str:
 
 
 def run_claude(
-    claude_bin: Path, repo: Path, env: dict[str, str], scenario: str
+    claude_bin: Path,
+    repo: Path,
+    env: dict[str, str],
+    scenario: str,
+    allowed: tuple[str, ...] = ("Bash", "Write"),
 ) -> list[dict[str, Any]]:
-    """Run one headless claude session and return its stream-json events."""
+    """Run one headless claude session with ``allowed`` tools pre-allowed; its events."""
+    allowed_tools = ["--allowedTools", *allowed] if allowed else []
     done = subprocess.run(
         [
             str(claude_bin),
-            "-p",
-            "--output-format",
-            "stream-json",
-            "--verbose",
-            "--allowedTools",
-            "Bash",
-            "Write",
-            "--",
-            f"[scenario:{scenario}] do it",
+            *("-p", "--output-format", "stream-json", "--verbose"),
+            *allowed_tools,
+            *("--", f"[scenario:{scenario}] do it"),
         ],
         cwd=repo,
         env=env,
@@ -248,3 +248,34 @@ def test_a_stop_check_that_keeps_failing_does_not_loop(
     assert len(model.turn_requests()) == 2  # blocked once, then allowed to stop
     (final,) = [e for e in events if e.get("type") == "result"]
     assert final["result"] == "Still done."
+
+
+def test_permission_request_answers_claude_codes_permission_check(
+    claude_bin: Path,
+    tmp_path: Path,
+    scripted_model: Callable[..., ScriptedModel],
+    claude_env: Callable[..., dict[str, str]],
+) -> None:
+    """Only the PermissionRequest hook, and no tool pre-allowed: the policy answers the
+    permission check Claude Code would show a person (ask: no answer, so headless denies)."""
+    repo = tmp_path / "plain"
+    (repo / ".claude").mkdir(parents=True)
+    (spec,) = [
+        s
+        for s in desired_hooks(permission_request=True, argv=[CSUP])
+        if s.event == "PermissionRequest"
+    ]
+    (repo / ".claude" / "settings.json").write_text(
+        json.dumps({"hooks": {spec.event: [spec.group()]}})
+    )
+    calls = [
+        "touch allowed.txt",
+        "rm -rf /etc/csup-nothing",
+        "git push origin main; touch pushed.txt",
+    ]
+    model = scripted_model({"perm": scenario(*(tool("Bash", command=c) for c in calls))})
+    run_claude(claude_bin, repo, claude_env(model), "perm", allowed=())
+    allowed, denied, asked = model.tool_results()
+    assert not allowed.is_error and (repo / "allowed.txt").exists()
+    assert denied.is_error and "(csup policy, rule " in denied.content
+    assert asked.is_error and not (repo / "pushed.txt").exists()
