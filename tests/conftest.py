@@ -35,11 +35,12 @@ def claude_bin() -> Path:
     try:
         return find_claude()
     except ClaudeNotFoundError as exc:
-        pytest.fail(
-            f"{exc}\nThe test suite needs the real claude binary: run scripts/setup "
-            "(or set CSUP_CLAUDE_BIN to the claude to test against).",
-            pytrace=False,
-        )
+        problem = str(exc)
+    pytest.fail(  # outside the except: the message once, without the chained traceback
+        f"{problem}\nThe test suite needs the real claude binary: run scripts/setup "
+        "(or set CSUP_CLAUDE_BIN to the claude to test against).",
+        pytrace=False,
+    )
 
 
 @pytest.fixture
