@@ -271,7 +271,7 @@ def judge_delete(
                     f"(`{path}`). Delete the specific files or directories instead, "
                     "e.g. `rm -rf ./build`.",
                 )
-            elif in_workspace(path, ctx.where) or in_temp(path, ctx.where):
+            elif _inside(path, ctx):
                 continue
             elif recursive or forced:
                 yield deny(
@@ -279,6 +279,12 @@ def judge_delete(
                     f"Blocked {shown(command)}: a {what} delete of `{path}`, outside the "
                     "workspace. Sessions may only delete inside their workspace or a "
                     "temporary directory.",
+                )
+            elif is_write_protected(path, ctx.where.home):
+                yield deny(
+                    "fs.write-system",
+                    f"Blocked {shown(command)}: it deletes `{path}`, a system file or a shell "
+                    "start-up file.",
                 )
             else:
                 yield ask(

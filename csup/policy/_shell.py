@@ -143,6 +143,17 @@ def _ansi_c(body: str) -> str:
     return _ANSI.sub(one, body)
 
 
+def _piped_scripts(source: Command, shell: str) -> list[tuple[str | None, str]]:
+    """What ``echo S | sh`` or ``printf S | sh`` runs; None when it cannot be known."""
+    how = f"{source.name} | {shell}"
+    if source.name in ("echo", "printf") and not any(i > 0 for i in source.dynamic):
+        args = [a for a in source.argv[1:] if not a.startswith("-")]
+        if source.name == "echo":
+            return [(" ".join(args), how)]
+        return [(arg.replace("\\n", "\n"), how) for arg in args]
+    return [(None, how)]
+
+
 class _Scope(NamedTuple):
     """Where the walker is: how many shells deep, and through which wrappers."""
 
@@ -291,6 +302,8 @@ class _Walker:
                 value = child.child_by_field_name("value")
                 if value is not None:
                     self.word(value, nesting + 1, scope)
+            elif child.type in ("herestring_redirect", "heredoc_redirect"):
+                reds = (*reds, child)
             elif child.type.endswith("_redirect"):
                 self.redirect(child, nesting, scope)
             elif child.type == "command_name":
@@ -345,12 +358,16 @@ class _Walker:
             if arg == "--" or not arg.startswith("-"):
                 break
             if "c" in arg.lstrip("-") and not arg.startswith("--"):
-                if i + 1 >= len(argv):
+                at = i + 2 if argv[i + 1 : i + 2] == ("--",) else i + 1
+                if at >= len(argv):
                     return []
-                return [(None if i + 1 in command.dynamic else argv[i + 1], f"{name} -c")]
-        operands = [a for a in argv[1:] if not a.startswith("-")]
-        if not operands and command.stdin is not None:
+                return [(None if at in command.dynamic else argv[at], f"{name} -c")]
+        if any(not a.startswith("-") or a == "-" for a in argv[1:]):
+            return []  # runs a script file
+        if command.stdin is not None:
             return [(command.stdin, f"{name} <<<")]
+        if command.upstream:
+            return _piped_scripts(command.upstream[-1], name)
         return []
 
     # -- words -------------------------------------------------------------------------

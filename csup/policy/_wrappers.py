@@ -200,33 +200,26 @@ def _find_exec(argv: tuple[str, ...], dynamic: frozenset[int]) -> list[Sub]:
     roots = roots or [(".", False)]
     subs: list[Sub] = []
     while i < len(argv):
+        # with tests before it (-name, -type, ...) an action gets only the matches below a
+        # root, not the root itself
+        filtered = any(a.startswith("-") and a not in _FIND_NON_TESTS for a in argv[1:i])
+        found = [(root.rstrip("/") + "/**/?*" if filtered else root, dyn) for root, dyn in roots]
         if argv[i] in ("-exec", "-execdir", "-ok", "-okdir"):
             j = i + 1
             while j < len(argv) and argv[j] not in (";", "+"):
                 j += 1
             body = argv[i + 1 : j]
-            if body:
-                for root, root_dyn in roots:
-                    words = [
-                        (
-                            root if t == "{}" else t.replace("{}", root),
-                            (k + i + 1) in dynamic or ("{}" in t and root_dyn),
-                        )
-                        for k, t in enumerate(body)
-                    ]
-                    subs.append(_sub(words, f"find {argv[i]}"))
+            for path, path_dyn in found if body else []:
+                words = [
+                    (t.replace("{}", path), (k + i + 1) in dynamic or ("{}" in t and path_dyn))
+                    for k, t in enumerate(body)
+                ]
+                subs.append(_sub(words, f"find {argv[i]}"))
             i = j
         elif argv[i] == "-delete":
-            # with tests (-name, -type, ...) only matches go: entries below the root
-            filtered = any(a.startswith("-") and a not in _FIND_NON_TESTS for a in argv[1:i])
-            for root, root_dyn in roots:
-                target = root.rstrip("/") + "/**/?*" if filtered else root
-                subs.append(
-                    _sub(
-                        [("rm", False), ("-r", False), ("-f", False), (target, root_dyn)],
-                        "find -delete",
-                    )
-                )
+            for path, path_dyn in found:
+                rm = [("rm", False), ("-r", False), ("-f", False), (path, path_dyn)]
+                subs.append(_sub(rm, "find -delete"))
         i += 1
     return subs
 
