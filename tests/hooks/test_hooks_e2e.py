@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,41 +63,71 @@ def csup(args: list[str], *, cwd: Path, home: Path) -> str:
     return done.stdout
 
 
-def run_claude(
+@dataclass
+class Run:
+    """One headless claude session: the model it talked to and the events it printed."""
+
+    model: ScriptedModel
+    events: list[dict[str, Any]]
+
+    @property
+    def result(self) -> dict[str, Any]:
+        (final,) = [e for e in self.events if e.get("type") == "result"]
+        return final
+
+    @property
+    def denied_tools(self) -> list[str]:
+        return [d["tool_name"] for d in self.result["permission_denials"]]
+
+    def only_tool_result(self) -> ToolResult:
+        (result,) = self.model.tool_results()
+        return result
+
+
+Play = Callable[..., Run]
+
+
+@pytest.fixture
+def play(
     claude_bin: Path,
     repo: Path,
-    env: dict[str, str],
-    scenario: str,
-    allowed: tuple[str, ...] = ("Bash", "Write"),
-) -> list[dict[str, Any]]:
-    """Run one headless claude session with ``allowed`` tools pre-allowed; its events."""
-    allowed_tools = ["--allowedTools", *allowed] if allowed else []
-    done = subprocess.run(
-        [
-            str(claude_bin),
-            *("-p", "--output-format", "stream-json", "--verbose"),
-            *allowed_tools,
-            *("--", f"[scenario:{scenario}] do it"),
-        ],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=WAIT,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    scripted_model: Callable[..., ScriptedModel],
+    claude_env: Callable[..., dict[str, str]],
+) -> Play:
+    """``play(turns, cwd=repo, allowed=("Bash", "Write"))`` runs claude -p on one scenario."""
+
+    def run(
+        turns: list[list[dict[str, Any]]],
+        *,
+        cwd: Path = repo,
+        allowed: tuple[str, ...] = ("Bash", "Write"),
+    ) -> Run:
+        model = scripted_model({"s": turns})
+        allowed_tools = ["--allowedTools", *allowed] if allowed else []
+        done = subprocess.run(
+            [
+                str(claude_bin),
+                *("-p", "--output-format", "stream-json", "--verbose"),
+                *allowed_tools,
+                *("--", "[scenario:s] do it"),
+            ],
+            cwd=cwd,
+            env=claude_env(model),
+            capture_output=True,
+            text=True,
+            timeout=WAIT,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        events = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+        return Run(model, events)
+
+    return run
 
 
-def scenario(*calls: dict[str, Any]) -> list[list[dict[str, Any]]]:
+def calls(*blocks: dict[str, Any]) -> list[list[dict[str, Any]]]:
     """One turn per tool call, then a final text turn."""
-    return [*([text("On it."), call] for call in calls), [text("Done.")]]
-
-
-def only_result(model: ScriptedModel) -> ToolResult:
-    (result,) = model.tool_results()
-    return result
+    return [*([text("On it."), block] for block in blocks), [text("Done.")]]
 
 
 # The scratch HOME lives under /tmp, where the policy lets a session delete (a temporary
@@ -111,61 +142,36 @@ def only_result(model: ScriptedModel) -> ToolResult:
     ],
 )
 def test_a_dangerous_bash_call_is_blocked_before_it_runs(
-    command: str,
-    claude_bin: Path,
-    repo: Path,
-    important: Path,
-    scripted_model: Callable[..., ScriptedModel],
-    claude_env: Callable[..., dict[str, str]],
+    command: str, play: Play, important: Path
 ) -> None:
-    model = scripted_model({"danger": scenario(tool("Bash", command=command, description="x"))})
-    events = run_claude(claude_bin, repo, claude_env(model), "danger")
-    result = only_result(model)
+    run = play(calls(tool("Bash", command=command, description="x")))
+    result = run.only_tool_result()
     assert result.is_error
     assert "(csup policy, rule " in result.content  # a decision, not a crash of the hook
     assert (important / "keep.txt").read_text() == "precious\n"  # its effect never happened
-    (final,) = [e for e in events if e.get("type") == "result"]
-    assert [d["tool_name"] for d in final["permission_denials"]] == ["Bash"]
+    assert run.denied_tools == ["Bash"]
 
 
-def test_a_benign_call_runs(
-    claude_bin: Path,
-    repo: Path,
-    scripted_model: Callable[..., ScriptedModel],
-    claude_env: Callable[..., dict[str, str]],
-) -> None:
-    model = scripted_model(
-        {
-            "benign": scenario(
-                tool("Bash", command="echo hello > from-bash.txt", description="x"),
-                tool("Write", file_path=str(repo / "from-write.txt"), content="written\n"),
-            )
-        }
+def test_a_benign_call_runs(play: Play, repo: Path) -> None:
+    run = play(
+        calls(
+            tool("Bash", command="echo hello > from-bash.txt", description="x"),
+            tool("Write", file_path=str(repo / "from-write.txt"), content="written\n"),
+        )
     )
-    events = run_claude(claude_bin, repo, claude_env(model), "benign")
-    results = model.tool_results()
+    results = run.model.tool_results()
     assert [r.is_error for r in results] == [False, False], results
     assert (repo / "from-bash.txt").read_text() == "hello\n"
     assert (repo / "from-write.txt").read_text() == "written\n"
-    (final,) = [e for e in events if e.get("type") == "result"]
-    assert final["permission_denials"] == []
+    assert run.denied_tools == []
 
 
-def test_a_bad_policy_file_blocks_every_call(
-    claude_bin: Path,
-    repo: Path,
-    scripted_model: Callable[..., ScriptedModel],
-    claude_env: Callable[..., dict[str, str]],
-) -> None:
+def test_a_bad_policy_file_blocks_every_call(play: Play, repo: Path) -> None:
     """Fail closed: with an unreadable policy, even a harmless call does not run."""
     policy = repo / ".csup" / "policy.toml"
     policy.parent.mkdir()
     policy.write_text("level = [broken\n")
-    model = scripted_model(
-        {"bad": scenario(tool("Bash", command="touch ran.txt", description="x"))}
-    )
-    run_claude(claude_bin, repo, claude_env(model), "bad")
-    result = only_result(model)
+    result = play(calls(tool("Bash", command="touch ran.txt", description="x"))).only_tool_result()
     assert result.is_error
     assert "csup denied this tool call" in result.content
     assert str(policy) in result.content
@@ -183,99 +189,59 @@ def test_install_then_uninstall_gives_back_the_original_settings(
     assert sorted(p.name for p in settings.parent.iterdir()) == ["settings.json"]
 
 
-def test_ask_goes_to_claude_code_which_has_no_one_to_ask_headless(
-    claude_bin: Path,
-    repo: Path,
-    scripted_model: Callable[..., ScriptedModel],
-    claude_env: Callable[..., dict[str, str]],
-) -> None:
+def test_ask_goes_to_claude_code_which_has_no_one_to_ask_headless(play: Play, repo: Path) -> None:
     """``git push`` is an "ask" at the default level: interactive Claude Code would prompt
     the user; headless ``claude -p`` has no one to ask and denies, although Bash is allowed."""
-    model = scripted_model(
-        {"ask": scenario(tool("Bash", command="git push origin main; touch ran.txt"))}
-    )
-    events = run_claude(claude_bin, repo, claude_env(model), "ask")
-    result = only_result(model)
+    run = play(calls(tool("Bash", command="git push origin main; touch ran.txt")))
+    result = run.only_tool_result()
     assert result.is_error
     assert "(csup policy, rule " in result.content
     assert not (repo / "ran.txt").exists()
-    (final,) = [e for e in events if e.get("type") == "result"]
-    assert [d["tool_name"] for d in final["permission_denials"]] == ["Bash"]
+    assert run.denied_tools == ["Bash"]
 
 
-def test_the_stop_check_makes_claude_go_on_once(
-    claude_bin: Path,
-    repo: Path,
-    claude_home: Path,
-    scripted_model: Callable[..., ScriptedModel],
-    claude_env: Callable[..., dict[str, str]],
-) -> None:
+def test_the_stop_check_makes_claude_go_on_once(play: Play, repo: Path, claude_home: Path) -> None:
     """Claude stops before done.txt exists; the check fails, Claude goes on and writes it."""
-    csup(
-        ["install-hooks", "--scope", "project", "--stop-check", "test -f done.txt"],
-        cwd=repo,
-        home=claude_home,
+    install = ["install-hooks", "--scope", "project", "--stop-check", "test -f done.txt"]
+    csup(install, cwd=repo, home=claude_home)
+    run = play(
+        [
+            [text("All done.")],
+            [text("Fixing."), tool("Write", file_path=str(repo / "done.txt"), content="ok\n")],
+            [text("Now it is done.")],
+        ]
     )
-    model = scripted_model(
-        {
-            "stop": [
-                [text("All done.")],
-                [text("Fixing."), tool("Write", file_path=str(repo / "done.txt"), content="ok\n")],
-                [text("Now it is done.")],
-            ]
-        }
-    )
-    events = run_claude(claude_bin, repo, claude_env(model), "stop")
     assert (repo / "done.txt").read_text() == "ok\n"
-    feedback = json.dumps(model.turn_requests()[1]["messages"])
+    feedback = json.dumps(run.model.turn_requests()[1]["messages"])
     assert "The check `test -f done.txt` failed" in feedback
-    (final,) = [e for e in events if e.get("type") == "result"]
-    assert final["result"] == "Now it is done."
+    assert run.result["result"] == "Now it is done."
 
 
 def test_a_stop_check_that_keeps_failing_does_not_loop(
-    claude_bin: Path,
-    repo: Path,
-    claude_home: Path,
-    scripted_model: Callable[..., ScriptedModel],
-    claude_env: Callable[..., dict[str, str]],
+    play: Play, repo: Path, claude_home: Path
 ) -> None:
     csup(
         ["install-hooks", "--scope", "project", "--stop-check", "false"], cwd=repo, home=claude_home
     )
-    model = scripted_model({"loop": [[text("Done.")], [text("Still done.")], [text("Again.")]]})
-    events = run_claude(claude_bin, repo, claude_env(model), "loop")
-    assert len(model.turn_requests()) == 2  # blocked once, then allowed to stop
-    (final,) = [e for e in events if e.get("type") == "result"]
-    assert final["result"] == "Still done."
+    run = play([[text("Done.")], [text("Still done.")], [text("Again.")]])
+    assert len(run.model.turn_requests()) == 2  # blocked once, then allowed to stop
+    assert run.result["result"] == "Still done."
 
 
 def test_permission_request_answers_claude_codes_permission_check(
-    claude_bin: Path,
-    tmp_path: Path,
-    scripted_model: Callable[..., ScriptedModel],
-    claude_env: Callable[..., dict[str, str]],
+    play: Play, tmp_path: Path
 ) -> None:
     """Only the PermissionRequest hook, and no tool pre-allowed: the policy answers the
     permission check Claude Code would show a person (ask: no answer, so headless denies)."""
-    repo = tmp_path / "plain"
-    (repo / ".claude").mkdir(parents=True)
-    (spec,) = [
-        s
-        for s in desired_hooks(permission_request=True, argv=[CSUP])
-        if s.event == "PermissionRequest"
-    ]
-    (repo / ".claude" / "settings.json").write_text(
-        json.dumps({"hooks": {spec.event: [spec.group()]}})
-    )
-    calls = [
-        "touch allowed.txt",
-        "rm -rf /etc/csup-nothing",
-        "git push origin main; touch pushed.txt",
-    ]
-    model = scripted_model({"perm": scenario(*(tool("Bash", command=c) for c in calls))})
-    run_claude(claude_bin, repo, claude_env(model), "perm", allowed=())
-    allowed, denied, asked = model.tool_results()
-    assert not allowed.is_error and (repo / "allowed.txt").exists()
+    plain = tmp_path / "plain"
+    (plain / ".claude").mkdir(parents=True)
+    specs = desired_hooks(permission_request=True, argv=[CSUP])
+    (spec,) = [s for s in specs if s.event == "PermissionRequest"]
+    settings = {"hooks": {spec.event: [spec.group()]}}
+    (plain / ".claude" / "settings.json").write_text(json.dumps(settings))
+    commands = ["touch allowed.txt", "rm -rf /etc/csup-nothing", "git push origin main; touch p"]
+    run = play(calls(*(tool("Bash", command=c) for c in commands)), cwd=plain, allowed=())
+    allowed, denied, asked = run.model.tool_results()
+    assert not allowed.is_error and (plain / "allowed.txt").exists()
     assert denied.is_error and "(csup policy, rule " in denied.content
-    assert asked.is_error and not (repo / "pushed.txt").exists()
+    assert asked.is_error and not (plain / "p").exists()
