@@ -49,7 +49,8 @@ stdin and answers on stdout. pre-tool-use and permission-request decide with csu
 (--policy, else $CSUP_POLICY, else .csup/policy.toml in the session's directory or a parent,
 else ~/.config/csup/policy.toml, else the default level); any error denies the call (exit 2).
 stop --check COMMAND runs COMMAND in the session's directory when Claude wants to stop and,
-if it fails, asks Claude once to go on and fix it.
+if it fails, asks Claude once to go on and fix it. A stdin that brings no complete JSON
+object within --stdin-timeout (or $CSUP_HOOK_STDIN_TIMEOUT, default 5) seconds is an error.
 """
 
 

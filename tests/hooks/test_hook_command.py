@@ -103,6 +103,7 @@ def assert_denied_closed(answer: Answer, *words: str) -> None:
         (b'{"tool_name": "Bash", ', ["not valid JSON"]),
         (b"[1, 2]", ["list, not an object"]),
         (b"\xff\xfe garbage", ["not valid JSON"]),
+        (b'{"a":' * 50_000 + b"1" + b"}" * 50_000, ["RecursionError"]),
         (b'{"hook_event_name": "PreToolUse", "tool_input": {}}', ["tool_name"]),
         (b'{"hook_event_name": "PreToolUse", "tool_name": "Bash"}', ["tool_input"]),
         (
