@@ -143,6 +143,30 @@ def _ansi_c(body: str) -> str:
     return _ANSI.sub(one, body)
 
 
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_PRIVATE_USE = range(0xE000, 0xF900)
+
+
+def _shield(text: str) -> tuple[str | None, dict[int, str]]:
+    """Swap characters outside the BMP for private-use ones before parsing.
+
+    tree-sitter-bash 0.25 can crash the process (SIGSEGV) on ``{`` followed by a 4-byte
+    UTF-8 character (tree-sitter/tree-sitter-bash#337). Such characters never carry shell
+    syntax, so each is swapped for an unused private-use character and put back in the words.
+    Returns ``(None, {})`` when there are not enough unused private-use characters.
+    """
+    astral = sorted(set(_ASTRAL.findall(text)))
+    if not astral:
+        return text, {}
+    free = (chr(c) for c in _PRIVATE_USE if chr(c) not in text)
+    swap = dict(zip(astral, free, strict=False))
+    if len(swap) < len(astral):
+        return None, {}
+    return text.translate({ord(a): b for a, b in swap.items()}), {
+        ord(b): a for a, b in swap.items()
+    }
+
+
 def _piped_scripts(source: Command, shell: str) -> list[tuple[str | None, str]]:
     """What ``echo S | sh`` or ``printf S | sh`` runs; None when it cannot be known."""
     how = f"{source.name} | {shell}"
@@ -173,6 +197,13 @@ class _Walker:
 
     def __init__(self, result: Analysis) -> None:
         self.result = result
+        self.restore: dict[int, str] = {}
+        """Characters swapped out before parsing (see :func:`_shield`), to put back."""
+
+    def text(self, node: Node) -> str:
+        """The source text of ``node``, with shielded characters put back."""
+        raw = node.text.decode("utf-8", "replace") if node.text is not None else ""
+        return raw.translate(self.restore) if self.restore else raw
 
     # -- entry points ------------------------------------------------------------------
 
@@ -183,11 +214,19 @@ class _Walker:
         if len(text) > MAX_INPUT:
             self.result.problems.append(f"the command is longer than {MAX_INPUT} characters")
             return []
-        tree = _parser().parse(text.encode("utf-8", "surrogatepass"))
+        shielded, restore = _shield(text)
+        if shielded is None:
+            self.problem("the command has too many unusual characters to analyse")
+            return []
+        tree = _parser().parse(shielded.encode("utf-8", "surrogatepass"))
         root = tree.root_node
         if root.has_error:
-            self.result.problems.append("the command is not valid shell syntax")
-        return self.node(root, 0, scope, ())
+            self.problem("the command is not valid shell syntax")
+        saved, self.restore = self.restore, restore
+        try:
+            return self.node(root, 0, scope, ())
+        finally:
+            self.restore = saved
 
     def problem(self, message: str) -> None:
         if message not in self.result.problems:
@@ -231,7 +270,7 @@ class _Walker:
             name = node.child_by_field_name("name")
             body = node.child_by_field_name("body")
             if name is not None and body is not None:
-                self.check_fork_bomb(name.text.decode(errors="replace") if name.text else "", body)
+                self.check_fork_bomb(self.text(name), body)
         if kind in ("heredoc_body", "comment", "heredoc_start", "heredoc_end"):
             return []
         produced = []
@@ -246,7 +285,7 @@ class _Walker:
         return produced
 
     def check_fork_bomb(self, name: str, body: Node) -> None:
-        text = body.text.decode(errors="replace") if body.text else ""
+        text = self.text(body)
         calls_itself = re.search(rf"(^|[\s;|&{{(]){re.escape(name)}([\s;|&}})]|$)", text)
         if calls_itself and ("&" in text or "|" in text):
             self.result.fork_bomb = True
@@ -383,7 +422,7 @@ class _Walker:
             out.dynamic = True
             return
         kind = node.type
-        raw = node.text.decode("utf-8", "replace") if node.text is not None else ""
+        raw = self.text(node)
         if kind in ("command_substitution", "process_substitution"):
             start = len(self.result.commands)
             for child in node.named_children:
@@ -409,7 +448,7 @@ class _Walker:
                 if c.type in ("variable_name", "special_variable_name")
             ]
             if len(names) == 1 and node.named_child_count == 1 and names[0].text:
-                var = names[0].text.decode()
+                var = self.text(names[0])
                 out.text += f"${var}"
                 out.dynamic = out.dynamic or var not in KNOWN_VARIABLES
             else:

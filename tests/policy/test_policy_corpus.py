@@ -50,7 +50,9 @@ def test_dangerous_command_is_denied_at_every_level(
 
 
 @pytest.mark.parametrize(("command", "note"), BENIGN, ids=[c for c, _ in BENIGN])
-def test_benign_near_miss_is_allowed_at_permissive(bash: Bash, command: str, note: str | None) -> None:
+def test_benign_near_miss_is_allowed_at_permissive(
+    bash: Bash, command: str, note: str | None
+) -> None:
     decision = bash(load_policy("permissive"), command)
     assert decision.behavior == "allow", decision
 
