@@ -317,3 +317,14 @@ def test_the_cli_refuses_a_policy_that_cannot_be_loaded(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, [*args, "--policy", "strict"])
     assert result.exit_code == 0, result.output
     assert "--policy strict" in (tmp_path / ".claude" / "settings.json").read_text()
+
+
+def test_the_cli_uninstall_dry_run_writes_nothing(settings: Path) -> None:
+    do_install(settings)
+    installed = settings.read_text()
+    project = ["--scope", "project", "--project-dir", str(settings.parent.parent)]
+    result = CliRunner().invoke(cli, ["uninstall-hooks", *project, "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "-" in result.output and "restored from" in result.output
+    assert settings.read_text() == installed
+    assert settings.with_name("settings.json.csup-backup").exists()
