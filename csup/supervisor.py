@@ -57,6 +57,7 @@ def _engine_for(policy: Any, cwd: str) -> tuple[Any, DecisionEngine]:
         policy = resolve_policy(None if policy is None else os.fspath(policy), cwd=cwd)
     decide = getattr(policy, "decide", None)
     if callable(decide):
+
         def engine(call: ToolCall) -> DecisionLike:
             request = ToolRequest(call.tool_name, call.tool_input, call.cwd, call.session_id)
             result: DecisionLike = decide(request)
@@ -178,6 +179,7 @@ class MultiSessionSupervisor:
         if not started:
             self._board.forget(spec.session_id)
             raise MaxSessionsReached(self.max_sessions)
+        self._wait(lambda: self._board.wait_started(spec.session_id, _POLL), None)
         return spec.session_id
 
     def spawn_and_wait_all(self, tasks: Iterable[str], **options: Any) -> list[SessionResult]:

@@ -125,8 +125,8 @@ class SessionActor(pykka.ThreadingActor):
 
     def _make_sure_claude_is_gone(self, reason: str) -> None:
         session = self._session
-        if session is None or session.done:
-            return
+        if session is None or session.pid is None or session.done:
+            return  # never started, or already over
         session.request_stop(reason, force=True)
         result = session.wait(_STOP_WAIT)
         if result is not None:

@@ -33,18 +33,21 @@ def find_claude(explicit: str | os.PathLike[str] | None = None) -> Path:
     An explicit path or ``CSUP_CLAUDE_BIN`` that does not point at an executable is an error
     of its own: csup does not fall back to another claude behind the user's back.
     """
-    for source, value in (("--claude-bin", explicit), (ENV_VAR, os.environ.get(ENV_VAR))):
+    choices = (("--claude-bin", explicit), (ENV_VAR, os.environ.get(ENV_VAR)))
+    for source, value in choices:
         if value:
-            candidate = Path(value).expanduser()
-            if not candidate.is_absolute() and os.sep not in str(value):
-                found = shutil.which(str(value))
+            text = os.fspath(value)
+            candidate = Path(text).expanduser()
+            if not candidate.is_absolute() and os.sep not in text:
+                found = shutil.which(text)
                 if found:
                     return Path(found)
             if _executable(candidate):
                 return candidate.absolute()
+            others = "CSUP_CLAUDE_BIN, " if source == "--claude-bin" else ""
             raise ClaudeNotFoundError(
-                f"{source} points at {value!r}, which is not an executable file; "
-                f"fix {source} or unset it to use the project's or PATH's claude"
+                f"{source} points at {text}, which is not an executable file: fix it, or "
+                f"leave it out to use {others}the project's claude (scripts/setup) or PATH's"
             )
     own = project_claude()
     if _executable(own):

@@ -192,7 +192,7 @@ def test_a_missing_claude_names_both_ways_to_point_at_one(tmp_path, monkeypatch)
     session = ClaudeSession("hi", SessionOptions(cwd=tmp_path, claude_bin=tmp_path / "nope"))
     with pytest.raises(ClaudeNotFoundError, match="--claude-bin") as info:
         session.start()
-    assert "unset it" in str(info.value)
+    assert "leave it out" in str(info.value)
     monkeypatch.setenv("CSUP_CLAUDE_BIN", str(tmp_path / "nope"))
     with pytest.raises(ClaudeNotFoundError, match="CSUP_CLAUDE_BIN"):
         ClaudeSession("hi", SessionOptions(cwd=tmp_path)).start()

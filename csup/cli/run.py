@@ -1,0 +1,203 @@
+"""``csup run`` (one task) and ``csup multi`` (many tasks, a few at a time)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from csup.claude.options import SessionOptions
+from csup.cli.execute import TaskSpec, UsageProblem, execute
+
+__all__ = ["multi", "run"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_PER_TASK_KEYS = {
+    "cwd": "cwd",
+    "model": "model",
+    "timeout": "timeout",
+    "idle_timeout": "idle_timeout",
+    "max_turns": "max_turns",
+    "max_cost": "max_cost_usd",
+    "max_cost_usd": "max_cost_usd",
+    "allowed_tools": "allowed_tools",
+    "disallowed_tools": "disallowed_tools",
+}
+
+
+def session_options(func: F) -> F:
+    """The options ``run`` and ``multi`` share."""
+    options = [
+        click.option(
+            "--policy",
+            metavar="LEVEL|FILE",
+            help="permissive, moderate, strict, or a policy TOML file "
+            "(default: $CSUP_POLICY, .csup/policy.toml, ~/.config/csup/policy.toml, moderate).",
+        ),
+        click.option(
+            "--cwd",
+            type=click.Path(exists=True, file_okay=False, path_type=Path),
+            help="Working directory of the sessions (default: here).",
+        ),
+        click.option("--model", help="Model for claude (--model)."),
+        click.option(
+            "--timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            metavar="S",
+            help="Stop a session after S seconds (killed).",
+        ),
+        click.option(
+            "--idle-timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            metavar="S",
+            help="Stop a session after S seconds without output from claude.",
+        ),
+        click.option("--max-turns", type=click.IntRange(min=1), help="Passed to claude."),
+        click.option(
+            "--max-cost",
+            type=click.FloatRange(min=0),
+            metavar="USD",
+            help="Stop a session whose cost goes over USD.",
+        ),
+        click.option(
+            "--budget",
+            type=click.FloatRange(min=0),
+            metavar="USD",
+            help="Stop every session once the run's total cost goes over USD.",
+        ),
+        click.option(
+            "--allowed-tools",
+            multiple=True,
+            metavar="TOOL",
+            help="Passed to claude's --allowedTools (repeatable).",
+        ),
+        click.option(
+            "--disallowed-tools",
+            multiple=True,
+            metavar="TOOL",
+            help="Passed to claude's --disallowedTools (repeatable).",
+        ),
+        click.option(
+            "--decision-timeout",
+            type=click.FloatRange(min=0, min_open=True),
+            default=30.0,
+            show_default=True,
+            metavar="S",
+            help="Deny a tool call whose decision takes longer than S seconds.",
+        ),
+        click.option(
+            "--claude-bin",
+            type=click.Path(path_type=Path),
+            envvar="CSUP_CLAUDE_BIN",
+            help="The claude binary (default: $CSUP_CLAUDE_BIN, the project's, PATH).",
+        ),
+        click.option(
+            "--json", "as_json", is_flag=True, help="Print one JSON document instead of the table."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _defaults(kwargs: dict[str, Any]) -> SessionOptions:
+    return SessionOptions(
+        cwd=kwargs["cwd"],
+        model=kwargs["model"],
+        claude_bin=kwargs["claude_bin"],
+        timeout=kwargs["timeout"],
+        idle_timeout=kwargs["idle_timeout"],
+        max_turns=kwargs["max_turns"],
+        max_cost_usd=kwargs["max_cost"],
+        allowed_tools=tuple(kwargs["allowed_tools"]),
+        disallowed_tools=tuple(kwargs["disallowed_tools"]),
+        decision_timeout=kwargs["decision_timeout"],
+    )
+
+
+@click.command()
+@click.argument("task")
+@session_options
+def run(task: str, **kwargs: Any) -> None:
+    """Run one TASK in claude under the policy, then print a summary."""
+    code = execute(
+        [TaskSpec(task)],
+        max_parallel=1,
+        policy=kwargs["policy"],
+        defaults=_defaults(kwargs),
+        as_json=kwargs["as_json"],
+        budget_usd=kwargs["budget"],
+    )
+    raise SystemExit(code)
+
+
+def _read_tasks_file(path: Path) -> list[TaskSpec]:
+    """One task a line; blank lines and ``#`` comments skipped; a line that starts with
+    ``{`` is a JSON object with ``task`` and per-task options (cwd, model, timeout ...)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageProblem(f"cannot read tasks file {path}: {exc}") from exc
+    specs = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if not stripped.startswith("{"):
+            specs.append(TaskSpec(stripped))
+            continue
+        try:
+            data = json.loads(stripped)
+        except ValueError as exc:
+            raise UsageProblem(f"{path}, line {number}: not valid JSON ({exc})") from exc
+        if not isinstance(data, dict) or not isinstance(data.get("task"), str):
+            raise UsageProblem(f'{path}, line {number}: a JSON line needs a "task" string')
+        options = {}
+        for key, value in data.items():
+            if key == "task":
+                continue
+            if key not in _PER_TASK_KEYS:
+                known = ", ".join(sorted(_PER_TASK_KEYS))
+                raise UsageProblem(f"{path}, line {number}: unknown key {key!r} (known: {known})")
+            options[_PER_TASK_KEYS[key]] = tuple(value) if isinstance(value, list) else value
+        specs.append(TaskSpec(data["task"], options))
+    return specs
+
+
+@click.command()
+@click.option("--task", "tasks", multiple=True, metavar="T", help="A task (repeatable).")
+@click.option(
+    "--tasks-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A file of tasks: one a line, or JSON lines with per-task options.",
+)
+@click.option(
+    "--max-parallel",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="How many sessions run at once; the others wait in a queue.",
+)
+@session_options
+def multi(
+    tasks: tuple[str, ...], tasks_file: Path | None, max_parallel: int, **kwargs: Any
+) -> None:
+    """Run many tasks in parallel (at most --max-parallel at once) under one policy."""
+    specs = [TaskSpec(task) for task in tasks]
+    if tasks_file is not None:
+        specs += _read_tasks_file(tasks_file)
+    if not specs:
+        raise click.UsageError("give at least one --task or a --tasks-file")
+    code = execute(
+        specs,
+        max_parallel=max_parallel,
+        policy=kwargs["policy"],
+        defaults=_defaults(kwargs),
+        as_json=kwargs["as_json"],
+        budget_usd=kwargs["budget"],
+    )
+    raise SystemExit(code)

@@ -1,0 +1,172 @@
+"""``csup run``, ``csup multi`` and ``csup demo``: summaries, exit codes, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+from click.testing import CliRunner
+
+from csup.cli import main
+from csup.testing import text, tool
+from tests.actors.conftest import descendants_running, gone, wait_for_descendant
+
+CSUP = str(Path(sys.executable).with_name("csup"))
+SLOW = "python3 -c 'import time; time.sleep(30)' && touch marker"
+
+
+def invoke(args, env=None):
+    return CliRunner().invoke(main, args, env=env, catch_exceptions=False)
+
+
+@pytest.mark.claude
+def test_run_prints_a_summary_table_and_exits_0(scripted_model, claude_env, workspace, claude_bin):
+    model = scripted_model({"w": [[tool("Write", file_path="a.txt", content="x")], [text("ok")]]})
+    result = invoke(
+        ["run", "[scenario:w] write", "--cwd", str(workspace), "--claude-bin", str(claude_bin)],
+        env=claude_env(model),
+    )
+    assert result.exit_code == 0, result.output
+    assert "completed" in result.stdout and "total" in result.stdout
+    assert (workspace / "a.txt").exists()
+
+
+@pytest.mark.claude
+def test_multi_json_reports_every_session_and_exit_1_when_one_fails(
+    scripted_model, claude_env, workspace, claude_bin, tmp_path
+):
+    model = scripted_model(
+        {
+            "ok": [[tool("Bash", command="ls", description="l")], [text("ok")]],
+            "evil": [[tool("Bash", command="rm -rf /", description="x")], [text("ok")]],
+        }
+    )
+    tasks = tmp_path / "tasks.txt"
+    tasks.write_text(
+        "# a comment\n[scenario:ok] list\n\n"
+        + json.dumps({"task": "[scenario:ok] elsewhere", "cwd": str(tmp_path / "missing")})
+        + "\n"
+    )
+    result = invoke(
+        [
+            "multi",
+            "--task",
+            "[scenario:evil] wipe",
+            "--tasks-file",
+            str(tasks),
+            "--max-parallel",
+            "2",
+            "--cwd",
+            str(workspace),
+            "--claude-bin",
+            str(claude_bin),
+            "--json",
+        ],
+        env=claude_env(model),
+    )
+    assert result.exit_code == 1, result.output
+    doc = json.loads(result.stdout)
+    by_task = {s["task"]: s for s in doc["sessions"]}
+    assert by_task["[scenario:evil] wipe"]["denials"] == 1
+    assert by_task["[scenario:evil] wipe"]["status"] == "completed"
+    assert by_task["[scenario:ok] list"]["status"] == "completed"
+    failed = by_task["[scenario:ok] elsewhere"]
+    assert failed["status"] == "failed" and "does not exist" in failed["error"]
+    assert doc["totals"]["completed"] == 2 and doc["totals"]["failed"] == 1
+
+
+def test_a_missing_tasks_file_is_a_usage_error():
+    result = invoke(["multi", "--tasks-file", "/nonexistent/tasks.txt"])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+
+
+def test_multi_without_tasks_is_a_usage_error():
+    result = invoke(["multi"])
+    assert result.exit_code == 2
+    assert "at least one --task" in result.output
+
+
+def test_a_bad_json_line_in_the_tasks_file_names_file_and_line(tmp_path, claude_bin):
+    tasks = tmp_path / "tasks.txt"
+    tasks.write_text("fine\n{not json\n")
+    result = invoke(["multi", "--tasks-file", str(tasks), "--claude-bin", str(claude_bin)])
+    assert result.exit_code == 2
+    assert f"{tasks}, line 2: not valid JSON" in result.output
+
+
+def test_a_bad_policy_file_is_one_line_and_exit_2(tmp_path, claude_bin):
+    policy = tmp_path / "policy.toml"
+    policy.write_text("level = \n")
+    result = invoke(["run", "x", "--policy", str(policy), "--claude-bin", str(claude_bin)])
+    assert result.exit_code == 2
+    assert str(policy) in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_missing_claude_says_how_to_point_at_one(tmp_path):
+    result = invoke(["run", "x", "--claude-bin", str(tmp_path / "no-claude")])
+    assert result.exit_code == 2
+    assert "--claude-bin" in result.output and "CSUP_CLAUDE_BIN" in result.output
+
+
+@pytest.mark.claude
+def test_demo_supervises_three_sessions_and_denies_the_dangerous_one(claude_bin):
+    result = invoke(["demo", "--claude-bin", str(claude_bin), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert [s["status"] for s in doc["sessions"]] == ["completed"] * 3
+    assert doc["totals"]["denials"] == 1
+
+
+@pytest.mark.claude
+def test_sigint_stops_every_session_prints_the_summary_and_exits_130(
+    scripted_model, claude_env, workspace, claude_bin
+):
+    model = scripted_model({"slow": [[tool("Bash", command=SLOW, description="slow")]]})
+    env = claude_env(model)
+    proc = subprocess.Popen(
+        [
+            CSUP,
+            "multi",
+            "--task",
+            "[scenario:slow] a",
+            "--task",
+            "[scenario:slow] b",
+            "--task",
+            "[scenario:slow] c",
+            "--max-parallel",
+            "2",
+            "--cwd",
+            str(workspace),
+            "--claude-bin",
+            str(claude_bin),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_descendant("time.sleep(30)", root=proc.pid)
+        tree = psutil.Process(proc.pid).children(recursive=True)
+        assert any("claude" in p.name() for p in tree)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert "total" in out and "cancelled" in out
+    assert "stopping every session" in err
+    assert all(gone(p) for p in tree), [p for p in tree if not gone(p)]
+    assert descendants_running("time.sleep(30)") == []
+    assert not (workspace / "marker").exists()
+    assert os.listdir(workspace) == []
