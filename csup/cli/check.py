@@ -84,7 +84,7 @@ def _batch(policy: Policy, path: str, cwd: str) -> int:
     help="Judge one Bash command per line of FILE ('-': stdin); print one JSON object a line.",
 )
 @click.argument("command", nargs=-1)
-def check(
+def check(  # noqa: PLR0917 - one parameter per click option
     policy_spec: str | None,
     cwd: str | None,
     tool: str | None,

@@ -63,7 +63,9 @@ def line_of(text: str, key: str | None = None, needle: str | None = None) -> int
 
 def parse_rules(entries: Any, path: str, text: str, key: str, root: str | None) -> list[ClaudeRule]:
     """A list of rule strings (the value of ``key``) parsed, or a PolicyFileError."""
-    from csup.policy._claude_rules import parse_rule  # noqa: PLC0415 - keeps import cheap
+    import json  # noqa: PLC0415 - keeps `import csup.policy` cheap
+
+    from csup.policy._claude_rules import parse_rule  # noqa: PLC0415
 
     short = key.rsplit(".", 1)[-1]
     if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
@@ -79,7 +81,12 @@ def parse_rules(entries: Any, path: str, text: str, key: str, root: str | None) 
             rules.append(parse_rule(entry, root))
         except ValueError as error:
             raise PolicyFileError(
-                path, str(error), line=line_of(text, needle=entry) or line_of(text, short), key=key
+                path,
+                str(error),
+                line=line_of(text, needle=json.dumps(entry))
+                or line_of(text, needle=f"'{entry}'")
+                or line_of(text, short),
+                key=key,
             ) from None
     return rules
 

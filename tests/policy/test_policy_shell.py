@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from csup.policy import Decision, Policy, load_policy
+from csup.policy import Decision, Policy, ToolRequest, load_policy
 from csup.policy._shell import MAX_INPUT, analyse
 
 Bash = Callable[[Policy, str], Decision]
@@ -111,7 +111,7 @@ def test_too_long_input_is_a_problem_not_a_parse() -> None:
         "1MB args",
         "separators",
         "pipes",
-    ],  # fmt: skip
+    ],
 )
 def test_pathological_input_completes_and_fails_closed(bash: Bash, command: str) -> None:
     decision = bash(load_policy("permissive"), command)
@@ -131,19 +131,54 @@ def test_the_analyser_never_raises_on_arbitrary_text(text: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet="$()`'\"\\;|&<>{}[]*?~ \n\tabcrmshx-=", max_size=200))
 def test_the_policy_never_raises_on_shell_like_noise(text: str) -> None:
-    from csup.policy import ToolRequest
-
     decision = load_policy("moderate").decide(ToolRequest("Bash", {"command": text}, cwd="/"))
     assert decision.behavior in ("allow", "ask", "deny")
 
 
-_FLAG_SPELLINGS = ["-rf", "-fr", "-r -f", "-f -r", "-R -f", "-Rf", "--recursive --force",
-                   "-r --force", "--force -R", "-rfv", "-v -r -f"]  # fmt: skip
-_NAMES = ["rm", "/bin/rm", "/usr/bin/rm", "'rm'", '"rm"', "\\rm", "r''m", "command rm",
-          "sudo rm", "env rm", "nohup rm", "timeout 9 rm", "nice rm", "busybox rm"]  # fmt: skip
+_FLAG_SPELLINGS = [
+    "-rf",
+    "-fr",
+    "-r -f",
+    "-f -r",
+    "-R -f",
+    "-Rf",
+    "--recursive --force",
+    "-r --force",
+    "--force -R",
+    "-rfv",
+    "-v -r -f",
+]
+_NAMES = [
+    "rm",
+    "/bin/rm",
+    "/usr/bin/rm",
+    "'rm'",
+    '"rm"',
+    "\\rm",
+    "r''m",
+    "command rm",
+    "sudo rm",
+    "env rm",
+    "nohup rm",
+    "timeout 9 rm",
+    "nice rm",
+    "busybox rm",
+]
 _TARGETS = ["/", "~", "~/", "$HOME", '"$HOME"', "'/'", "/etc", "/usr/", "..", "/*", "~/*"]
-_WRAPS = ["{}", "bash -c '{}'", 'sh -c "{}"', "eval '{}'", "echo x; {}", "true && {}",
-          "false || {}", "({})", "{{ {}; }}", "echo $({})", "x | {}", "{} &"]  # fmt: skip
+_WRAPS = [
+    "{}",
+    "bash -c '{}'",
+    'sh -c "{}"',
+    "eval '{}'",
+    "echo x; {}",
+    "true && {}",
+    "false || {}",
+    "({})",
+    "{{ {}; }}",
+    "echo $({})",
+    "x | {}",
+    "{} &",
+]
 
 
 @settings(max_examples=300, deadline=None)
@@ -157,11 +192,6 @@ _WRAPS = ["{}", "bash -c '{}'", 'sh -c "{}"', "eval '{}'", "echo x; {}", "true &
 def test_quoting_whitespace_and_flag_order_variants_of_rm_rf_stay_denied(
     name: str, flags: str, target: str, wrap: str, space: str
 ) -> None:
-    import os
-
-    from csup.policy import ToolRequest
-
-    os.environ["HOME"] = "/home/csup-policy-tester"
     line = space.join([name, flags, target])
     command = wrap.replace("{}", line, 1) if "{{" not in wrap else wrap.format(line)
     decision = load_policy("permissive").decide(
@@ -188,18 +218,13 @@ def test_quoting_whitespace_and_flag_order_variants_of_rm_rf_stay_denied(
             "dd if=/dev/zero of=/dev/sda",
             "cat ~/.ssh/id_rsa",
         ]
-    ),  # fmt: skip
+    ),
     st.sampled_from(_WRAPS),
     st.sampled_from(["", "sudo ", "env A=1 ", "A=1 ", "timeout 5 "]),
 )
 def test_other_denied_commands_stay_denied_when_wrapped(
     command: str, wrap: str, prefix: str
 ) -> None:
-    import os
-
-    from csup.policy import ToolRequest
-
-    os.environ["HOME"] = "/home/csup-policy-tester"
     line = prefix + command
     full = wrap.replace("{}", line, 1) if "{{" not in wrap else wrap.format(line)
     decision = load_policy("permissive").decide(
