@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 SYSTEM_DIRS = frozenset(
     {
@@ -145,13 +146,17 @@ class Where:
 
 def make_where(cwd: str, home: str, extra_dirs: tuple[str, ...] = ()) -> Where:
     """Build a :class:`Where` for a session in ``cwd`` with extra workspace dirs."""
+    return _make_where(cwd, home, extra_dirs, os.environ.get("TMPDIR"))
+
+
+@lru_cache(maxsize=64)
+def _make_where(cwd: str, home: str, extra_dirs: tuple[str, ...], tmpdir: str | None) -> Where:
     roots = [os.path.realpath(cwd)]
     for extra in extra_dirs:
         path = expand(extra, cwd, home)
         if path is not None:
             roots.append(os.path.realpath(path))
     temp = list(TEMP_DIRS)
-    tmpdir = os.environ.get("TMPDIR")
     if tmpdir and os.path.isabs(tmpdir):
         temp.append(os.path.realpath(tmpdir))
     return Where(cwd, home, tuple(roots), tuple(temp))
@@ -247,14 +252,20 @@ def is_control(path: str) -> bool:
 def secret_kind(path: str, home: str) -> str | None:
     """What secret ``path`` holds (``"an SSH key"``...), or None if it is no known secret."""
     name = path.rstrip("/").rsplit("/", 1)[-1]
-    if _SECRET_NAME.match(name) and not name.endswith(".pub"):
+    if name.endswith(".pub"):
+        return None
+    if _SECRET_NAME.match(name):
         return "an environment file" if name.startswith(".env") else "a credentials file"
     if _SECRET_SYSTEM.match(path):
         return "a system credentials file"
-    for sub in _SECRET_HOME_DIRS:
-        if is_under(path, f"{home}/{sub}") and not path.endswith(".pub"):
-            return f"credentials in ~/{sub}"
-    return None
+    match = _home_secrets(home).match(path)
+    return f"credentials in ~/{match.group(1)}" if match else None
+
+
+@lru_cache(maxsize=16)
+def _home_secrets(home: str) -> re.Pattern[str]:
+    dirs = "|".join(re.escape(d) for d in _SECRET_HOME_DIRS)
+    return re.compile(rf"{re.escape(home.rstrip('/'))}/({dirs})(?:/|$)")
 
 
 def is_system(path: str) -> bool:

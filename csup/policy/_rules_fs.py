@@ -202,7 +202,9 @@ def touches_secrets(command: Command, ctx: Context) -> Iterator[Finding]:
             path = expand(candidate, ctx.where.cwd, home)
             if path is None:
                 continue
-            kind = secret_kind(path, home) or secret_kind(real(path), home)
+            kind = secret_kind(path, home)
+            if kind is None and os.path.lexists(path):  # a link may point at a secret
+                kind = secret_kind(real(path), home)
             if kind:
                 yield deny(
                     "secrets.access",

@@ -30,7 +30,7 @@ def call(p: Policy, tool: str, cwd: Path, **tool_input: Any) -> Decision:
 
 @pytest.mark.parametrize("text", ["Bash(", "Bash()", "(x)", "Bash(npm) extra", ""])
 def test_malformed_rules_are_rejected_with_a_reason(text: str) -> None:
-    with pytest.raises(ValueError, match="rule|specifier"):
+    with pytest.raises(ValueError, match=r"rule|specifier"):
         parse_rule(text)
 
 

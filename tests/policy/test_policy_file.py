@@ -89,7 +89,7 @@ def test_an_unknown_spec_is_a_config_error() -> None:
         ('[permissions]\nallows = ["Bash"]\n', 2, "permissions.allows", "unknown key"),
         ('[permissions]\ndeny = "Bash"\n', 2, "permissions.deny", "list of rule strings"),
         ("permissions = 3\n", 1, "permissions", "must be a table"),
-    ],  # fmt: skip
+    ],
 )
 def test_a_bad_policy_file_names_file_line_and_key(
     tmp_path: Path, text: str, line: int, key: str | None, message: str

@@ -1,0 +1,91 @@
+"""Benchmark the policy engine: decision time over the corpus, import and cold-start cost.
+
+Run: ``.venv/bin/python benchmarks/bench_policy.py``. Prints a table of the corpus counts,
+the median and p99 time of one Bash decision over the corpus (aims: median < 200 µs,
+p99 < 2 ms), the import time of ``csup.policy`` and the first (cold) decision, each measured
+in a fresh interpreter. Nothing is asserted: this is for people and for the closing notes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tabulate import tabulate
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "policy" / "corpus"
+ROUNDS = 5
+
+_COLD = """
+import time
+t0 = time.perf_counter()
+import csup.policy
+t1 = time.perf_counter()
+policy = csup.policy.load_policy("moderate")
+policy.decide(csup.policy.ToolRequest("Bash", {"command": "ls -la"}, cwd=%r))
+t2 = time.perf_counter()
+print(t1 - t0, t2 - t1)
+"""
+
+
+def corpus(name: str) -> list[str]:
+    lines = (CORPUS / name).read_text(encoding="utf-8").splitlines()
+    return [x.partition(" ## ")[0] for x in lines if x.strip() and not x.startswith("#")]
+
+
+def cold(workspace: str, runs: int = 15) -> tuple[float, float, float]:
+    """Median import time, first-decision time, and bare interpreter start, in a fresh process."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    imports, firsts, bare = [], [], []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", _COLD % workspace], env=env, check=True,
+                             capture_output=True, text=True).stdout.split()  # fmt: skip
+        imports.append(float(out[0]))
+        firsts.append(float(out[1]))
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        bare.append(time.perf_counter() - start)
+    return statistics.median(imports), statistics.median(firsts), statistics.median(bare)
+
+
+def main() -> None:
+    sys.path.insert(0, str(ROOT))
+    from csup.policy import ToolRequest, load_policy  # noqa: PLC0415 - after sys.path is set
+
+    dangerous, benign = corpus("dangerous.txt"), corpus("benign.txt")
+    workspace = tempfile.mkdtemp(prefix="csup-bench-")
+    policy = load_policy("moderate")
+    requests = [ToolRequest("Bash", {"command": c}, cwd=workspace) for c in dangerous + benign]
+    policy.decide(requests[0])  # load the parser
+    times: list[float] = []
+    for _ in range(ROUNDS):
+        for request in requests:
+            start = time.perf_counter()
+            policy.decide(request)
+            times.append(time.perf_counter() - start)
+    times.sort()
+    p99 = times[int(len(times) * 0.99)]
+    import_s, first_s, bare_s = cold(workspace)
+    rows = [
+        ("corpus: dangerous lines", len(dangerous), ""),
+        ("corpus: benign near misses", len(benign), ""),
+        ("decision, median (µs)", f"{statistics.median(times) * 1e6:.0f}", "< 200"),
+        ("decision, p99 (µs)", f"{p99 * 1e6:.0f}", "< 2000"),
+        ("decision, max (µs)", f"{times[-1] * 1e6:.0f}", ""),
+        ("import csup.policy (ms)", f"{import_s * 1e3:.1f}", ""),
+        ("first Bash decision, cold (ms)", f"{first_s * 1e3:.1f}", ""),
+        ("bare `python -c pass` (ms)", f"{bare_s * 1e3:.1f}", ""),
+    ]
+    print(tabulate(rows, headers=["measure", "value", "aim"], tablefmt="github"))
+    print(json.dumps({"decisions": len(times), "rounds": ROUNDS}))
+
+
+if __name__ == "__main__":
+    main()
