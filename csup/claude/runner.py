@@ -19,9 +19,9 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from csup.claude import protocol
+from csup.claude.decisions import AsyncDecider, Decider, Respond, SyncDecider, to_verdict
 from csup.claude.events import (
     ControlCancelRequest,
     ControlRequest,
@@ -35,7 +35,7 @@ from csup.claude.locate import find_claude
 from csup.claude.options import SessionOptions, build_argv, build_env
 from csup.claude.process import ClaudeProcess
 from csup.claude.result import DecisionLike, SessionResult, SessionStatus, ToolCall, Verdict
-from csup.claude.stats import SessionStats
+from csup.claude.stats import SessionStats, StatsSnapshot
 from csup.clock import SYSTEM_CLOCK, Clock
 from csup.deadlines import Deadline, schedule
 from csup.errors import CsupError, SessionError
@@ -44,59 +44,10 @@ __all__ = ["ClaudeSession", "Decider", "Respond", "run_session"]
 
 log = logging.getLogger(__name__)
 
-Respond = Callable[[DecisionLike], None]
-Decider = Callable[[ToolCall], DecisionLike]
-AsyncDecider = Callable[[ToolCall, Respond], None]
 EventHandler = Callable[[Event | Diagnostic], None]
 DecisionHandler = Callable[[ToolCall, Verdict], None]
 
 _MAX_DIAGNOSTICS = 20
-
-
-def _verdict(decision: DecisionLike) -> Verdict:
-    behavior = getattr(decision, "behavior", None)
-    reason = str(getattr(decision, "reason", "") or "")
-    rule = str(getattr(decision, "rule", "") or "")
-    if behavior == "allow":
-        return Verdict("allow", reason or "allowed by csup policy", rule, "allow")
-    if behavior == "ask":
-        why = reason or "this tool call needs approval"
-        return Verdict(
-            "deny", f"{why} (needs approval, and no approver is configured)", rule, "ask"
-        )
-    if behavior == "deny":
-        return Verdict("deny", reason or "denied by csup policy", rule, "deny")
-    return Verdict("deny", f"csup could not read the decision {decision!r}", "csup.bad-decision")
-
-
-class _SyncDecider:
-    """Runs a blocking decider on one worker thread per session, in order.
-
-    A decider that hangs holds only this worker; the calls behind it are denied at their
-    deadlines, which is the fail-closed answer for a broken policy.
-    """
-
-    def __init__(self, decide: Decider, name: str) -> None:
-        self._decide = decide
-        self._queue: queue.SimpleQueue[tuple[ToolCall, Respond] | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
-
-    def __call__(self, call: ToolCall, respond: Respond) -> None:
-        self._queue.put((call, respond))
-
-    def close(self) -> None:
-        self._queue.put(None)
-
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            call, respond = item
-            try:
-                decision: DecisionLike = self._decide(call)
-            except Exception as exc:
-                log.exception("csup: the decider raised for %s", call.tool_name)
-                decision = Verdict("deny", f"csup policy error, denied: {exc}", "csup.policy-error")
-            respond(decision)
 
 
 class ClaudeSession:
@@ -159,6 +110,7 @@ class ClaudeSession:
         self._stopping = threading.Event()
         self._stop_lock = threading.Lock()
         self._interrupt_id = f"csup_int_{self.session_id}"
+        self._init_id = f"csup_init_{self.session_id}"
         self._interrupt_result = threading.Event()
         self._turn_active = False
         self._deadlines: list[Deadline] = []
@@ -186,7 +138,8 @@ class ClaudeSession:
     def done(self) -> bool:
         return self._done.is_set()
 
-    def stats(self) -> Any:
+    def stats(self) -> StatsSnapshot:
+        """The session's figures so far."""
         with self._lock:
             return self._stats.snapshot()
 
@@ -201,7 +154,7 @@ class ClaudeSession:
         if not cwd.is_dir():
             raise SessionError(f"working directory {self.cwd} does not exist or is not a directory")
         if self._decide_sync is not None:
-            self._decider = _SyncDecider(self._decide_sync, f"csup-decide-{self.session_id}")
+            self._decider = SyncDecider(self._decide_sync, f"csup-decide-{self.session_id}")
         self._last_activity = self._clock.monotonic()
         self._process = ClaudeProcess(
             build_argv(binary, self.options),
@@ -211,10 +164,8 @@ class ClaudeSession:
             on_line=self._on_line,
             on_exit=self._on_exit,
         )
-        init_id = f"csup_init_{self.session_id}"
-        self._init_id = init_id
         self._process.send(
-            protocol.initialize_request(init_id, hooks=self.options.decision_route == "hook")
+            protocol.initialize_request(self._init_id, hooks=self.options.decision_route == "hook")
         )
         self._turn_active = True
         self._process.send(protocol.user_message(self.task))
@@ -310,7 +261,7 @@ class ClaudeSession:
             if item.request_id and self._pending.cancel(item.request_id):
                 self._cancel_deadline(item.request_id)
         elif isinstance(item, ControlResponse):
-            if item.request_id == getattr(self, "_init_id", None):
+            if item.request_id == self._init_id:
                 if item.subtype == "error":
                     self._failure = f"claude refused to initialize: {item.error}"
                     self.request_stop(self._failure)
@@ -402,7 +353,7 @@ class ClaudeSession:
         if not self._pending.claim(request.request_id):
             return
         self._cancel_deadline(request.request_id)
-        verdict = decision if isinstance(decision, Verdict) else _verdict(decision)
+        verdict = decision if isinstance(decision, Verdict) else to_verdict(decision)
         if request.subtype == "can_use_tool":
             message = protocol.can_use_tool_response(
                 request.request_id, verdict.behavior, verdict.reason, request.tool_input
@@ -515,7 +466,7 @@ class ClaudeSession:
         for deadline in self._deadlines:
             deadline.cancel()
         self._deny_pending("claude exited")
-        if isinstance(self._decider, _SyncDecider):
+        if isinstance(self._decider, SyncDecider):
             self._decider.close()
         self._result = self._build_result(code, process.stderr_tail())
         self._results.put(None)
