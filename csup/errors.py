@@ -91,7 +91,7 @@ class SessionError(CsupError):
     """A supervised session could not be started, found or run."""
 
 
-class SessionNotFound(SessionError):  # noqa: N818 - the name the original API uses
+class SessionNotFound(SessionError):
     """No session with that id is queued, running or finished in this supervisor."""
 
     def __init__(self, session_id: str) -> None:
@@ -99,7 +99,7 @@ class SessionNotFound(SessionError):  # noqa: N818 - the name the original API u
         self.session_id = session_id
 
 
-class MaxSessionsReached(SessionError):  # noqa: N818 - the name the original API uses
+class MaxSessionsReached(SessionError):
     """Every session slot is taken and the caller asked not to wait."""
 
     def __init__(self, max_sessions: int) -> None:
@@ -107,5 +107,5 @@ class MaxSessionsReached(SessionError):  # noqa: N818 - the name the original AP
         self.max_sessions = max_sessions
 
 
-class SupervisorStopped(SessionError):  # noqa: N818 - reads as a state, like pykka's Timeout
+class SupervisorStopped(SessionError):
     """The supervisor was shut down; it takes no more sessions."""
