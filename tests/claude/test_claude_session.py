@@ -127,6 +127,10 @@ def test_two_turns_run_in_one_process(scripted_model, options, workspace):
     assert (workspace / "one.txt").exists() and (workspace / "two.txt").exists()
     assert result.stats.results == 2
     assert result.result_text == "Second done."
+    # Checked on claude 2.1.330: num_turns and usage are per user turn, cost accumulates.
+    assert result.turns == (first.num_turns or 0) + (second.num_turns or 0)
+    assert result.cost_usd == second.total_cost_usd
+    assert (second.total_cost_usd or 0) > (first.total_cost_usd or 0)
 
 
 def test_the_stop_hook_callback_is_answered_and_the_session_ends(scripted_model, options):
