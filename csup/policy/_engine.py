@@ -119,7 +119,7 @@ class Policy:
     def _findings(
         self, request: ToolRequest, ctx: Context, analysed: Callable[[], Analysis]
     ) -> list[Finding] | Decision:
-        from csup.policy._rules import Finding, dangerous_word, judge_bash  # noqa: PLC0415
+        from csup.policy._rules import dangerous_word, judge_bash  # noqa: PLC0415
 
         if request.tool_name != "Bash":
             from csup.policy._tools import judge_tool  # noqa: PLC0415 - keeps import cheap
@@ -140,13 +140,12 @@ class Policy:
                     f"({problem}) that contains `{word}`. Split it "
                     "into simple commands with literal arguments.",
                 )
-            findings.append(
-                Finding(
-                    "ask",
+            if not any(f.behavior == "deny" for f in findings):
+                return ask(
                     "shell.unanalysable",
-                    f"csup cannot fully analyse this command ({problem}).",
+                    f"csup cannot fully analyse this command ({problem}). Split it into "
+                    "simple commands with literal arguments, or ask the user.",
                 )
-            )
         return findings
 
     def _rules_for(self, cwd: str, home: str) -> tuple[RuleSet, tuple[str, ...]]:

@@ -243,3 +243,17 @@ def test_characters_that_crash_tree_sitter_bash_are_shielded(command: str) -> No
 def test_shielded_characters_are_put_back_in_the_words() -> None:
     (command,) = analyse("echo {\U0001f600 \U0001f600").commands
     assert command.argv == ("echo", "{\U0001f600", "\U0001f600")
+
+
+def test_unanalysable_input_with_a_dangerous_word_is_denied_saying_so(bash: Bash) -> None:
+    decision = bash(load_policy("permissive"), "eval \"$CMD\"; rm -rf build")
+    assert (decision.behavior, decision.rule) == ("deny", "shell.unanalysable")
+    assert "cannot fully analyse" in decision.reason
+    assert "`rm`" in decision.reason
+
+
+def test_unanalysable_input_without_a_dangerous_word_is_asked_even_at_permissive(
+    bash: Bash,
+) -> None:
+    decision = bash(load_policy("permissive"), 'echo "unterminated')
+    assert (decision.behavior, decision.rule) == ("ask", "shell.unanalysable")
