@@ -48,6 +48,7 @@ EventHandler = Callable[[Event | Diagnostic], None]
 DecisionHandler = Callable[[ToolCall, Verdict], None]
 
 _MAX_DIAGNOSTICS = 20
+_LIMIT_SUBTYPES = frozenset({"error_max_turns", "error_max_budget_usd"})
 
 
 class ClaudeSession:
@@ -488,6 +489,10 @@ class ClaudeSession:
             status, error = self._stop_status, self._stop_reason
         elif last is not None and not last.is_error:
             status = SessionStatus.COMPLETED
+        elif last is not None and last.subtype in _LIMIT_SUBTYPES:
+            # claude stopped itself at a limit csup passed on (--max-turns): a kill, not a failure.
+            status = SessionStatus.KILLED
+            error = "; ".join(last.errors) or f"claude stopped at a limit ({last.subtype})"
         elif last is not None:
             status = SessionStatus.FAILED
             detail = "; ".join(last.errors) or last.result or last.terminal_reason or ""

@@ -191,6 +191,18 @@ def test_a_session_over_its_wall_clock_limit_is_killed(scripted_model, options, 
     assert not (workspace / "marker").exists()
 
 
+def test_a_session_that_reaches_its_turn_limit_is_killed_with_claudes_reason(
+    scripted_model, options, workspace
+):
+    model = scripted_model(
+        {"many": [[tool("Bash", command=f"touch f{i}", description="t")] for i in range(5)]}
+    )
+    result = run_session("[scenario:many] go", options(model, max_turns=2), decide=allow_all)
+    assert result.status is SessionStatus.KILLED
+    assert "maximum number of turns (2)" in (result.error or "")
+    assert not (workspace / "f3").exists()
+
+
 def test_a_missing_claude_names_both_ways_to_point_at_one(tmp_path, monkeypatch):
     monkeypatch.delenv("CSUP_CLAUDE_BIN", raising=False)
     session = ClaudeSession("hi", SessionOptions(cwd=tmp_path, claude_bin=tmp_path / "nope"))
