@@ -61,6 +61,11 @@ def line_of(text: str, key: str | None = None, needle: str | None = None) -> int
     return None
 
 
+def key_error(path: str, text: str, key: str, message: str) -> PolicyFileError:
+    """A PolicyFileError for ``key`` (dotted for nested keys), with the line it is set on."""
+    return PolicyFileError(path, message, line=line_of(text, key.rsplit(".", 1)[-1]), key=key)
+
+
 def parse_rules(entries: Any, path: str, text: str, key: str, root: str | None) -> list[ClaudeRule]:
     """A list of rule strings (the value of ``key``) parsed, or a PolicyFileError."""
     import json  # noqa: PLC0415 - keeps `import csup.policy` cheap
@@ -69,11 +74,8 @@ def parse_rules(entries: Any, path: str, text: str, key: str, root: str | None) 
 
     short = key.rsplit(".", 1)[-1]
     if not isinstance(entries, list) or not all(isinstance(e, str) for e in entries):
-        raise PolicyFileError(
-            path,
-            "must be a list of rule strings such as 'Bash(npm test:*)'",
-            line=line_of(text, short),
-            key=key,
+        raise key_error(
+            path, text, key, "must be a list of rule strings such as 'Bash(npm test:*)'"
         )
     rules = []
     for entry in entries:
@@ -112,54 +114,29 @@ def read_policy_file(path: str | os.PathLike[str]) -> PolicyConfig:
         raise PolicyFileError(name, f"not valid TOML: {message}", line=line) from None
     for key in data:
         if key not in _KEYS:
-            raise PolicyFileError(
-                name,
-                f"unknown key; known keys: {', '.join(sorted(_KEYS))}",
-                line=line_of(text, key),
-                key=key,
-            )
+            raise key_error(name, text, key, f"unknown key; known keys: {', '.join(sorted(_KEYS))}")
     level = data.get("level", "moderate")
     if level not in LEVELS:
-        raise PolicyFileError(
-            name,
-            f"level must be one of {', '.join(LEVELS)}, not {level!r}",
-            line=line_of(text, "level"),
-            key="level",
+        raise key_error(
+            name, text, "level", f"level must be one of {', '.join(LEVELS)}, not {level!r}"
         )
     lists: dict[str, tuple[str, ...]] = {}
     for key in _LISTS:
         value = data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise PolicyFileError(
-                name, "must be a list of non-empty strings", line=line_of(text, key), key=key
-            )
+            raise key_error(name, text, key, "must be a list of non-empty strings")
         lists[key] = tuple(value)
     claude = data.get("read_claude_settings", False)
     if not isinstance(claude, bool):
-        raise PolicyFileError(
-            name,
-            "must be true or false",
-            line=line_of(text, "read_claude_settings"),
-            key="read_claude_settings",
-        )
+        raise key_error(name, text, "read_claude_settings", "must be true or false")
     permissions = data.get("permissions", {})
     if not isinstance(permissions, dict):
-        raise PolicyFileError(
-            name,
-            "must be a table ([permissions]) with allow, ask and deny",
-            line=line_of(text, "permissions"),
-            key="permissions",
-        )
+        raise key_error(name, text, "permissions", "must be a table with allow, ask and deny")
     root = _project_root(name)
     parsed: dict[str, list[ClaudeRule]] = {}
     for key, value in permissions.items():
         if key not in _PERMISSION_KEYS:
-            raise PolicyFileError(
-                name,
-                "unknown key; use allow, ask or deny",
-                line=line_of(text, key),
-                key=f"permissions.{key}",
-            )
+            raise key_error(name, text, f"permissions.{key}", "unknown key; use allow, ask or deny")
         parsed[key] = parse_rules(value, name, text, f"permissions.{key}", root)
     return PolicyConfig(
         level=level,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from csup.errors import PolicyFileError
 from csup.policy._claude_rules import RuleSet
-from csup.policy._file import line_of, parse_rules
+from csup.policy._file import key_error, parse_rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,20 +55,15 @@ def read_settings_file(path: str, root: str) -> ClaudeSettings:
         raise PolicyFileError(path, f"cannot read the settings file ({error})") from None
     permissions = data.get("permissions", {}) if isinstance(data, dict) else {}
     if not isinstance(permissions, dict):
-        raise PolicyFileError(
-            path, "must be an object", line=line_of(text, "permissions"), key="permissions"
-        )
+        raise key_error(path, text, "permissions", "must be an object")
     lists = {
         kind: parse_rules(permissions.get(kind, []), path, text, f"permissions.{kind}", root)
         for kind in ("deny", "ask", "allow")
     }
     dirs = permissions.get("additionalDirectories", [])
     if not isinstance(dirs, list) or not all(isinstance(d, str) for d in dirs):
-        raise PolicyFileError(
-            path,
-            "must be a list of directories",
-            line=line_of(text, "additionalDirectories"),
-            key="permissions.additionalDirectories",
+        raise key_error(
+            path, text, "permissions.additionalDirectories", "must be a list of directories"
         )
     result = ClaudeSettings(RuleSet(lists["deny"], lists["ask"], lists["allow"]), tuple(dirs))
     _cache[path] = (mtime, result)
