@@ -368,6 +368,8 @@ class _Walker:
             self.problem(unwrapped.problem)
         if not unwrapped.argv:
             return []
+        if 0 in unwrapped.dynamic:
+            self.problem("the name of a command is only known at run time")
         via = (*written.via, *unwrapped.wrappers)
         command = Command(
             unwrapped.argv, unwrapped.dynamic, written.upstream, written.feeds, written.stdin, via
@@ -391,6 +393,8 @@ class _Walker:
         if name == "eval":
             known = not any(i > 0 for i in command.dynamic)
             return [(" ".join(argv[1:]) if known else None, "eval")]
+        if name == "alias":
+            return [(a.split("=", 1)[1], "alias") for a in argv[1:] if "=" in a]
         if name not in SHELLS:
             return []
         for i, arg in enumerate(argv[1:], start=1):
