@@ -63,13 +63,28 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _stop_everything(sup: MultiSessionSupervisor) -> None:
-    click.echo("csup: stopping every session (Ctrl-C again to kill them at once)...", err=True)
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """No Ctrl-C while csup winds down: an interrupted shutdown could leave actors alive."""
     try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _stop_everything(sup: MultiSessionSupervisor) -> None:
+    try:
+        click.echo("csup: stopping every session (Ctrl-C again to kill them at once)...", err=True)
         sup.stop_all(reason="interrupted (Ctrl-C)", timeout=30)
     except KeyboardInterrupt:
-        click.echo("csup: killing every session now", err=True)
-        sup.stop_all(reason="interrupted (Ctrl-C, forced)", force=True, timeout=15)
+        with _sigint_ignored():
+            click.echo("csup: killing every session now", err=True)
+            sup.stop_all(reason="interrupted (Ctrl-C, forced)", force=True, timeout=15)
 
 
 def execute(
@@ -95,23 +110,27 @@ def execute(
 
     interrupted: KeyboardInterrupt | None = None
     live = sys.stderr.isatty() and not as_json
-    with _sigterm_as_interrupt(), sup, LiveView(sup, live=live, audit=not as_json) as view:
+    with _sigterm_as_interrupt():
         try:
-            for spec in tasks:
-                sup.submit(spec.task, **spec.options)
-            while sup.has_pending():
-                with contextlib.suppress(TimeoutError):
-                    sup.wait_all(timeout=_REFRESH)
-                view.refresh()
-        except KeyboardInterrupt as exc:
-            interrupted = exc
-            _stop_everything(sup)
-        except ConfigError as exc:
-            sup.stop_all(reason="csup could not start every task", timeout=30)
-            raise UsageProblem(str(exc)) from exc
-        view.refresh(final=True)
-        sessions = sup.sessions()
-        totals = sup.stats
+            with LiveView(sup, live=live, audit=not as_json) as view:
+                try:
+                    for spec in tasks:
+                        sup.submit(spec.task, **spec.options)
+                    while sup.has_pending():
+                        with contextlib.suppress(TimeoutError):
+                            sup.wait_all(timeout=_REFRESH)
+                        view.refresh()
+                except KeyboardInterrupt as exc:
+                    interrupted = exc
+                    _stop_everything(sup)
+                except ConfigError as exc:
+                    sup.stop_all(reason="csup could not start every task", timeout=30)
+                    raise UsageProblem(str(exc)) from exc
+        finally:
+            with _sigint_ignored():
+                sessions = sup.sessions()
+                totals = sup.stats
+                sup.close()
 
     if as_json:
         click.echo(json.dumps(summary_json(sessions, totals), indent=2))

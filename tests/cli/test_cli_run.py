@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import psutil
@@ -170,3 +171,58 @@ def test_sigint_stops_every_session_prints_the_summary_and_exits_130(
     assert descendants_running("time.sleep(30)") == []
     assert not (workspace / "marker").exists()
     assert os.listdir(workspace) == []
+
+
+@pytest.mark.claude
+def test_a_second_sigint_kills_every_session_at_once_and_still_prints_the_summary(
+    scripted_model, claude_env, workspace, claude_bin
+):
+    model = scripted_model({"slow": [[tool("Bash", command=SLOW, description="slow")]]})
+    proc = subprocess.Popen(
+        [
+            CSUP,
+            "multi",
+            "--task",
+            "[scenario:slow] a",
+            "--task",
+            "[scenario:slow] b",
+            "--cwd",
+            str(workspace),
+            "--claude-bin",
+            str(claude_bin),
+        ],
+        env=claude_env(model),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    stderr_lines: list[str] = []
+    stopping = threading.Event()
+
+    def read_stderr():
+        for line in proc.stderr:
+            stderr_lines.append(line)
+            if "stopping every session" in line:
+                stopping.set()
+
+    with proc:
+        reader = threading.Thread(target=read_stderr, daemon=True)
+        reader.start()
+        try:
+            wait_for_descendant("time.sleep(30)", root=proc.pid)
+            tree = psutil.Process(proc.pid).children(recursive=True)
+            proc.send_signal(signal.SIGINT)
+            assert stopping.wait(30)
+            proc.send_signal(signal.SIGINT)
+            out = proc.stdout.read()
+            proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        reader.join(10)
+    err = "".join(stderr_lines)
+    assert proc.returncode == 130, err
+    assert "total" in out
+    assert all(gone(p) for p in tree)
+    assert not (workspace / "marker").exists()
