@@ -83,8 +83,10 @@ def path_of(word: str, ctx: Context) -> str | None:
 def _track_cd(command: Command, ctx: Context) -> Context:
     """Follow ``cd``/``pushd`` so later relative paths resolve where they will run."""
     operands = [a for a in command.argv[1:] if not a.startswith("-") or a == "-"]
-    if not operands:
-        target: str | None = ctx.where.home
+    if command.name == "popd":
+        target: str | None = None
+    elif not operands:
+        target = ctx.where.home
     elif any(i > 0 for i in command.dynamic) or operands[0] == "-":
         target = None
     else:
@@ -118,8 +120,9 @@ def judge_bash(analysis: Analysis, ctx: Context) -> Iterator[Finding]:
             "Blocked a fork bomb: a function that starts copies of itself in the background "
             "until the machine runs out of processes.",
         )
+    start = ctx
     for command in analysis.commands:
-        if command.name in ("cd", "pushd"):
+        if command.name in ("cd", "pushd", "popd"):
             ctx = _track_cd(command, ctx)
             continue
         for check in EVERY_COMMAND:
@@ -128,4 +131,7 @@ def judge_bash(analysis: Analysis, ctx: Context) -> Iterator[Finding]:
             yield from check(command, ctx)
         if command.name.startswith("mkfs"):
             yield from BY_NAME["mkfs"][0](command, ctx)
-    yield from judge_redirects(analysis, ctx)
+    # a redirect may run before or after a `cd`: judge it from both places
+    yield from judge_redirects(analysis, start)
+    if ctx.where.cwd != start.where.cwd:
+        yield from judge_redirects(analysis, ctx)
