@@ -216,6 +216,11 @@ def in_temp(path: str, where: Where) -> bool:
     return any(path != root and is_under(path, root) for root in where.temp)
 
 
+def inside(path: str, where: Where) -> bool:
+    """In the workspace or a temporary directory: where a session may do as it likes."""
+    return in_workspace(path, where) or in_temp(path, where)
+
+
 def glob_base(path: str) -> tuple[str, bool]:
     """For a glob, the directory it expands in and whether it takes all of it.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from csup.policy._paths import expand, in_temp, in_workspace, is_control, real, secret_kind
+from csup.policy._paths import expand, inside, is_control, real, secret_kind
 from csup.policy._rules import Context, Finding, ask, deny
 from csup.policy._rules_fs import SELF_PROTECT_REASON, judge_write
 from csup.policy._shell import Command
@@ -78,7 +78,7 @@ def judge_tool(tool: str, tool_input: Mapping[str, Any], ctx: Context) -> Iterat
             f"Blocked {tool} of `{raw}`: it is {kind}. Sessions may not "
             "read credentials; ask the user for what you need.",
         )
-    elif not (in_workspace(resolved, ctx.where) or in_temp(resolved, ctx.where)):
+    elif not inside(resolved, ctx.where):
         yield ask(
             "workspace.outside", f"{tool} of `{raw}` reads `{resolved}`, outside the workspace."
         )

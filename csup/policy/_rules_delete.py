@@ -1,0 +1,196 @@
+"""Rules on destroying files: deletes, permission and owner changes, disk formatting.
+
+A delete inside the workspace or a temporary directory is fine (``rm -rf ./dist``); a
+recursive or forced delete anywhere else, of the workspace itself, of the home directory or a
+system directory, or of a path only known at run time is denied. Paths are judged where they
+really point (see :mod:`._paths`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from csup.policy._flags import parse_args
+from csup.policy._paths import (
+    SYSTEM_DIRS,
+    expand,
+    expand_braces,
+    glob_base,
+    inside,
+    is_block_device,
+    is_under,
+    is_write_protected,
+    real,
+)
+from csup.policy._rules import Context, Finding, ask, deny, path_of, rule, shown
+from csup.policy._shell import Command
+
+
+def _delete_target(word: str, ctx: Context) -> tuple[str, bool] | None:
+    """Where a delete of ``word`` lands (the link itself, not its target) and whether all of it."""
+    path = expand(word, ctx.where.cwd, ctx.where.home)
+    if path is None:
+        return None
+    base, whole = glob_base(path)
+    if base == "/":
+        return "/", whole
+    parent, name = os.path.split(base)
+    return os.path.join(real(parent), name), whole
+
+
+def _vital(path: str, ctx: Context) -> bool:
+    """The root, the home directory, a system top-level dir, or a parent of home/workspace."""
+    if path == "/" or path in SYSTEM_DIRS or path == ctx.where.home:
+        return True
+    return any(
+        is_under(root, path) and root != path for root in (ctx.where.home, *ctx.where.workspace)
+    )
+
+
+def judge_delete(
+    command: Command, words: list[tuple[str, bool]], recursive: bool, forced: bool, ctx: Context
+) -> Iterator[Finding]:
+    """Judge deleting each of ``words`` ((text, dynamic) pairs)."""
+    what = "recursive" if recursive else "forced" if forced else "plain"
+    for word, dynamic in words:
+        for text in expand_braces(word):
+            target = None if dynamic else _delete_target(text, ctx)
+            if target is None:
+                if recursive:
+                    yield deny(
+                        "fs.rm-unknown-target",
+                        f"Blocked {shown(command)}: a recursive delete of `{text}`, whose "
+                        "value is only known when it runs. Delete literal paths inside "
+                        "the workspace instead.",
+                    )
+                continue
+            path, whole = target
+            if _vital(path, ctx) and whole and (recursive or forced):
+                yield deny(
+                    "fs.rm-root-or-home",
+                    f"Blocked {shown(command)}: a {what} delete of `{path}`, the root, "
+                    "the home directory, a system directory or a parent of the workspace. "
+                    "Delete only the specific paths you created.",
+                )
+            elif any(path == root for root in ctx.where.workspace) and whole and recursive:
+                yield deny(
+                    "fs.rm-workspace",
+                    f"Blocked {shown(command)}: it deletes the whole workspace "
+                    f"(`{path}`). Delete the specific files or directories instead, "
+                    "e.g. `rm -rf ./build`.",
+                )
+            elif inside(path, ctx.where):
+                continue
+            elif recursive or forced:
+                yield deny(
+                    "fs.rm-outside-workspace",
+                    f"Blocked {shown(command)}: a {what} delete of `{path}`, outside the "
+                    "workspace. Sessions may only delete inside their workspace or a "
+                    "temporary directory.",
+                )
+            elif is_write_protected(path, ctx.where.home):
+                yield deny(
+                    "fs.write-system",
+                    f"Blocked {shown(command)}: it deletes `{path}`, a system file or a shell "
+                    "start-up file.",
+                )
+            else:
+                yield ask(
+                    "workspace.outside",
+                    f"{shown(command)} deletes `{path}`, outside the workspace.",
+                )
+
+
+@rule("rm", "unlink", "srm")
+def deletes(command: Command, ctx: Context) -> Iterator[Finding]:
+    """``rm`` with its flags normalised (``-rf``, ``-r -f``, ``-R --force``, ``--recursive``)."""
+    args = parse_args(
+        command.argv, command.dynamic, aliases={"R": "r", "recursive": "r", "force": "f"}
+    )
+    yield from judge_delete(command, list(args.operands), args.has("r"), args.has("f"), ctx)
+
+
+@rule("shred")
+def shreds(command: Command, ctx: Context) -> Iterator[Finding]:
+    """``shred`` destroys file contents: a device is a disk wipe, a file a forced delete."""
+    args = parse_args(command.argv, command.dynamic, takes_value=frozenset("nsx"))
+    for word, dynamic in args.operands:
+        path = None if dynamic else path_of(word, ctx)
+        if path is not None and is_block_device(path):
+            yield deny("disk.wipe", f"Blocked {shown(command)}: it wipes the disk `{path}`.")
+            return
+    yield from judge_delete(command, list(args.operands), False, True, ctx)
+
+
+@rule("chmod", "chown", "chgrp")
+def changes_ownership(command: Command, ctx: Context) -> Iterator[Finding]:
+    """Mode or owner changes of system paths, or recursive ones outside the workspace."""
+    args = parse_args(
+        command.argv,
+        command.dynamic,
+        aliases={"R": "r", "recursive": "r"},
+        takes_value=frozenset({"reference"}),
+    )
+    operands = list(args.operands)
+    if not any(a.startswith("--reference") for a in command.argv):
+        operands = operands[1:]  # the mode or owner
+    rule_id = "fs.chmod-system" if command.name == "chmod" else "fs.chown-system"
+    for word, dynamic in operands:
+        path = None if dynamic else path_of(word, ctx)
+        if path is None:
+            if args.has("r"):
+                yield deny(
+                    rule_id,
+                    f"Blocked {shown(command)}: a recursive change of `{word}`, "
+                    "whose value is only known when it runs.",
+                )
+            continue
+        base, _ = glob_base(path)
+        if _vital(base, ctx) or is_write_protected(base, ctx.where.home):
+            yield deny(
+                rule_id,
+                f"Blocked {shown(command)}: it changes permissions or ownership "
+                f"of `{base}`, a system or home path, which can lock the user "
+                "out or open the machine to others.",
+            )
+        elif not inside(base, ctx.where):
+            if args.has("r"):
+                yield deny(
+                    rule_id,
+                    f"Blocked {shown(command)}: a recursive change of `{base}`, "
+                    "outside the workspace.",
+                )
+            else:
+                yield ask(
+                    "workspace.outside",
+                    f"{shown(command)} changes `{base}`, outside the workspace.",
+                )
+
+
+@rule(
+    "mkfs",
+    "mke2fs",
+    "mkswap",
+    "fdisk",
+    "sfdisk",
+    "cfdisk",
+    "parted",
+    "gdisk",
+    "sgdisk",
+    "wipefs",
+    "blkdiscard",
+    "diskutil",
+    "mkdosfs",
+    "badblocks",
+)
+def formats_disks(command: Command, ctx: Context) -> Iterator[Finding]:
+    """Partitioning and formatting tools (listing with ``-l`` is fine)."""
+    listing = {"-l", "--list", "list", "info", "-s", "--print"} & set(command.argv[1:])
+    if command.name in ("fdisk", "sfdisk", "parted", "gdisk", "diskutil") and listing:
+        return
+    yield deny(
+        "disk.format",
+        f"Blocked {shown(command)}: it formats, partitions or wipes "
+        "disks, destroying the data on them.",
+    )
