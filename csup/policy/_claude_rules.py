@@ -17,8 +17,8 @@ from fnmatch import fnmatchcase
 from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 
+from csup.policy._command import Analysis, Command
 from csup.policy._paths import expand, real
-from csup.policy._shell import Analysis, Command
 
 EDIT_TOOLS = frozenset({"Edit", "Write", "MultiEdit", "NotebookEdit"})
 READ_TOOLS = frozenset({"Read", "Glob", "Grep", "LS"})

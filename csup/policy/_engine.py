@@ -26,8 +26,8 @@ from csup.policy._file import LEVELS, PolicyConfig
 
 if TYPE_CHECKING:
     from csup.policy._claude_rules import RuleSet
+    from csup.policy._command import Analysis
     from csup.policy._rules import Context, Finding
-    from csup.policy._shell import Analysis
 
 # The rule modules (regexes, tree-sitter glue) load on the first decision, not on import:
 # `csup hook` imports this package once per tool call.

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from csup.policy._command import Analysis, Command
 from csup.policy._paths import Where, expand, real
-from csup.policy._shell import Analysis, Command
 
 
 @dataclass(frozen=True, slots=True)

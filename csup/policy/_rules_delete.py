@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+from csup.policy._command import Command
 from csup.policy._flags import parse_args
 from csup.policy._paths import (
     SYSTEM_DIRS,
@@ -24,7 +25,6 @@ from csup.policy._paths import (
     real,
 )
 from csup.policy._rules import Context, Finding, ask, deny, path_of, rule, shown
-from csup.policy._shell import Command
 
 
 def _delete_target(word: str, ctx: Context) -> tuple[str, bool] | None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
+from csup.policy._command import Command
 from csup.policy._flags import parse_args
 from csup.policy._rules import Context, Finding, ask, deny, rule, shown
 from csup.policy._rules_fs import git_subcommand
-from csup.policy._shell import Command
 from csup.policy._wrappers import SHELLS
 
 FETCHERS = frozenset(

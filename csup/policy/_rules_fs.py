@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+from csup.policy._command import Analysis, Command
 from csup.policy._flags import parse_args
 from csup.policy._paths import (
     expand,
@@ -22,7 +23,6 @@ from csup.policy._paths import (
 )
 from csup.policy._rules import Context, Finding, ask, deny, path_of, rule, shown
 from csup.policy._rules_delete import judge_delete
-from csup.policy._shell import Analysis, Command
 
 READ_ONLY = frozenset(
     {

@@ -18,6 +18,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from csup.policy._command import Analysis, Command, Redirect
+from csup.policy._shell_text import DQ_ESCAPE, ESCAPE, ansi_c, shield
 from csup.policy._wrappers import SHELLS, command_name, unwrap
 
 if TYPE_CHECKING:
@@ -34,55 +36,6 @@ MAX_COMMANDS = 2000
 
 KNOWN_VARIABLES = frozenset({"HOME", "PWD", "TMPDIR"})
 """Variables whose value the path rules know (expanded in :mod:`._paths`)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Redirect:
-    """A redirection: its operator (``>``, ``>>``, ``<``, ``&>`` ...) and its target word."""
-
-    op: str
-    target: str
-    dynamic: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Command:
-    """One simple command as it would run, wrappers stripped.
-
-    ``argv[0]`` is the command name normalised (basename, quotes and backslashes gone).
-    ``dynamic`` holds the indices of words whose value is unknown before running
-    (variables other than :data:`KNOWN_VARIABLES`, substitutions). ``upstream`` are the
-    commands whose output reaches this one's standard input through a pipe; ``feeds``
-    those whose output becomes part of its words. ``via`` says how it was reached
-    (``"sudo"``, ``"bash -c"``, ``"xargs"``) for the reasons shown to people.
-    """
-
-    argv: tuple[str, ...]
-    dynamic: frozenset[int] = frozenset()
-    upstream: tuple[Command, ...] = ()
-    feeds: tuple[Command, ...] = ()
-    stdin: str | None = None
-    via: tuple[str, ...] = ()
-
-    @property
-    def name(self) -> str:
-        """The normalised command name."""
-        return self.argv[0] if self.argv else ""
-
-    @property
-    def text(self) -> str:
-        """The command as one line, words separated by single spaces."""
-        return " ".join(self.argv)
-
-
-@dataclass(slots=True)
-class Analysis:
-    """Everything one command line would run, and what could not be analysed."""
-
-    commands: list[Command] = field(default_factory=list)
-    redirects: list[Redirect] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    fork_bomb: bool = False
 
 
 _local = threading.local()
@@ -109,62 +62,6 @@ def analyse(script: str) -> Analysis:
     except Exception as error:
         result.problems.append(f"the analyser failed ({type(error).__name__})")
     return result
-
-
-_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
-_DQ_ESCAPE = re.compile(r"\\([\\$`\"\n])")
-_ANSI_ESCAPES = {
-    "n": "\n",
-    "t": "\t",
-    "r": "\r",
-    "a": "\a",
-    "b": "\b",
-    "e": "\x1b",
-    "E": "\x1b",
-    "f": "\f",
-    "v": "\v",
-    "\\": "\\",
-    "'": "'",
-    '"': '"',
-    "?": "?",
-}
-_ANSI = re.compile(r"\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|[0-7]{1,3}|.)")
-
-
-def _ansi_c(body: str) -> str:
-    def one(match: re.Match[str]) -> str:
-        code = match.group(1)
-        if code[0] in "xuU" and len(code) > 1:
-            return chr(min(int(code[1:], 16), 0x10FFFF))
-        if code[0].isdigit():
-            return chr(int(code, 8))
-        return _ANSI_ESCAPES.get(code, "\\" + code)
-
-    return _ANSI.sub(one, body)
-
-
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-_PRIVATE_USE = range(0xE000, 0xF900)
-
-
-def _shield(text: str) -> tuple[str | None, dict[int, str]]:
-    """Swap characters outside the BMP for private-use ones before parsing.
-
-    tree-sitter-bash 0.25 can crash the process (SIGSEGV) on ``{`` followed by a 4-byte
-    UTF-8 character (tree-sitter/tree-sitter-bash#337). Such characters never carry shell
-    syntax, so each is swapped for an unused private-use character and put back in the words.
-    Returns ``(None, {})`` when there are not enough unused private-use characters.
-    """
-    astral = sorted(set(_ASTRAL.findall(text)))
-    if not astral:
-        return text, {}
-    free = (chr(c) for c in _PRIVATE_USE if chr(c) not in text)
-    swap = dict(zip(astral, free, strict=False))
-    if len(swap) < len(astral):
-        return None, {}
-    return text.translate({ord(a): b for a, b in swap.items()}), {
-        ord(b): a for a, b in swap.items()
-    }
 
 
 def _piped_scripts(source: Command, shell: str) -> list[tuple[str | None, str]]:
@@ -214,7 +111,7 @@ class _Walker:
         if len(text) > MAX_INPUT:
             self.result.problems.append(f"the command is longer than {MAX_INPUT} characters")
             return []
-        shielded, restore = _shield(text)
+        shielded, restore = shield(text)
         if shielded is None:
             self.problem("the command has too many unusual characters to analyse")
             return []
@@ -437,14 +334,14 @@ class _Walker:
         elif kind == "raw_string":
             out.text += raw[1:-1] if raw.endswith("'") and len(raw) > 1 else raw[1:]
         elif kind == "ansi_c_string":
-            out.text += _ansi_c(raw[2:-1])
+            out.text += ansi_c(raw[2:-1])
         elif kind in ("string", "translated_string", "heredoc_body"):
             for child in node.named_children:
                 self.word_into(out, child, nesting + 1, scope, quoted=True)
             if kind == "heredoc_body" and not node.named_children:
                 out.text += raw
         elif kind in ("string_content", "heredoc_content"):
-            out.text += _DQ_ESCAPE.sub(r"\1", raw) if kind == "string_content" else raw
+            out.text += DQ_ESCAPE.sub(r"\1", raw) if kind == "string_content" else raw
         elif kind in ("simple_expansion", "expansion"):
             names = [
                 c
@@ -467,7 +364,7 @@ class _Walker:
             kind in ("word", "number", "variable_name", "special_variable_name")
             or not node.is_named
         ):
-            out.text += raw if quoted else _ESCAPE.sub(r"\1", raw.replace("\\\n", ""))
+            out.text += raw if quoted else ESCAPE.sub(r"\1", raw.replace("\\\n", ""))
         else:
             # arithmetic, brace expressions, ...: unknown value; still look inside
             out.text += raw
