@@ -28,13 +28,16 @@ from csup.policy._rules import Context, Finding, ask, deny, path_of, rule, shown
 
 
 def _delete_target(word: str, ctx: Context) -> tuple[str, bool] | None:
-    """Where a delete of ``word`` lands (the link itself, not its target) and whether all of it."""
+    """Where a delete of ``word`` lands and whether all of it.
+
+    A symlink is deleted itself, not its target, unless written with a trailing ``/``.
+    """
     path = expand(word, ctx.where.cwd, ctx.where.home)
     if path is None:
         return None
     base, whole = glob_base(path)
-    if base == "/":
-        return "/", whole
+    if base == "/" or word.endswith("/"):
+        return real(base), whole
     parent, name = os.path.split(base)
     return os.path.join(real(parent), name), whole
 

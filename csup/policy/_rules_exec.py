@@ -174,6 +174,24 @@ def git(command: Command, ctx: Context) -> Iterator[Finding]:
         )
     elif sub == "stash" and words & {"clear"}:
         yield deny("git.stash-clear", f"Blocked {shown(command)}: it drops every stash for good.")
+    elif _discards_work_tree(sub, args.has("f", "force"), [o for o, _ in args.operands], words):
+        yield deny(
+            "git.discard-changes",
+            f"Blocked {shown(command)}: it throws away every uncommitted change in the work "
+            "tree. Restore the specific files you changed instead.",
+        )
+
+
+def _discards_work_tree(sub: str, force: bool, operands: list[str], words: set[str]) -> bool:
+    """``git checkout -- .``, ``git checkout -f``, ``git restore .`` (not ``--staged``)."""
+    everything = {".", ":/", "*", "./"} & set(operands)
+    if sub == "checkout":
+        return force or bool(everything)
+    if sub == "restore":
+        return bool(everything) and (
+            "--worktree" in words or "-W" in words or not ({"--staged", "-S"} & words)
+        )
+    return False
 
 
 def _git_push(

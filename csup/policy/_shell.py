@@ -292,6 +292,11 @@ class _Walker:
             return [(" ".join(argv[1:]) if known else None, "eval")]
         if name == "alias":
             return [(a.split("=", 1)[1], "alias") for a in argv[1:] if "=" in a]
+        if name in ("su", "runuser"):
+            for i, arg in enumerate(argv[1:-1], start=1):
+                if arg in ("-c", "--command"):
+                    return [(None if i + 1 in command.dynamic else argv[i + 1], f"{name} -c")]
+            return []
         if name not in SHELLS:
             return []
         for i, arg in enumerate(argv[1:], start=1):
