@@ -147,7 +147,7 @@ def test_the_stop_hook_callback_is_answered_and_the_session_ends(scripted_model,
     assert stop_hooks[0].hook_input.get("stop_hook_active") is False
 
 
-def wait_for_tool_process(token: str, needle: str, timeout: float = 30) -> psutil.Process:
+def wait_for_tool_process(token: str, needle: str, timeout: float = 90) -> psutil.Process:
     """Await the tool's process (polling the process table is the only event there is)."""
     deadline = threading.Event()
     timer = threading.Timer(timeout, deadline.set)

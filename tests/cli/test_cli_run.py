@@ -223,6 +223,7 @@ def test_a_second_sigint_kills_every_session_at_once_and_still_prints_the_summar
         reader.join(10)
     err = "".join(stderr_lines)
     assert proc.returncode == 130, err
+    assert "killing every session now" in err
     assert "total" in out
     assert all(gone(p) for p in tree)
     assert not (workspace / "marker").exists()
