@@ -53,7 +53,7 @@ def descendants_running(needle: str, root: int | None = None) -> list[psutil.Pro
 
 
 def wait_for_descendant(
-    needle: str, root: int | None = None, timeout: float = 30
+    needle: str, root: int | None = None, timeout: float = 90
 ) -> psutil.Process:
     """Await a descendant process whose command line contains ``needle``."""
     deadline = time.monotonic() + timeout
