@@ -169,3 +169,12 @@ def test_the_policy_file_in_use_cannot_be_written(workspace: Path, tmp_path: Pat
         ToolRequest("Bash", {"command": f"echo x > {policy_file}"}, cwd=str(workspace))
     )
     assert bash.behavior == "deny"
+
+
+def test_rm_of_a_symlink_deletes_the_link_but_with_a_slash_its_target(workspace: Path) -> None:
+    (workspace / "root").symlink_to("/")
+    policy = load_policy("permissive")
+    link = policy.decide(ToolRequest("Bash", {"command": "rm -rf root"}, cwd=str(workspace)))
+    target = policy.decide(ToolRequest("Bash", {"command": "rm -rf root/"}, cwd=str(workspace)))
+    assert link.behavior == "allow"
+    assert (target.behavior, target.rule) == ("deny", "fs.rm-root-or-home")

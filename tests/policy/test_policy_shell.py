@@ -246,7 +246,7 @@ def test_shielded_characters_are_put_back_in_the_words() -> None:
 
 
 def test_unanalysable_input_with_a_dangerous_word_is_denied_saying_so(bash: Bash) -> None:
-    decision = bash(load_policy("permissive"), "eval \"$CMD\"; rm -rf build")
+    decision = bash(load_policy("permissive"), 'eval "$CMD"; rm -rf build')
     assert (decision.behavior, decision.rule) == ("deny", "shell.unanalysable")
     assert "cannot fully analyse" in decision.reason
     assert "`eval`" in decision.reason
