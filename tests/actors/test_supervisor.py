@@ -213,3 +213,27 @@ def test_a_session_whose_directory_is_missing_fails_and_the_others_carry_on(
     assert results[bad].status is SessionStatus.FAILED
     assert "does not exist" in (results[bad].error or "")
     assert results[good].status is SessionStatus.COMPLETED
+
+
+def test_a_stop_takes_effect_while_the_sessions_decision_is_still_pending(
+    scripted_model, supervisor_factory, workspace
+):
+    model = scripted_model({"p": [touch("pending.txt"), [text("done")]]})
+    entered, release = threading.Event(), threading.Event()
+
+    def stuck_engine(call: ToolCall) -> Verdict:
+        entered.set()
+        release.wait(60)
+        return Verdict("allow", "far too late")
+
+    sup = supervisor_factory(model, policy=stuck_engine)
+    try:
+        session_id = sup.submit("[scenario:p] go")
+        assert entered.wait(90), "the decision never reached the policy"
+        result = sup.stop_session(session_id, timeout=30)
+        assert not release.is_set(), "the stop did not wait for the decision"
+        assert result is not None and result.status is SessionStatus.CANCELLED
+        assert result.denials == 1
+    finally:
+        release.set()
+    assert not (workspace / "pending.txt").exists()
