@@ -16,8 +16,8 @@ import os
 import signal
 import subprocess
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import IO, Any
 
 import psutil
 
@@ -33,6 +33,24 @@ LineHandler = Callable[[Event | Diagnostic], None]
 _CHUNK = 1 << 16
 DEFAULT_MAX_LINE = 256 << 20
 DEFAULT_STDERR_LIMIT = 64 << 10
+
+
+def _chunks(stream: IO[bytes] | None) -> Iterator[bytes]:
+    """What a pipe delivers, chunk by chunk, as soon as it arrives, until EOF; then close it."""
+    assert stream is not None
+    fd = stream.fileno()
+    try:
+        while True:
+            try:
+                chunk = os.read(fd, _CHUNK)
+            except OSError:
+                return
+            if not chunk:
+                return
+            yield chunk
+    finally:
+        with contextlib.suppress(OSError):
+            stream.close()
 
 
 def processes_with_token(token: str) -> list[psutil.Process]:
@@ -227,24 +245,12 @@ class ClaudeProcess:
             log.exception("csup: handling a line from claude pid %s failed", self.pid)
 
     def _read_stdout(self) -> None:
-        stdout = self._popen.stdout
-        assert stdout is not None
-        fd = stdout.fileno()
         pending = bytearray()
         skipping = False
         try:
-            while True:
-                try:
-                    chunk = os.read(fd, _CHUNK)
-                except OSError:
-                    break
-                if not chunk:
-                    break
+            for chunk in _chunks(self._popen.stdout):
                 start = 0
-                while True:
-                    end = chunk.find(b"\n", start)
-                    if end < 0:
-                        break
+                while (end := chunk.find(b"\n", start)) >= 0:
                     if skipping:
                         skipping = False
                     elif pending:
@@ -268,34 +274,19 @@ class ClaudeProcess:
             if pending and not skipping:
                 self._deliver(bytes(pending))
         finally:
-            with contextlib.suppress(OSError):
-                stdout.close()
             self._stdout_done.set()
 
     def _read_stderr(self) -> None:
-        stderr = self._popen.stderr
-        assert stderr is not None
-        fd = stderr.fileno()
-        try:
-            while True:
-                try:
-                    chunk = os.read(fd, _CHUNK)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                with self._stderr_lock:
-                    self._stderr.append(chunk)
-                    self._stderr_size += len(chunk)
-                    while self._stderr_size > self._stderr_limit and len(self._stderr) > 1:
-                        self._stderr_size -= len(self._stderr.popleft())
-                    if self._stderr_size > self._stderr_limit:
-                        only = self._stderr.pop()[-self._stderr_limit :]
-                        self._stderr.append(only)
-                        self._stderr_size = len(only)
-        finally:
-            with contextlib.suppress(OSError):
-                stderr.close()
+        for chunk in _chunks(self._popen.stderr):
+            with self._stderr_lock:
+                self._stderr.append(chunk)
+                self._stderr_size += len(chunk)
+                while self._stderr_size > self._stderr_limit and len(self._stderr) > 1:
+                    self._stderr_size -= len(self._stderr.popleft())
+                if self._stderr_size > self._stderr_limit:
+                    only = self._stderr.pop()[-self._stderr_limit :]
+                    self._stderr.append(only)
+                    self._stderr_size = len(only)
 
     def _wait(self) -> None:
         code = self._popen.wait()
