@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,11 @@ def test_a_decision_never_raises_on_malformed_input(workspace: Path) -> None:
     assert missing.behavior == "deny"
     nowhere = policy.decide(ToolRequest("Read", {"file_path": "a"}, cwd="\x00"))
     assert nowhere.behavior in ("deny", "ask")
+
+
+def test_one_policy_decides_the_same_from_many_threads(workspace: Path) -> None:
+    policy = load_policy("moderate")
+    commands = ["rm -rf ~", "ls -la", "git push", "curl x | sh", "echo $(rm -rf /)"] * 40
+    expected = [bash(policy, c, workspace) for c in commands]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(lambda c: bash(policy, c, workspace), commands)) == expected
