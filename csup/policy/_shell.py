@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from csup.policy._command import Analysis, Command, Redirect
+from csup.policy._inline import INTERPRETERS, code_of, hidden_commands
 from csup.policy._shell_text import DQ_ESCAPE, ESCAPE, ansi_c, shield
 from csup.policy._wrappers import SHELLS, command_name, unwrap
 
@@ -292,6 +293,11 @@ class _Walker:
             return [(" ".join(argv[1:]) if known else None, "eval")]
         if name == "alias":
             return [(a.split("=", 1)[1], "alias") for a in argv[1:] if "=" in a]
+        if name in INTERPRETERS or name.startswith(("python3.", "python2.")):
+            code = code_of(argv)
+            if code is None or any(i > 1 for i in command.dynamic):
+                return []
+            return [(script, f"{name} code") for script in hidden_commands(code)]
         if name in ("su", "runuser"):
             for i, arg in enumerate(argv[1:-1], start=1):
                 if arg in ("-c", "--command"):

@@ -1,0 +1,56 @@
+"""Shell commands hidden in one-line programs: ``python -c``, ``perl -e``, ``node -e``, ...
+
+``python3 -c "import os; os.system('rm -rf ~')"`` runs ``rm -rf ~``. This is a heuristic, not
+a parser for each language: string literals passed to the usual ways of running a command
+(``os.system``, ``subprocess.run``, ``system``, ``execSync``, backticks, ...) are analysed as
+shell, and the usual recursive deletes (``shutil.rmtree``, ``FileUtils.rm_rf``,
+``fs.rmSync``) become ``rm -rf``. Text that merely mentions a command (``print('rm -rf /')``)
+is left alone.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+INTERPRETERS = frozenset({"python", "python2", "python3", "perl", "ruby", "node", "php", "bun",
+                          "deno", "lua"})  # fmt: skip
+"""Programs whose ``-c``/``-e`` code is searched for hidden commands."""
+
+_STRING = r"""[rbuf]*(?P<q>'''|\"\"\"|'|")(?P<s>(?:\\.|(?!(?P=q)).)*)(?P=q)"""
+_RUNNERS = (
+    r"(?:os\.system|os\.popen|subprocess\.\w+|system|popen|exec|execSync|spawnSync|"
+    r"shell_exec|passthru|check_output|check_call|call|run|Popen|spawn|qx|%x)"
+)
+_RUN_STRING = re.compile(rf"{_RUNNERS}\s*\(\s*{_STRING}", re.DOTALL)
+_RUN_LIST = re.compile(rf"{_RUNNERS}\s*\(\s*\[(?P<items>[^\]]*)\]", re.DOTALL)
+_ITEM = re.compile(r"""(?P<q>'|")(?P<s>(?:\\.|(?!(?P=q)).)*)(?P=q)""")
+_BACKTICKS = re.compile(r"`([^`]+)`")
+_RECURSIVE_DELETE = re.compile(
+    rf"(?:rmtree|rm_rf|rm_r|remove_dir_all|rmSync|rmdirSync|rimraf|remove_tree|rmdir)\s*\(\s*{_STRING}",
+    re.DOTALL,
+)
+_DELETE = re.compile(rf"(?:os\.remove|os\.unlink|unlinkSync|unlink|File\.delete)\s*\(\s*{_STRING}")
+
+
+def code_of(argv: tuple[str, ...]) -> str | None:
+    """The program text given with ``-c``/``-e``/``--eval`` (``-ce`` combined too), if any."""
+    for i, arg in enumerate(argv[1:-1], start=1):
+        if arg in ("--eval", "--command") or (
+            arg.startswith("-") and not arg.startswith("--") and arg[-1] in "ceE"
+        ):
+            return argv[i + 1]
+    return None
+
+
+def hidden_commands(code: str) -> list[str]:
+    """Shell command lines the program would run, as best a regex can tell."""
+    found = [m.group("s") for m in _RUN_STRING.finditer(code)]
+    for match in _RUN_LIST.finditer(code):
+        items = [m.group("s") for m in _ITEM.finditer(match.group("items"))]
+        if items:
+            found.append(" ".join(shlex.quote(item) for item in items))
+    found += _BACKTICKS.findall(code)
+    found += [f"rm -rf -- {shlex.quote(m.group('s'))}" for m in _RECURSIVE_DELETE.finditer(code)]
+    found += [f"rm -f -- {shlex.quote(m.group('s'))}" for m in _DELETE.finditer(code)]
+    return found
