@@ -14,9 +14,13 @@ decision.
 
 from __future__ import annotations
 
-from csup.policy._decision import Behavior, Decision, ToolRequest
+from csup.policy._decision import Decision, ToolRequest
 from csup.policy._engine import DEFAULT_LEVEL, Policy, load_policy, resolve_policy
 from csup.policy._file import LEVELS, PolicyConfig
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from csup.policy._decision import Behavior
 
 __all__ = [
     "DEFAULT_LEVEL",
@@ -29,3 +33,12 @@ __all__ = [
     "load_policy",
     "resolve_policy",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # ``Behavior`` is a typing.Literal: made on demand, so that the hook never imports typing.
+    if name == "Behavior":
+        from typing import Literal  # noqa: PLC0415
+
+        return Literal["allow", "deny", "ask"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import lru_cache
-from typing import Any, Literal, NamedTuple
 
-from csup.policy._command import Analysis, Command
+from csup.policy._lazy_re import LazyRegex
 from csup.policy._paths import expand, real
+from csup.policy._record import Frozen
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from typing import Any, Literal
+
+    from csup.policy._command import Analysis, Command
+
+    Kind = Literal["deny", "ask", "allow"]
 
 EDIT_TOOLS = frozenset({"Edit", "Write", "MultiEdit", "NotebookEdit"})
 READ_TOOLS = frozenset({"Read", "Glob", "Grep", "LS"})
@@ -27,19 +34,24 @@ READ_TOOLS = frozenset({"Read", "Glob", "Grep", "LS"})
 _TRANSPARENT = frozenset(
     {"timeout", "time", "nice", "nohup", "stdbuf", "command", "builtin", "noglob", "$( )"}
 )
-_RULE = re.compile(r"^\s*([A-Za-z_][\w.*-]*)\s*(?:\((.*)\))?\s*$", re.DOTALL)
-
-Kind = Literal["deny", "ask", "allow"]
+_RULE = LazyRegex(r"^\s*([A-Za-z_][\w.*-]*)\s*(?:\((.*)\))?\s*$", re.DOTALL)
 
 
-@dataclass(frozen=True, slots=True)
-class ClaudeRule:
+class ClaudeRule(Frozen):
     """One parsed permission rule; ``root`` anchors ``/path`` patterns (its settings' root)."""
+
+    __slots__ = ("text", "tool", "spec", "root")  # noqa: RUF023 - constructor order
 
     text: str
     tool: str
     spec: str | None
-    root: str | None = None
+    root: str | None
+
+    def __init__(self, text: str, tool: str, spec: str | None, root: str | None = None) -> None:
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "tool", tool)
+        object.__setattr__(self, "spec", spec)
+        object.__setattr__(self, "root", root)
 
 
 def parse_rule(text: str, root: str | None = None) -> ClaudeRule:
@@ -139,18 +151,26 @@ def _segment_matches(rule: ClaudeRule, command: Command, kind: Kind) -> bool:
     return rule.spec is None or _command_pattern(rule.spec).fullmatch(command.text) is not None
 
 
-class Call(NamedTuple):
+class Call(Frozen):
     """A tool call as the rules see it, with the session's cwd and the user's home."""
+
+    __slots__ = ("tool", "tool_input", "cwd", "home")  # noqa: RUF023 - constructor order
 
     tool: str
     tool_input: Mapping[str, Any]
     cwd: str
     home: str
 
+    def __init__(self, tool: str, tool_input: Mapping[str, Any], cwd: str, home: str) -> None:
+        object.__setattr__(self, "tool", tool)
+        object.__setattr__(self, "tool_input", tool_input)
+        object.__setattr__(self, "cwd", cwd)
+        object.__setattr__(self, "home", home)
+
 
 def rule_matches(rule: ClaudeRule, call: Call, kind: Kind) -> bool:
     """Whether a (non-Bash) tool call matches ``rule``."""
-    tool, tool_input, cwd, home = call
+    tool, tool_input, cwd, home = call.tool, call.tool_input, call.cwd, call.home
     if not _tool_matches(rule, tool):
         return False
     if rule.spec is None:

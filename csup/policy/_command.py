@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from csup.policy._record import Frozen, Record
+
+_set = object.__setattr__
 
 
-@dataclass(frozen=True, slots=True)
-class Redirect:
+class Redirect(Frozen):
     """A redirection: its operator (``>``, ``>>``, ``<``, ``&>`` ...) and its target word."""
+
+    __slots__ = ("op", "target", "dynamic")  # noqa: RUF023 - constructor order
 
     op: str
     target: str
     dynamic: bool
 
+    def __init__(self, op: str, target: str, dynamic: bool) -> None:
+        _set(self, "op", op)
+        _set(self, "target", target)
+        _set(self, "dynamic", dynamic)
 
-@dataclass(frozen=True, slots=True)
-class Command:
+
+_NO_INDICES: frozenset[int] = frozenset()
+
+
+class Command(Frozen):
     """One simple command as it would run, wrappers stripped.
 
     ``argv[0]`` is the command name normalised (basename, quotes and backslashes gone).
@@ -26,12 +36,31 @@ class Command:
     (``"sudo"``, ``"bash -c"``, ``"xargs"``) for the reasons shown to people.
     """
 
+    # in constructor order
+    __slots__ = ("argv", "dynamic", "upstream", "feeds", "stdin", "via")  # noqa: RUF023
+
     argv: tuple[str, ...]
-    dynamic: frozenset[int] = frozenset()
-    upstream: tuple[Command, ...] = ()
-    feeds: tuple[Command, ...] = ()
-    stdin: str | None = None
-    via: tuple[str, ...] = ()
+    dynamic: frozenset[int]
+    upstream: tuple[Command, ...]
+    feeds: tuple[Command, ...]
+    stdin: str | None
+    via: tuple[str, ...]
+
+    def __init__(  # noqa: PLR0917 - positional, as the dataclass it was
+        self,
+        argv: tuple[str, ...],
+        dynamic: frozenset[int] = _NO_INDICES,
+        upstream: tuple[Command, ...] = (),
+        feeds: tuple[Command, ...] = (),
+        stdin: str | None = None,
+        via: tuple[str, ...] = (),
+    ) -> None:
+        _set(self, "argv", argv)
+        _set(self, "dynamic", dynamic)
+        _set(self, "upstream", upstream)
+        _set(self, "feeds", feeds)
+        _set(self, "stdin", stdin)
+        _set(self, "via", via)
 
     @property
     def name(self) -> str:
@@ -44,11 +73,24 @@ class Command:
         return " ".join(self.argv)
 
 
-@dataclass(slots=True)
-class Analysis:
+class Analysis(Record):
     """Everything one command line would run, and what could not be analysed."""
 
-    commands: list[Command] = field(default_factory=list)
-    redirects: list[Redirect] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    fork_bomb: bool = False
+    __slots__ = ("commands", "redirects", "problems", "fork_bomb")  # noqa: RUF023 - constructor order
+
+    commands: list[Command]
+    redirects: list[Redirect]
+    problems: list[str]
+    fork_bomb: bool
+
+    def __init__(
+        self,
+        commands: list[Command] | None = None,
+        redirects: list[Redirect] | None = None,
+        problems: list[str] | None = None,
+        fork_bomb: bool = False,
+    ) -> None:
+        self.commands = [] if commands is None else commands
+        self.redirects = [] if redirects is None else redirects
+        self.problems = [] if problems is None else problems
+        self.fork_bomb = fork_bomb

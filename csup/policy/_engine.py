@@ -16,15 +16,16 @@ Order of judgement, first answer wins:
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING
 
 from csup.errors import ConfigError
 from csup.policy._decision import Decision, ToolRequest, allow, ask, deny
 from csup.policy._file import LEVELS, PolicyConfig
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
     from csup.policy._claude_rules import RuleSet
     from csup.policy._command import Analysis
     from csup.policy._rules import Context, Finding

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from csup.errors import PolicyFileError
+from csup.policy._record import Frozen
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from csup.policy._claude_rules import ClaudeRule, RuleSet
 
 LEVELS = ("permissive", "moderate", "strict")
@@ -36,19 +38,49 @@ _KEYS = {"level", "read_claude_settings", "permissions", *_LISTS}
 _PERMISSION_KEYS = ("allow", "ask", "deny")
 
 
-@dataclass(frozen=True, slots=True)
-class PolicyConfig:
-    """What a policy file says."""
+class PolicyConfig(Frozen):
+    """What a policy file says. ``rules``: the user's permission rules; None = none."""
 
-    level: str = "moderate"
-    allow_tool: tuple[str, ...] = ()
-    deny_tool: tuple[str, ...] = ()
-    protected_branches: tuple[str, ...] | None = None
-    workspace_dirs: tuple[str, ...] = ()
-    read_claude_settings: bool = False
-    rules: RuleSet | None = None
-    """The user's permission rules; None = none."""
-    source: str | None = None
+    __slots__ = (  # noqa: RUF023 - constructor order
+        "level",
+        "allow_tool",
+        "deny_tool",
+        "protected_branches",
+        "workspace_dirs",
+        "read_claude_settings",
+        "rules",
+        "source",
+    )
+
+    level: str
+    allow_tool: tuple[str, ...]
+    deny_tool: tuple[str, ...]
+    protected_branches: tuple[str, ...] | None
+    workspace_dirs: tuple[str, ...]
+    read_claude_settings: bool
+    rules: RuleSet | None
+    source: str | None
+
+    def __init__(  # noqa: PLR0917 - one argument per key of the policy file
+        self,
+        level: str = "moderate",
+        allow_tool: tuple[str, ...] = (),
+        deny_tool: tuple[str, ...] = (),
+        protected_branches: tuple[str, ...] | None = None,
+        workspace_dirs: tuple[str, ...] = (),
+        read_claude_settings: bool = False,
+        rules: RuleSet | None = None,
+        source: str | None = None,
+    ) -> None:
+        _set = object.__setattr__
+        _set(self, "level", level)
+        _set(self, "allow_tool", allow_tool)
+        _set(self, "deny_tool", deny_tool)
+        _set(self, "protected_branches", protected_branches)
+        _set(self, "workspace_dirs", workspace_dirs)
+        _set(self, "read_claude_settings", read_claude_settings)
+        _set(self, "rules", rules)
+        _set(self, "source", source)
 
 
 def line_of(text: str, key: str | None = None, needle: str | None = None) -> int | None:

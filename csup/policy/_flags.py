@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from csup.policy._record import Frozen
 
 
-@dataclass(frozen=True, slots=True)
-class Args:
-    """A command's arguments split into flags (normalised names) and operands."""
+class Args(Frozen):
+    """A command's arguments split into flags (normalised names) and operands.
+
+    ``operands``: (text, dynamic) of each operand, in order.
+    """
+
+    __slots__ = ("flags", "operands")
 
     flags: frozenset[str]
     operands: tuple[tuple[str, bool], ...]
-    """(text, dynamic) of each operand, in order."""
+
+    def __init__(self, flags: frozenset[str], operands: tuple[tuple[str, bool], ...]) -> None:
+        object.__setattr__(self, "flags", flags)
+        object.__setattr__(self, "operands", operands)
 
     def has(self, *names: str) -> bool:
         """Whether any of the named (normalised) flags is present."""

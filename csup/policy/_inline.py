@@ -11,7 +11,8 @@ is left alone.
 from __future__ import annotations
 
 import re
-import shlex
+
+from csup.policy._lazy_re import LazyRegex
 
 INTERPRETERS = frozenset({"python", "python2", "python3", "perl", "ruby", "node", "php", "bun",
                           "deno", "lua"})  # fmt: skip
@@ -22,15 +23,15 @@ _RUNNERS = (
     r"(?:os\.system|os\.popen|subprocess\.\w+|system|popen|exec|execSync|spawnSync|"
     r"shell_exec|passthru|check_output|check_call|call|run|Popen|spawn|qx|%x)"
 )
-_RUN_STRING = re.compile(rf"{_RUNNERS}\s*\(\s*{_STRING}", re.DOTALL)
-_RUN_LIST = re.compile(rf"{_RUNNERS}\s*\(\s*\[(?P<items>[^\]]*)\]", re.DOTALL)
-_ITEM = re.compile(r"""(?P<q>'|")(?P<s>(?:\\.|(?!(?P=q)).)*)(?P=q)""")
-_BACKTICKS = re.compile(r"`([^`]+)`")
-_RECURSIVE_DELETE = re.compile(
+_RUN_STRING = LazyRegex(rf"{_RUNNERS}\s*\(\s*{_STRING}", re.DOTALL)
+_RUN_LIST = LazyRegex(rf"{_RUNNERS}\s*\(\s*\[(?P<items>[^\]]*)\]", re.DOTALL)
+_ITEM = LazyRegex(r"""(?P<q>'|")(?P<s>(?:\\.|(?!(?P=q)).)*)(?P=q)""")
+_BACKTICKS = LazyRegex(r"`([^`]+)`")
+_RECURSIVE_DELETE = LazyRegex(
     rf"(?:rmtree|rm_rf|rm_r|remove_dir_all|rmSync|rmdirSync|rimraf|remove_tree|rmdir)\s*\(\s*{_STRING}",
     re.DOTALL,
 )
-_DELETE = re.compile(rf"(?:os\.remove|os\.unlink|unlinkSync|unlink|File\.delete)\s*\(\s*{_STRING}")
+_DELETE = LazyRegex(rf"(?:os\.remove|os\.unlink|unlinkSync|unlink|File\.delete)\s*\(\s*{_STRING}")
 
 
 def code_of(argv: tuple[str, ...]) -> str | None:
@@ -45,6 +46,8 @@ def code_of(argv: tuple[str, ...]) -> str | None:
 
 def hidden_commands(code: str) -> list[str]:
     """Shell command lines the program would run, as best a regex can tell."""
+    import shlex  # noqa: PLC0415 - only one-liners need it
+
     found = [m.group("s") for m in _RUN_STRING.finditer(code)]
     for match in _RUN_LIST.finditer(code):
         items = [m.group("s") for m in _ITEM.finditer(match.group("items"))]

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+
+from csup.policy._lazy_re import LazyRegex
+from csup.policy._record import Frozen
 
 SYSTEM_DIRS = frozenset(
     {
@@ -92,7 +94,7 @@ _STARTUP_FILES = frozenset(
     }
 )
 
-CONTROL_RE = re.compile(
+CONTROL_RE = LazyRegex(
     r"""(?<![\w-])\.csup(?![\w-])
       | \.config/csup(?![\w-])
       | (?<![\w.-])\.claude(?:/(?:settings[^/\s'"]*\.json|hooks)(?![\w-]) | /?(?![\w/.-]))
@@ -102,7 +104,7 @@ CONTROL_RE = re.compile(
 """Text naming a file that would switch csup off: csup's config, Claude Code's settings and
 hooks (``.claude/settings*.json``, ``.claude/hooks``, the ``.claude`` directory itself)."""
 
-_SECRET_NAME = re.compile(
+_SECRET_NAME = LazyRegex(
     r"""^(?: \.env(?:\.(?!example$|sample$|template$|dist$|defaults?$)[\w.-]+)?
          | \.netrc | \.pgpass | \.git-credentials | \.pypirc | \.vault-token
          | id_(?:rsa|dsa|ecdsa|ed25519)(?:_sk)? | .*\.(?:pem|p12|pfx|keychain|keychain-db|gpg)
@@ -126,22 +128,33 @@ _SECRET_HOME_DIRS = (
     ".cargo/credentials.toml",
     ".config/op",
 )
-_SECRET_SYSTEM = re.compile(r"^/(?:etc/(?:g?shadow|sudoers)(?:$|[/.-])|proc/[^/]+/environ$)")
+_SECRET_SYSTEM = LazyRegex(r"^/(?:etc/(?:g?shadow|sudoers)(?:$|[/.-])|proc/[^/]+/environ$)")
 TEMP_DIRS = ("/tmp", "/var/tmp", "/private/tmp")  # noqa: S108 - not used to create files
-_GLOB = re.compile(r"[*?\[]")
+_GLOB = LazyRegex(r"[*?\[]")
 
 
-@dataclass(frozen=True, slots=True)
-class Where:
-    """What a relative path is resolved against, and what counts as inside."""
+class Where(Frozen):
+    """What a relative path is resolved against, and what counts as inside.
+
+    ``cwd``: the directory relative paths start from; None once a ``cd`` made it unknown.
+    ``workspace``: workspace roots, already resolved (cwd plus configured extra dirs).
+    ``temp``: temporary directories, where deleting is fine.
+    """
+
+    __slots__ = ("cwd", "home", "workspace", "temp")  # noqa: RUF023 - constructor order
 
     cwd: str | None
-    """The directory relative paths start from; None once a ``cd`` made it unknown."""
     home: str
     workspace: tuple[str, ...]
-    """Workspace roots, already resolved (cwd plus configured extra dirs)."""
-    temp: tuple[str, ...] = ()
-    """Temporary directories: deleting inside them is fine."""
+    temp: tuple[str, ...]
+
+    def __init__(
+        self, cwd: str | None, home: str, workspace: tuple[str, ...], temp: tuple[str, ...] = ()
+    ) -> None:
+        object.__setattr__(self, "cwd", cwd)
+        object.__setattr__(self, "home", home)
+        object.__setattr__(self, "workspace", workspace)
+        object.__setattr__(self, "temp", temp)
 
 
 def make_where(cwd: str, home: str, extra_dirs: tuple[str, ...] = ()) -> Where:

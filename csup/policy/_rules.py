@@ -9,37 +9,61 @@ level) or an ``ask`` (leaves the workspace: asked at ``moderate``, allowed at
 
 from __future__ import annotations
 
-import dataclasses
-import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from typing import Literal
-
 from csup.policy._command import Analysis, Command
+from csup.policy._lazy_re import LazyRegex
 from csup.policy._paths import Where, expand, real
+from csup.policy._record import Frozen
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+    from typing import Literal
+
+    Check = Callable[[Command, "Context"], Iterable["Finding"]]
+
+_set = object.__setattr__
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(Frozen):
     """What a rule found: deny or ask, the rule id, and the reason for people and Claude."""
+
+    __slots__ = ("behavior", "rule", "reason")  # noqa: RUF023 - constructor order
 
     behavior: Literal["deny", "ask"]
     rule: str
     reason: str
 
+    def __init__(self, behavior: Literal["deny", "ask"], rule: str, reason: str) -> None:
+        _set(self, "behavior", behavior)
+        _set(self, "rule", rule)
+        _set(self, "reason", reason)
 
-@dataclass(frozen=True, slots=True)
-class Context:
-    """What the rules know about the session."""
+
+class Context(Frozen):
+    """What the rules know about the session.
+
+    ``protected_branches``: branches a force push may not touch; None = every branch.
+    ``control_files``: further files (resolved) that would switch csup off, e.g. the policy
+    file in use.
+    """
+
+    __slots__ = ("where", "protected_branches", "control_files")  # noqa: RUF023 - constructor order
 
     where: Where
-    protected_branches: tuple[str, ...] | None = None
-    """Branches a force push may not touch; None = every branch."""
-    control_files: tuple[str, ...] = ()
-    """Further files (resolved) that would switch csup off, e.g. the policy file in use."""
+    protected_branches: tuple[str, ...] | None
+    control_files: tuple[str, ...]
+
+    def __init__(
+        self,
+        where: Where,
+        protected_branches: tuple[str, ...] | None = None,
+        control_files: tuple[str, ...] = (),
+    ) -> None:
+        _set(self, "where", where)
+        _set(self, "protected_branches", protected_branches)
+        _set(self, "control_files", control_files)
 
 
-Check = Callable[[Command, Context], Iterable[Finding]]
 BY_NAME: dict[str, list[Check]] = {}
 EVERY_COMMAND: list[Check] = []
 
@@ -91,10 +115,15 @@ def _track_cd(command: Command, ctx: Context) -> Context:
         target = None
     else:
         target = expand(operands[0], ctx.where.cwd, ctx.where.home)
-    return dataclasses.replace(ctx, where=dataclasses.replace(ctx.where, cwd=target))
+    where = ctx.where
+    return Context(
+        Where(target, where.home, where.workspace, where.temp),
+        ctx.protected_branches,
+        ctx.control_files,
+    )
 
 
-_DANGEROUS_WORD = re.compile(
+_DANGEROUS_WORD = LazyRegex(
     r"(?<![\w-])(?:rm|dd|mkfs[\w.]*|shred|wipefs|fdisk|parted|chmod|chown|shutdown|reboot|"
     r"halt|poweroff|kill|killall|pkill|sudo|doas|eval|base64|curl|wget|git|mv|truncate|"
     r"find|xargs|sh|bash|zsh|python3?|perl|ruby|node)(?![\w-])"

@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 
 from csup.errors import PolicyFileError
 from csup.policy._claude_rules import RuleSet
 from csup.policy._file import key_error, parse_rules
+from csup.policy._record import Frozen
 
 
-@dataclass(frozen=True, slots=True)
-class ClaudeSettings:
+class ClaudeSettings(Frozen):
     """The permission rules and extra directories of one or more settings files."""
 
+    __slots__ = ("rules", "directories")  # noqa: RUF023 - constructor order
+
     rules: RuleSet
-    directories: tuple[str, ...] = ()
+    directories: tuple[str, ...]
+
+    def __init__(self, rules: RuleSet, directories: tuple[str, ...] = ()) -> None:
+        object.__setattr__(self, "rules", rules)
+        object.__setattr__(self, "directories", directories)
 
 
 _cache: dict[str, tuple[float, ClaudeSettings]] = {}

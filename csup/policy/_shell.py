@@ -14,16 +14,19 @@ shells and command count are capped. Whatever it could not see is listed in
 from __future__ import annotations
 
 import re
-import threading
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+import sys
+from _thread import _local
 
 from csup.policy._command import Analysis, Command, Redirect
 from csup.policy._inline import INTERPRETERS, code_of, hidden_commands
+from csup.policy._record import Frozen, Record
 from csup.policy._shell_text import DQ_ESCAPE, ESCAPE, ansi_c, shield
 from csup.policy._wrappers import SHELLS, command_name, unwrap
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from tree_sitter import Node
 
 MAX_INPUT = 64 * 1024
@@ -39,17 +42,50 @@ KNOWN_VARIABLES = frozenset({"HOME", "PWD", "TMPDIR"})
 """Variables whose value the path rules know (expanded in :mod:`._paths`)."""
 
 
-_local = threading.local()
+_thread_local = _local()
+
+
+def binding(package: str) -> Any:
+    """``package._binding``, the compiled module, without running ``package/__init__.py``.
+
+    ``tree_sitter/__init__`` imports ``typing`` and ``tree_sitter_bash/__init__`` imports
+    ``importlib.resources`` (pathlib, tempfile, shutil, lzma, bz2...) for what csup never
+    uses; together they cost more start-up time than the rest of a ``csup hook`` call. The
+    extension is found and loaded the way ``import`` would (same ``sys.path``) and put in
+    ``sys.modules``, so a later ``import tree_sitter`` uses this same module. Anything
+    unexpected (no such file, another loader, a Python without these internals) falls back
+    to the ordinary import.
+    """
+    name = f"{package}._binding"
+    loaded = sys.modules.get(name)
+    if loaded is not None:
+        return loaded
+    try:
+        external = sys.modules["_frozen_importlib_external"]
+        bootstrap = sys.modules["_frozen_importlib"]
+        spec = external.PathFinder.find_spec(package)
+        if spec is None or not spec.submodule_search_locations:
+            raise ImportError(package)
+        found = external.PathFinder.find_spec(name, spec.submodule_search_locations)
+        if found is None or not isinstance(found.loader, external.ExtensionFileLoader):
+            raise ImportError(name)
+        module = bootstrap.module_from_spec(found)
+        found.loader.exec_module(module)
+    except Exception:  # the ordinary import says what is wrong, if anything
+        import importlib  # noqa: PLC0415
+
+        return importlib.import_module(name)
+    return sys.modules.setdefault(name, module)
 
 
 def _parser() -> Any:
-    parser = getattr(_local, "parser", None)
+    parser = getattr(_thread_local, "parser", None)
     if parser is None:
-        import tree_sitter  # noqa: PLC0415 - loaded lazily: import csup.policy stays cheap
-        import tree_sitter_bash  # noqa: PLC0415
-
-        parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
-        _local.parser = parser
+        # loaded lazily: import csup.policy stays cheap
+        tree_sitter = binding("tree_sitter")
+        language = tree_sitter.Language(binding("tree_sitter_bash").language())
+        parser = tree_sitter.Parser(language)
+        _thread_local.parser = parser
     return parser
 
 
@@ -76,18 +112,26 @@ def _piped_scripts(source: Command, shell: str) -> list[tuple[str | None, str]]:
     return [(None, how)]
 
 
-class _Scope(NamedTuple):
+class _Scope(Frozen):
     """Where the walker is: how many shells deep, and through which wrappers."""
+
+    __slots__ = ("depth", "via")
 
     depth: int
     via: tuple[str, ...]
 
+    def __init__(self, depth: int, via: tuple[str, ...]) -> None:
+        object.__setattr__(self, "depth", depth)
+        object.__setattr__(self, "via", via)
 
-@dataclass(slots=True)
-class _Word:
-    text: str = ""
-    dynamic: bool = False
-    feeds: list[Command] = field(default_factory=list)
+
+class _Word(Record):
+    __slots__ = ("text", "dynamic", "feeds")  # noqa: RUF023 - constructor order
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.dynamic = False
+        self.feeds: list[Command] = []
 
 
 class _Walker:

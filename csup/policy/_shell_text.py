@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
-ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+from csup.policy._lazy_re import LazyRegex
+
+ESCAPE = LazyRegex(r"\\(.)", re.DOTALL)
 """A backslash escape outside quotes: the backslash goes, the character stays."""
-DQ_ESCAPE = re.compile(r"\\([\\$`\"\n])")
+DQ_ESCAPE = LazyRegex(r"\\([\\$`\"\n])")
 """The escapes that mean something inside double quotes."""
 _ANSI_ESCAPES = {
     "n": "\n",
@@ -23,7 +25,7 @@ _ANSI_ESCAPES = {
     '"': '"',
     "?": "?",
 }
-_ANSI = re.compile(r"\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|[0-7]{1,3}|.)")
+_ANSI = LazyRegex(r"\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|[0-7]{1,3}|.)")
 
 
 def ansi_c(body: str) -> str:
@@ -40,7 +42,7 @@ def ansi_c(body: str) -> str:
     return _ANSI.sub(one, body)
 
 
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_ASTRAL = LazyRegex("[\U00010000-\U0010ffff]")
 _PRIVATE_USE = range(0xE000, 0xF900)
 
 

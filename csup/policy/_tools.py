@@ -8,13 +8,15 @@ WebFetch and WebSearch ask: they leave the workspace.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
-
 from csup.policy._command import Command
 from csup.policy._paths import expand, inside, is_control, real, secret_kind
 from csup.policy._rules import Context, Finding, ask, deny
 from csup.policy._rules_fs import SELF_PROTECT_REASON, judge_write
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+    from typing import Any
 
 WRITE_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
 READ_TOOLS = frozenset({"Read", "Glob", "Grep", "LS"})

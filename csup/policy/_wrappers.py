@@ -8,7 +8,7 @@ commands it starts), recording the wrappers for the reasons shown to people.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from csup.policy._record import Record
 
 SHELLS = frozenset(
     {"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "yash"}
@@ -99,24 +99,36 @@ def command_name(word: str) -> str:
     return word
 
 
-@dataclass(slots=True)
-class Sub:
+class Sub(Record):
     """A command started by another one (``find -exec``)."""
 
-    argv: tuple[str, ...]
-    dynamic: frozenset[int]
-    via: str
+    __slots__ = ("argv", "dynamic", "via")
+
+    def __init__(self, argv: tuple[str, ...], dynamic: frozenset[int], via: str) -> None:
+        self.argv = argv
+        self.dynamic = dynamic
+        self.via = via
 
 
-@dataclass(slots=True)
-class Unwrapped:
+class Unwrapped(Record):
     """The result of :func:`unwrap`."""
 
-    argv: tuple[str, ...]
-    dynamic: frozenset[int]
-    wrappers: tuple[str, ...] = ()
-    subcommands: list[Sub] = field(default_factory=list)
-    problem: str | None = None
+    # in constructor order
+    __slots__ = ("argv", "dynamic", "wrappers", "subcommands", "problem")  # noqa: RUF023
+
+    def __init__(
+        self,
+        argv: tuple[str, ...],
+        dynamic: frozenset[int],
+        wrappers: tuple[str, ...] = (),
+        subcommands: list[Sub] | None = None,
+        problem: str | None = None,
+    ) -> None:
+        self.argv = argv
+        self.dynamic = dynamic
+        self.wrappers = wrappers
+        self.subcommands: list[Sub] = [] if subcommands is None else subcommands
+        self.problem = problem
 
 
 def _skip_options(words: list[tuple[str, bool]], wrapper: str) -> list[tuple[str, bool]]:
