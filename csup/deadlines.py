@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["Deadline", "DeadlineScheduler", "schedule", "shared_scheduler"]
+__all__ = ["Deadline", "DeadlineScheduler", "schedule", "shared_scheduler", "wake"]
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +73,14 @@ class DeadlineScheduler:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            elif self._heap[0][2] is deadline:
+                # Only a new earliest deadline changes how long the thread must sleep.
+                self._cond.notify()
         return deadline
 
     def _cancel(self, deadline: Deadline) -> None:
+        # No wake-up here: cancelling is on every decision's path, and a cancelled entry is
+        # dropped when the thread next looks. wake() makes an idle thread look now.
         with self._cond:
             if deadline._state != _PENDING:
                 return
@@ -84,7 +88,11 @@ class DeadlineScheduler:
             self._pending -= 1
             if self._pending == 0:
                 self._heap.clear()
-                self._cond.notify()
+
+    def wake(self) -> None:
+        """Let the thread drop cancelled deadlines now (and end soon if nothing is pending)."""
+        with self._cond:
+            self._cond.notify()
 
     def _next_due(self) -> Deadline | None:
         """Wait for the next due deadline; ``None`` when idle long enough to end the thread."""
@@ -124,3 +132,8 @@ def shared_scheduler() -> DeadlineScheduler:
 def schedule(delay: float, callback: Callable[[], object]) -> Deadline:
     """Run ``callback`` after ``delay`` seconds on the shared scheduler thread."""
     return _shared.schedule(delay, callback)
+
+
+def wake() -> None:
+    """Wake the shared scheduler thread (after a burst of cancellations)."""
+    _shared.wake()

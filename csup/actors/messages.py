@@ -89,7 +89,6 @@ class ToolRequested:
 class DecisionApplied:
     call: ToolCall
     verdict: Verdict
-    stats: StatsSnapshot
 
 
 @dataclass(frozen=True, slots=True)

@@ -143,7 +143,7 @@ class SessionActor(pykka.ThreadingActor):
                 signals.send(
                     signals.tool_requested, self._sender, session_id=self.spec.session_id, call=call
                 )
-            case DecisionApplied(call=call, verdict=verdict, stats=stats):
+            case DecisionApplied(call=call, verdict=verdict):
                 signals.send(
                     signals.decision_made,
                     self._sender,
@@ -151,7 +151,9 @@ class SessionActor(pykka.ThreadingActor):
                     call=call,
                     decision=verdict,
                 )
-                self._tell(self._metrics, StatsChanged(self.spec.session_id, stats))
+                if self._session is not None:
+                    stats = self._session.stats()
+                    self._tell(self._metrics, StatsChanged(self.spec.session_id, stats))
             case StopSession(reason=reason, killed=killed, force=force):
                 if self._session is not None:
                     self._session.request_stop(reason, killed=killed, force=force)
@@ -211,10 +213,8 @@ class SessionActor(pykka.ThreadingActor):
             )
 
     def _on_decision(self, call: ToolCall, verdict: Verdict) -> None:
-        session = self._session
-        stats = session.stats() if session is not None else None
-        if stats is not None:
-            self._tell(self.actor_ref, DecisionApplied(call, verdict, stats))
+        # Runs on whichever thread answered (often the shared policy actor's): only a tell.
+        self._tell(self.actor_ref, DecisionApplied(call, verdict))
 
     def _on_finish(self, result: SessionResult) -> None:
         if not self._tell(self.actor_ref, ClaudeFinished(result)):

@@ -409,14 +409,18 @@ def parse_line(line: bytes | str) -> Event | Diagnostic | None:
     Returns ``None`` for a blank line, a :class:`Diagnostic` for anything that is not a JSON
     object (the text is cut to a readable length), and the typed event otherwise.
     """
-    text = line.decode("utf-8", errors="replace") if isinstance(line, bytes) else line
-    stripped = text.strip()
-    if not stripped:
+    if not line or line.isspace():
         return None
     try:
-        data = json.loads(stripped)
+        # json.loads takes UTF-8 bytes as they are: no decoded copy of a large line.
+        data = json.loads(line)
     except ValueError as exc:
-        return Diagnostic(stripped[:_DIAGNOSTIC_TEXT_LIMIT], f"not JSON: {exc}")
+        return _diagnostic(line, f"not JSON: {exc}")
     if not isinstance(data, dict):
-        return Diagnostic(stripped[:_DIAGNOSTIC_TEXT_LIMIT], "JSON but not an object")
+        return _diagnostic(line, "JSON but not an object")
     return parse_event(data)
+
+
+def _diagnostic(line: bytes | str, error: str) -> Diagnostic:
+    text = line.decode("utf-8", errors="replace") if isinstance(line, bytes) else line
+    return Diagnostic(text.strip()[:_DIAGNOSTIC_TEXT_LIMIT], error)

@@ -53,14 +53,21 @@ def _chunks(stream: IO[bytes] | None) -> Iterator[bytes]:
             stream.close()
 
 
-def processes_with_token(token: str) -> list[psutil.Process]:
-    """Every live process whose environment carries ``CSUP_SESSION_TOKEN=token``."""
+def processes_with_token(token: str, since: float | None = None) -> list[psutil.Process]:
+    """Every live process whose environment carries ``CSUP_SESSION_TOKEN=token``.
+
+    ``since`` (a psutil creation time, e.g. claude's own) skips every older process without
+    reading its environment: a process that existed before the token cannot carry it. psutil
+    remembers the creation time of the processes it has seen, so repeated scans stay cheap.
+    """
     found = []
     me = os.getpid()
     for proc in psutil.process_iter():
         if proc.pid == me:
             continue
         try:
+            if since is not None and proc.create_time() < since:
+                continue
             if proc.environ().get("CSUP_SESSION_TOKEN") == token:
                 found.append(proc)
         except (psutil.Error, OSError):
@@ -115,6 +122,11 @@ class ClaudeProcess:
             )
         except OSError as exc:
             raise ClaudeStartError(f"Could not start claude ({argv[0]}): {exc}") from exc
+        try:
+            # Every process of the session is at least as young as claude itself.
+            self._created: float | None = psutil.Process(self._popen.pid).create_time()
+        except psutil.Error:
+            self._created = None
         name = f"claude-{self._popen.pid}"
         self._threads = [
             threading.Thread(target=self._read_stdout, name=f"{name}-stdout", daemon=True),
@@ -206,7 +218,7 @@ class ClaudeProcess:
                 targets[self.pid] = psutil.Process(self.pid)
         for proc in self._alive(self._known.values()):
             targets.setdefault(proc.pid, proc)
-        for proc in processes_with_token(self.token):
+        for proc in processes_with_token(self.token, self._created):
             targets.setdefault(proc.pid, proc)
         killed = []
         for proc in targets.values():
@@ -219,7 +231,7 @@ class ClaudeProcess:
     def leftover_processes(self) -> list[psutil.Process]:
         """Processes of this session still alive (descendants noted earlier, token carriers)."""
         alive = {p.pid: p for p in self._alive(self._known.values())}
-        for proc in processes_with_token(self.token):
+        for proc in processes_with_token(self.token, self._created):
             alive.setdefault(proc.pid, proc)
         return list(alive.values())
 
@@ -245,7 +257,9 @@ class ClaudeProcess:
             log.exception("csup: handling a line from claude pid %s failed", self.pid)
 
     def _read_stdout(self) -> None:
-        pending = bytearray()
+        # The start of an unfinished line, as chunks joined once when its newline arrives.
+        pending: list[bytes] = []
+        size = 0
         skipping = False
         try:
             for chunk in _chunks(self._popen.stdout):
@@ -254,25 +268,28 @@ class ClaudeProcess:
                     if skipping:
                         skipping = False
                     elif pending:
-                        pending += chunk[start:end]
-                        self._deliver(bytes(pending))
+                        pending.append(chunk[start:end])
+                        self._deliver(b"".join(pending))
                         pending.clear()
+                        size = 0
                     else:
                         self._deliver(chunk[start:end])
                     start = end + 1
-                if not skipping:
-                    pending += chunk[start:]
-                    if len(pending) > self._max_line:
-                        skipping = True
-                        size = len(pending)
-                        pending.clear()
-                        self._on_line(
-                            Diagnostic(
-                                "", f"line longer than {self._max_line} bytes dropped ({size}+)"
-                            )
+                if skipping or start == len(chunk):
+                    continue
+                pending.append(chunk[start:])
+                size += len(chunk) - start
+                if size > self._max_line:
+                    skipping = True
+                    pending.clear()
+                    dropped, size = size, 0
+                    self._on_line(
+                        Diagnostic(
+                            "", f"line longer than {self._max_line} bytes dropped ({dropped}+)"
                         )
-            if pending and not skipping:
-                self._deliver(bytes(pending))
+                    )
+            if pending:
+                self._deliver(b"".join(pending))
         finally:
             self._stdout_done.set()
 

@@ -38,6 +38,7 @@ from csup.claude.result import DecisionLike, SessionResult, SessionStatus, ToolC
 from csup.claude.stats import SessionStats, StatsSnapshot
 from csup.clock import SYSTEM_CLOCK, Clock
 from csup.deadlines import Deadline, schedule
+from csup.deadlines import wake as wake_deadlines
 from csup.errors import CsupError, SessionError
 
 __all__ = ["ClaudeSession", "Decider", "Respond", "run_session"]
@@ -467,6 +468,7 @@ class ClaudeSession:
         for deadline in self._deadlines:
             deadline.cancel()
         self._deny_pending("claude exited")
+        wake_deadlines()
         if isinstance(self._decider, SyncDecider):
             self._decider.close()
         self._result = self._build_result(code, process.stderr_tail())

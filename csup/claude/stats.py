@@ -44,6 +44,14 @@ class Tokens:
             self.cache_read + other.cache_read,
         )
 
+    def __sub__(self, other: Tokens) -> Tokens:
+        return Tokens(
+            self.input - other.input,
+            self.output - other.output,
+            self.cache_creation - other.cache_creation,
+            self.cache_read - other.cache_read,
+        )
+
     @classmethod
     def from_usage(cls, usage: Mapping[str, Any]) -> Tokens:
         values = []
@@ -79,6 +87,8 @@ class SessionStats:
         self._anonymous_approvals = 0
         self._anonymous_denials = 0
         self._turn_messages: dict[str, Tokens] = {}
+        # The sum of _turn_messages, kept up to date so a snapshot costs O(1).
+        self._unfinished = Tokens()
         self._finished_tokens = Tokens()
         self._turns = 0
         self._cost = 0.0
@@ -94,14 +104,18 @@ class SessionStats:
                 else:
                     self._tool_use_ids.add(block.id)
             if event.message_id is not None and event.usage:
-                self._turn_messages[event.message_id] = Tokens.from_usage(event.usage)
+                tokens = Tokens.from_usage(event.usage)
+                previous = self._turn_messages.get(event.message_id, Tokens())
+                self._turn_messages[event.message_id] = tokens
+                self._unfinished = self._unfinished - previous + tokens
         elif isinstance(event, Result):
             self._results += 1
             if event.usage:
                 self._finished_tokens += Tokens.from_usage(event.usage)
             else:
-                self._finished_tokens += self._unfinished_tokens()
+                self._finished_tokens += self._unfinished
             self._turn_messages.clear()
+            self._unfinished = Tokens()
             if event.num_turns is not None:
                 self._turns += event.num_turns
             if event.total_cost_usd is not None:
@@ -127,12 +141,6 @@ class SessionStats:
             self._approved.discard(tool_use_id)
             self._denied.add(tool_use_id)
 
-    def _unfinished_tokens(self) -> Tokens:
-        total = Tokens()
-        for tokens in self._turn_messages.values():
-            total += tokens
-        return total
-
     def snapshot(self) -> StatsSnapshot:
         return StatsSnapshot(
             turns=self._turns,
@@ -140,7 +148,7 @@ class SessionStats:
             approvals=len(self._approved) + self._anonymous_approvals,
             denials=len(self._denied) + self._anonymous_denials,
             cost_usd=self._cost,
-            tokens=self._finished_tokens + self._unfinished_tokens(),
+            tokens=self._finished_tokens + self._unfinished,
             results=self._results,
             events=self._events,
         )

@@ -34,6 +34,14 @@ def test_usage_repeated_on_lines_of_one_message_is_counted_once():
     assert stats.snapshot().tool_calls == 2
 
 
+def test_a_message_whose_usage_is_updated_counts_its_latest_usage():
+    stats = SessionStats()
+    stats.observe(assistant("m1", [], {"input_tokens": 100, "output_tokens": 1}))
+    stats.observe(assistant("m2", [], {"input_tokens": 7}))
+    stats.observe(assistant("m1", [], {"input_tokens": 100, "output_tokens": 50}))
+    assert stats.snapshot().tokens == Tokens(input=107, output=50)
+
+
 def test_a_finished_turn_takes_its_tokens_from_the_result():
     stats = SessionStats()
     stats.observe(assistant("m1", [], {"input_tokens": 100, "output_tokens": 1}))
