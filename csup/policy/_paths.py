@@ -189,6 +189,22 @@ def expand(word: str, cwd: str | None, home: str) -> str | None:
             return None
         base = "/root" if user == "root" else os.path.join(os.path.dirname(home), user)
         text = base + ("/" + rest if rest else "")
+    if "$" in text:
+        expanded = _expand_variables(text, cwd, home)
+        if expanded is None:
+            return None
+        text = expanded
+    if "$" in text or "`" in text or "\x00" in text:
+        return None
+    if not text.startswith("/"):
+        if cwd is None:
+            return None
+        text = os.path.join(cwd, text)
+    return os.path.normpath(text).replace("//", "/")
+
+
+def _expand_variables(text: str, cwd: str | None, home: str) -> str | None:
+    """``$HOME``, ``$TMPDIR`` and ``$PWD`` (braced or not) replaced; None if ``$PWD`` is unknown."""
     text = re.sub(r"\$(?:\{HOME\}|HOME\b)", lambda _: home, text)
     text = re.sub(
         r"\$(?:\{TMPDIR\}|TMPDIR\b)", lambda _: os.environ.get("TMPDIR", TEMP_DIRS[0]), text
@@ -197,13 +213,7 @@ def expand(word: str, cwd: str | None, home: str) -> str | None:
         if cwd is None:
             return None
         text = re.sub(r"\$(?:\{PWD\}|PWD\b)", lambda _: cwd, text)
-    if "$" in text or "`" in text or "\x00" in text:
-        return None
-    if not text.startswith("/"):
-        if cwd is None:
-            return None
-        text = os.path.join(cwd, text)
-    return os.path.normpath(text).replace("//", "/")
+    return text
 
 
 def real(path: str) -> str:
@@ -264,7 +274,16 @@ def expand_braces(word: str, limit: int = 64) -> list[str]:
 
 def is_control(path: str) -> bool:
     """Whether writing ``path`` could switch csup off."""
+    # Every match holds ".c" or "/etc/claude-code": most paths need no regex at all.
+    if ".c" not in path and "/etc/claude-code" not in path:
+        return False
     return CONTROL_RE.search(path) is not None
+
+
+# What every name _SECRET_NAME matches starts or ends with ($ also matches before a final
+# newline): most names need no regex at all.
+_SECRET_NAME_STARTS = (".", "id_", "credentials", "service", "secret")
+_SECRET_NAME_ENDS = ("pem", "p12", "pfx", "keychain", "keychain-db", "gpg")
 
 
 def secret_kind(path: str, home: str) -> str | None:
@@ -272,10 +291,14 @@ def secret_kind(path: str, home: str) -> str | None:
     name = path.rstrip("/").rsplit("/", 1)[-1]
     if name.endswith(".pub"):
         return None
-    if _SECRET_NAME.match(name):
+    if (
+        name.startswith(_SECRET_NAME_STARTS) or name.removesuffix("\n").endswith(_SECRET_NAME_ENDS)
+    ) and _SECRET_NAME.match(name):
         return "an environment file" if name.startswith(".env") else "a credentials file"
-    if _SECRET_SYSTEM.match(path):
+    if path.startswith(("/etc/", "/proc/")) and _SECRET_SYSTEM.match(path):
         return "a system credentials file"
+    if not path.startswith(home.rstrip("/") + "/"):
+        return None
     match = _home_secrets(home).match(path)
     return f"credentials in ~/{match.group(1)}" if match else None
 

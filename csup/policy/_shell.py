@@ -396,7 +396,9 @@ class _Walker:
             if kind == "heredoc_body" and not node.named_children:
                 out.text += raw
         elif kind in ("string_content", "heredoc_content"):
-            out.text += DQ_ESCAPE.sub(r"\1", raw) if kind == "string_content" else raw
+            if kind == "string_content" and "\\" in raw:
+                raw = DQ_ESCAPE.sub(r"\1", raw)
+            out.text += raw
         elif kind in ("simple_expansion", "expansion"):
             names = [
                 c
@@ -419,7 +421,9 @@ class _Walker:
             kind in ("word", "number", "variable_name", "special_variable_name")
             or not node.is_named
         ):
-            out.text += raw if quoted else ESCAPE.sub(r"\1", raw.replace("\\\n", ""))
+            if not quoted and "\\" in raw:
+                raw = ESCAPE.sub(r"\1", raw.replace("\\\n", ""))
+            out.text += raw
         else:
             # arithmetic, brace expressions, ...: unknown value; still look inside
             out.text += raw

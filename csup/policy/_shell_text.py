@@ -54,6 +54,8 @@ def shield(text: str) -> tuple[str | None, dict[int, str]]:
     syntax, so each is swapped for an unused private-use character and put back in the words.
     Returns ``(None, {})`` when there are not enough unused private-use characters.
     """
+    if text.isascii():
+        return text, {}
     astral = sorted(set(_ASTRAL.findall(text)))
     if not astral:
         return text, {}

@@ -172,3 +172,54 @@ def test_the_parser_falls_back_to_the_ordinary_import() -> None:
         "print('tree_sitter_bash' in sys.modules)\n"
     )
     assert _run_python(code).split("\n")[:2] == ["['rm -rf /', 'cat']", "True"]
+
+
+_PATHS = [
+    "/w/a.py",
+    "/w/.env",
+    "/w/.env.example",
+    "/w/id_ed25519_sk",
+    "/w/cert.pem",
+    "/w/cert.pem\n",
+    "/w/x.gpg/",
+    "/w/credentials.json",
+    "/w/service-account-prod.json",
+    "/w/secrets.yml",
+    "/w/keychain-db",
+    "/etc/shadow",
+    "/etc/sudoers.d/x",
+    "/proc/1/environ",
+    "/h/.ssh/id_rsa.pub",
+    "/h/.ssh/config",
+    "/h/.aws",
+    "/hx/.aws/credentials",
+    "/w/.claude/settings.local.json",
+    "/w/.csup/policy.toml",
+    "/h/.config/csup",
+    "/etc/claude-code/managed-settings.json",
+    "/w/.clauderc",
+    "/w/my.claude",
+]
+
+
+def _secret_kind_by_regex(path: str, home: str) -> str | None:
+    """secret_kind as it was: every regex tried on every path."""
+    from csup.policy._paths import _SECRET_NAME, _SECRET_SYSTEM, _home_secrets  # noqa: PLC0415
+
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    if name.endswith(".pub"):
+        return None
+    if _SECRET_NAME.match(name):
+        return "an environment file" if name.startswith(".env") else "a credentials file"
+    if _SECRET_SYSTEM.match(path):
+        return "a system credentials file"
+    match = _home_secrets(home).match(path)
+    return f"credentials in ~/{match.group(1)}" if match else None
+
+
+@pytest.mark.parametrize("path", _PATHS)
+def test_the_quick_checks_before_the_path_regexes_change_no_answer(path: str) -> None:
+    from csup.policy._paths import CONTROL_RE, is_control, secret_kind  # noqa: PLC0415
+
+    assert is_control(path) == (CONTROL_RE.search(path) is not None)
+    assert secret_kind(path, "/h") == _secret_kind_by_regex(path, "/h")
