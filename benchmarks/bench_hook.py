@@ -9,9 +9,10 @@ This runs, interleaved in the same process and the same run:
 
 and prints the median wall time of each, and its ratio to the bare interpreter (aim: 1.5x).
 With ``--imports`` it also times a staircase of ``python -c "import ..."`` steps (each adding
-the hook's next import: json, csup's hook modules, the policy package, tree-sitter), so the
-differences of the medians say what costs what, and prints ``python -X importtime`` of one
-hook call, summed by top-level package, and the slowest single modules.
+the hook's next step: json, csup's hook modules, the policy package, the rule modules,
+tree-sitter, one decision), so the differences of the medians say what costs what, and
+prints ``python -X importtime`` of one hook call, summed by top-level package, and the
+slowest single modules.
 
     .venv/bin/python benchmarks/bench_hook.py [--rounds 40] [--imports]
 """
@@ -100,23 +101,26 @@ def import_breakdown(argv: list[str], stdin: bytes, env: dict[str, str], cwd: st
     return "\n".join(lines)
 
 
+_HOOK_IMPORTS = "import json, csup._entry, csup.hooks.command, csup.hooks.stdin"
+_RULES = (
+    "csup.policy._claude_rules, csup.policy._shell, csup.policy._rules_exec, csup.policy._tools"
+)
 STAIRCASE = (
     # Each step adds to the one before; the differences of the medians say what costs what,
-    # without the profiler's overhead.
+    # without the profiler's overhead. The steps follow a Bash call through `csup hook`.
     ("+ import json (stdlib: re, enum)", "import json"),
+    ("+ csup.hooks.command, .stdin", _HOOK_IMPORTS),
+    ("+ import csup.policy", f"{_HOOK_IMPORTS}, csup.policy"),
+    ("+ the rule modules", f"{_HOOK_IMPORTS}, csup.policy, {_RULES}"),
     (
-        "+ csup.hooks.command, .stdin",
-        "import json, csup._entry, csup.hooks.command, csup.hooks.stdin",
-    ),
-    ("+ import csup.policy", "import json, csup.hooks.command, csup.hooks.stdin, csup.policy"),
-    (
-        "+ import tree_sitter, tree_sitter_bash",
-        "import json, csup.hooks.command, csup.policy, tree_sitter, tree_sitter_bash",
+        "+ tree-sitter loaded as csup does",
+        f"{_HOOK_IMPORTS}, csup.policy, {_RULES}; csup.policy._shell._parser()",
     ),
     (
-        "+ Language and Parser made",
-        "import json, csup.hooks.command, csup.policy, tree_sitter, "
-        "tree_sitter_bash as b; tree_sitter.Parser(tree_sitter.Language(b.language()))",
+        "+ one Bash decision",
+        f"{_HOOK_IMPORTS}, csup.policy, {_RULES}; csup.policy._shell._parser(); "
+        "csup.policy.load_policy('moderate').decide(csup.policy.ToolRequest("
+        "'Bash', {'command': 'git status && ls -la src | wc -l'}, '/tmp'))",
     ),
 )
 

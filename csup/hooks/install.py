@@ -18,7 +18,16 @@ The rules this module keeps:
   removed, and a file csup created is deleted.
 
 csup's hooks are recognised by their command: ``<...>/csup hook EVENT ...`` (or
-``python -m csup hook EVENT``). No marker key is added: Claude Code validates hook entries.
+``python -m csup hook EVENT``), with or without the guard below (older installs had none, and
+are upgraded by the next install). No marker key is added: Claude Code validates hook entries.
+
+The guard: Claude Code runs a command hook with ``/bin/sh -c COMMAND`` and lets the tool call
+go ahead on any exit code but 0 and 2, so a csup that crashes (a segfault in the shell parser:
+139), cannot start (a broken virtualenv: 1, a deleted csup: 127) or is killed (SIGKILL: 137)
+would let every call through. The installed command therefore runs csup and maps any other
+exit code to 2 with a reason on stderr (:func:`guarded`): the call is denied. For the Stop
+hook, failing safe means letting Claude stop, so there any failure becomes exit 1 (a
+non-blocking error), never 2 (which would keep the session going).
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ __all__ = [
     "HookSpec",
     "csup_argv",
     "desired_hooks",
+    "guarded",
     "is_csup_command",
     "plan_install",
     "plan_uninstall",
@@ -59,18 +69,46 @@ call, so this is generous; csup itself answers within its stdin deadline (5 s)."
 Settings = dict[str, Any]
 
 
+def guarded(command: str, event: str) -> str:
+    """The shell command Claude Code runs for ``command``: its failures fail safe.
+
+    Exit codes 0 and 2 pass through (csup's answer). Any other (a crash, a signal, csup or
+    its interpreter missing) becomes exit 2 with a reason on stderr, which denies the tool
+    call; for the ``Stop`` event it becomes exit 1, which lets Claude stop. POSIX ``sh``:
+    Claude Code runs hooks with ``/bin/sh -c``, which is dash on Debian and Ubuntu.
+    """
+    if event == "Stop":
+        return (
+            f"{command}; rc=$?; [ $rc -eq 0 ] && exit 0; "
+            'echo "csup stop hook failed (exit status $rc); Claude may stop" >&2; exit 1'
+        )
+    return (
+        f"{command}; rc=$?; case $rc in 0|2) exit $rc;; esac; "
+        'echo "csup hook failed (exit status $rc: it crashed or could not start), so this '
+        'tool call is denied to be safe; check the csup install this hook runs" >&2; exit 2'
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class HookSpec:
-    """One hook csup installs: the Claude Code event, its matcher, command and timeout."""
+    """One hook csup installs: the Claude Code event, its matcher, command and timeout.
+
+    ``command`` is csup's own command line; the settings file gets it :func:`guarded`.
+    """
 
     event: str  # Claude Code's event name, e.g. "PreToolUse"
     command: str
     timeout: int
     matcher: str | None = "*"
 
+    @property
+    def shell_command(self) -> str:
+        """The command written to the settings file: ``command`` with its guard."""
+        return guarded(self.command, self.event)
+
     def group(self) -> Settings:
         """The ``{"matcher": ..., "hooks": [...]}`` group for the settings file."""
-        hook = {"type": "command", "command": self.command, "timeout": self.timeout}
+        hook = {"type": "command", "command": self.shell_command, "timeout": self.timeout}
         group: Settings = {} if self.matcher is None else {"matcher": self.matcher}
         group["hooks"] = [hook]
         return group
@@ -158,11 +196,21 @@ def csup_argv() -> list[str]:
 
 
 def is_csup_command(command: object) -> bool:
-    """Whether a hook command is ``<path>/csup hook ...`` or ``<python> -m csup hook ...``."""
+    """Whether a hook command is ``<path>/csup hook ...`` or ``<python> -m csup hook ...``.
+
+    Only the first simple command counts (up to ``;``, ``&&``, ``|`` ...), so csup's
+    :func:`guarded` commands are recognised, and so are the unguarded ones of older installs.
+    """
     if not isinstance(command, str):
         return False
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    words: list[str] = []
     try:
-        words = shlex.split(command)
+        for word in lexer:
+            if word and all(c in lexer.punctuation_chars for c in word):
+                break
+            words.append(word)
     except ValueError:
         return False
     if len(words) >= 2 and os.path.basename(words[0]) == "csup" and words[1] == "hook":

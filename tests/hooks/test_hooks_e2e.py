@@ -8,6 +8,7 @@ for the tool calls. csup's hook alone stands between the call and its effect.
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -245,3 +246,56 @@ def test_permission_request_answers_claude_codes_permission_check(
     assert not allowed.is_error and (plain / "allowed.txt").exists()
     assert denied.is_error and "(csup policy, rule " in denied.content
     assert asked.is_error and not (plain / "p").exists()
+
+
+def _failing_csup(directory: Path, body: str) -> str:
+    """An executable in csup's place that fails the way a broken csup would."""
+    path = directory / "bin" / "csup"
+    path.parent.mkdir(parents=True)
+    path.write_text(f"#!/bin/sh\ncat > /dev/null\n{body}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def _hook_settings(directory: Path, command: str) -> None:
+    (directory / ".claude").mkdir(parents=True)
+    group = {"matcher": "*", "hooks": [{"type": "command", "command": command, "timeout": 30}]}
+    settings = {"hooks": {"PreToolUse": [group]}}
+    (directory / ".claude" / "settings.json").write_text(json.dumps(settings))
+
+
+FAILURES = {
+    "segfault": ("kill -SEGV $$", 139),
+    "broken interpreter": (f"exec {sys.executable} -c 'import csup_is_not_installed'", 1),
+    "csup missing": (None, 127),
+}
+
+
+@pytest.mark.parametrize("failure", FAILURES)
+def test_a_crashing_hook_blocks_the_call_through_the_installed_guard(
+    play: Play, tmp_path: Path, failure: str
+) -> None:
+    body, status = FAILURES[failure]
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    argv = [_failing_csup(tmp_path, body) if body else str(tmp_path / "gone" / "csup")]
+    (spec,) = desired_hooks(argv=argv)
+    _hook_settings(plain, spec.group()["hooks"][0]["command"])
+    run = play(calls(tool("Bash", command="touch ran.txt", description="x")), cwd=plain)
+    result = run.only_tool_result()
+    assert result.is_error
+    assert f"csup hook failed (exit status {status}" in result.content
+    assert not (plain / "ran.txt").exists()  # its effect never happened
+
+
+def test_without_the_guard_claude_code_runs_the_call_when_the_hook_crashes(
+    play: Play, tmp_path: Path
+) -> None:
+    """Why the guard exists: Claude Code treats a hook killed by SIGSEGV (exit 139) as a
+    non-blocking error and runs the tool call (Bash is pre-allowed here: nothing else asks)."""
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    _hook_settings(plain, shlex.quote(_failing_csup(tmp_path, "kill -SEGV $$")) + " hook x")
+    run = play(calls(tool("Bash", command="touch ran.txt", description="x")), cwd=plain)
+    assert not run.only_tool_result().is_error
+    assert (plain / "ran.txt").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from csup.errors import ConfigError
 from csup.hooks import install
 from csup.hooks.install import (
     desired_hooks,
+    guarded,
     is_csup_command,
     plan_install,
     plan_uninstall,
@@ -72,7 +74,9 @@ def test_the_hook_entry_has_the_shape_claude_code_reads(tmp_path: Path) -> None:
                     "hooks": [
                         {
                             "type": "command",
-                            "command": "'/opt/my tools/bin/csup' hook pre-tool-use",
+                            "command": guarded(
+                                "'/opt/my tools/bin/csup' hook pre-tool-use", "PreToolUse"
+                            ),
                             "timeout": 45,
                         }
                     ],
@@ -90,11 +94,13 @@ def test_install_merges_without_losing_a_key(settings: Path) -> None:
         assert after[key] == before[key]
     pre = after["hooks"]["PreToolUse"]
     assert pre[0] == before["hooks"]["PreToolUse"][0]  # the user's hook stays first
-    assert [h["command"] for h in pre[1]["hooks"]] == ["'/opt/my tools/bin/csup' hook pre-tool-use"]
+    assert [h["command"] for h in pre[1]["hooks"]] == [
+        guarded("'/opt/my tools/bin/csup' hook pre-tool-use", "PreToolUse")
+    ]
     stop = after["hooks"]["Stop"]
     assert len(stop) == 1 and "matcher" not in stop[0]
-    assert stop[0]["hooks"][0]["command"].endswith(
-        "hook stop --check 'make test' --check-timeout 300"
+    assert stop[0]["hooks"][0]["command"] == guarded(
+        "'/opt/my tools/bin/csup' hook stop --check 'make test' --check-timeout 300", "Stop"
     )
     assert stop[0]["hooks"][0]["timeout"] == 330
     assert after["hooks"]["PermissionRequest"][0]["matcher"] == "*"
@@ -250,6 +256,11 @@ def test_settings_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
         ("echo csup hook", False),
         ("unbalanced 'quote", False),
         (None, False),
+        (guarded("'/opt/my tools/bin/csup' hook pre-tool-use", "PreToolUse"), True),
+        (guarded("/usr/bin/python3 -m csup hook stop", "Stop"), True),
+        ("/x/csup hook pre-tool-use --policy 'a;b'", True),
+        ("true; /usr/local/bin/csup hook pre-tool-use", False),  # csup is not what runs first
+        ("/usr/local/bin/csup run task; /usr/local/bin/csup hook x", False),
     ],
 )
 def test_which_commands_are_csups(command: object, expected: bool) -> None:
@@ -289,6 +300,7 @@ def test_the_cli_installs_and_uninstalls(tmp_path: Path, monkeypatch: pytest.Mon
     command = group["hooks"][0]["command"]
     assert is_csup_command(command)
     assert os.path.isabs(command.split()[0].strip("'"))
+    assert command.startswith(f"{command.split()[0]} hook pre-tool-use; rc=$?;")
     assert runner.invoke(cli, ["install-hooks"]).output.startswith("csup's hooks are already")
     result = runner.invoke(cli, ["uninstall-hooks"])
     assert result.exit_code == 0, result.output
@@ -328,3 +340,105 @@ def test_the_cli_uninstall_dry_run_writes_nothing(settings: Path) -> None:
     assert "-" in result.output and "restored from" in result.output
     assert settings.read_text() == installed
     assert settings.with_name("settings.json.csup-backup").exists()
+
+
+def test_an_old_unguarded_install_is_recognised_upgraded_and_removed(settings: Path) -> None:
+    """Installs from before the guard wrote csup's bare command: still csup's hooks."""
+    old = json.loads(ORIGINAL)
+    old_hook = {"type": "command", "command": "'/opt/my tools/bin/csup' hook pre-tool-use"}
+    old["hooks"]["PreToolUse"].append({"matcher": "*", "hooks": [{**old_hook, "timeout": 60}]})
+    settings.write_text(json.dumps(old, indent=2) + "\n")
+    change = do_install(settings)
+    assert change.message.startswith("updated csup's hooks")
+    pre = json.loads(settings.read_text())["hooks"]["PreToolUse"]
+    assert [h["command"] for group in pre for h in group["hooks"]] == [
+        "lint.sh",
+        guarded("'/opt/my tools/bin/csup' hook pre-tool-use", "PreToolUse"),
+    ]
+    assert not plan_install(settings, specs()).changed  # and now it is up to date
+    do_uninstall(settings)
+    assert json.loads(settings.read_text())["hooks"]["PreToolUse"] == [
+        json.loads(ORIGINAL)["hooks"]["PreToolUse"][0]
+    ]
+
+
+def _fake_csup(tmp_path: Path, body: str) -> str:
+    """An executable standing in for csup: prints something, then runs ``body``."""
+    path = tmp_path / "fake bin" / "csup"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(f'#!/bin/sh\necho "answer on stdout"\necho "said on stderr" >&2\n{body}\n')
+    path.chmod(0o755)
+    return str(path)
+
+
+def _run_installed(spec: install.HookSpec) -> subprocess.CompletedProcess[str]:
+    """Run a hook command as Claude Code does: ``/bin/sh -c COMMAND``, input on stdin."""
+    (hook,) = spec.group()["hooks"]
+    return subprocess.run(
+        ["/bin/sh", "-c", hook["command"]],
+        input="{}",
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ("exit 1", 1),  # e.g. an ImportError in a broken virtualenv
+        ("kill -SEGV $$", 139),  # e.g. a crash in the shell parser
+        ("kill -KILL $$", 137),  # e.g. the OOM killer
+        ("exit 127", 127),
+        ("exit 3", 3),
+    ],
+)
+@pytest.mark.parametrize("event", ["pre-tool-use", "permission-request"])
+def test_the_installed_command_denies_when_csup_fails_any_other_way(
+    tmp_path: Path, body: str, status: int, event: str
+) -> None:
+    (spec,) = [
+        s
+        for s in desired_hooks(argv=[_fake_csup(tmp_path, body)], permission_request=True)
+        if event in s.command
+    ]
+    done = _run_installed(spec)
+    assert done.returncode == 2  # Claude Code's "blocking error": the call is denied
+    assert f"csup hook failed (exit status {status}" in done.stderr
+    assert "denied to be safe" in done.stderr
+
+
+def test_the_installed_command_denies_when_csup_is_missing(tmp_path: Path) -> None:
+    (spec,) = desired_hooks(argv=[str(tmp_path / "gone" / "csup")])
+    done = _run_installed(spec)
+    assert done.returncode == 2
+    assert "csup hook failed (exit status 127" in done.stderr
+
+
+@pytest.mark.parametrize("status", [0, 2])
+def test_the_installed_command_passes_csups_own_answers_through(
+    tmp_path: Path, status: int
+) -> None:
+    (spec,) = desired_hooks(argv=[_fake_csup(tmp_path, f"exit {status}")])
+    done = _run_installed(spec)
+    assert done.returncode == status
+    assert done.stdout == "answer on stdout\n"
+    assert done.stderr == "said on stderr\n"
+
+
+@pytest.mark.parametrize(("body", "status"), [("exit 2", 2), ("kill -SEGV $$", 139)])
+def test_the_installed_stop_command_lets_claude_stop_when_csup_fails(
+    tmp_path: Path, body: str, status: int
+) -> None:
+    """Failing safe for Stop is letting Claude stop: exit 1 (non-blocking), never 2."""
+    (spec,) = desired_hooks(argv=[_fake_csup(tmp_path, body)], stop_check="true")[1:]
+    done = _run_installed(spec)
+    assert done.returncode == 1
+    assert f"csup stop hook failed (exit status {status})" in done.stderr
+
+
+def test_the_installed_stop_command_passes_a_clean_exit_through(tmp_path: Path) -> None:
+    (spec,) = desired_hooks(argv=[_fake_csup(tmp_path, "exit 0")], stop_check="true")[1:]
+    done = _run_installed(spec)
+    assert (done.returncode, done.stdout) == (0, "answer on stdout\n")
