@@ -53,13 +53,47 @@ def _chunks(stream: IO[bytes] | None) -> Iterator[bytes]:
             stream.close()
 
 
+def _pids_with_token_from_proc(token: str) -> list[int] | None:
+    """Linux: pids whose environment holds the token, read raw from ``/proc``.
+
+    About five times cheaper per process than psutil's parsed ``environ()``, which matters
+    because every session's end scans the whole process table. ``None`` without ``/proc``.
+    """
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return None
+    needle = f"\0CSUP_SESSION_TOKEN={token}\0".encode()
+    me = os.getpid()
+    found = []
+    for name in names:
+        if not name.isdigit() or int(name) == me:
+            continue
+        try:
+            with open(f"/proc/{name}/environ", "rb") as environ:
+                data = environ.read()
+        except OSError:
+            continue
+        if needle in b"\0" + data + b"\0":
+            found.append(int(name))
+    return found
+
+
 def processes_with_token(token: str, since: float | None = None) -> list[psutil.Process]:
     """Every live process whose environment carries ``CSUP_SESSION_TOKEN=token``.
 
-    ``since`` (a psutil creation time, e.g. claude's own) skips every older process without
-    reading its environment: a process that existed before the token cannot carry it. psutil
-    remembers the creation time of the processes it has seen, so repeated scans stay cheap.
+    ``since`` (a psutil creation time, e.g. claude's own) skips every older process: a
+    process that existed before the token cannot carry it.
     """
+    pids = _pids_with_token_from_proc(token)
+    if pids is not None:
+        found = []
+        for pid in pids:
+            with contextlib.suppress(psutil.Error):
+                proc = psutil.Process(pid)
+                if since is None or proc.create_time() >= since:
+                    found.append(proc)
+        return found
     found = []
     me = os.getpid()
     for proc in psutil.process_iter():

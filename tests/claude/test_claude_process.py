@@ -11,6 +11,7 @@ import psutil
 import pytest
 
 from csup.claude.events import Diagnostic, Event, Result
+from csup.claude import process as process_module
 from csup.claude.process import ClaudeProcess, processes_with_token
 from csup.errors import ClaudeStartError
 
@@ -116,7 +117,10 @@ def test_writing_to_a_process_that_stopped_reading_returns_false():
     assert proc.send({"type": "user"}) is False
 
 
-def test_kill_tree_kills_a_detached_grandchild_that_left_the_tree():
+@pytest.mark.parametrize("scan", ["proc", "psutil"])
+def test_kill_tree_kills_a_detached_grandchild_that_left_the_tree(scan, monkeypatch):
+    if scan == "psutil":
+        monkeypatch.setattr(process_module, "_pids_with_token_from_proc", lambda token: None)
     collector = Collector()
     # The grandchild starts its own session and is orphaned when the child exits, like a
     # tool that daemonised itself; only its inherited token still ties it to the session.
