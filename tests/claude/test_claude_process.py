@@ -10,8 +10,8 @@ import uuid
 import psutil
 import pytest
 
-from csup.claude.events import Diagnostic, Event, Result
 from csup.claude import process as process_module
+from csup.claude.events import Diagnostic, Event, Result
 from csup.claude.process import ClaudeProcess, processes_with_token
 from csup.errors import ClaudeStartError
 
