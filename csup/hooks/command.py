@@ -8,9 +8,15 @@ and reads the answer:
 * any other exit code: a non-blocking error, and the tool call goes ahead.
 
 So every failure of ``pre-tool-use`` and ``permission-request`` (malformed input, a policy
-file that cannot be read, an internal error) is turned into exit 2: csup fails closed. The
-``stop`` hook is the exception: letting Claude stop is the safe side there, so its errors
-exit 1 and never keep a session going.
+file that cannot be read, an internal error, even a ``KeyboardInterrupt`` or ``SystemExit``)
+is turned into exit 2: csup fails closed. The ``stop`` hook is the exception: letting Claude
+stop is the safe side there, so its errors exit 1 and never keep a session going.
+
+What Python cannot catch (a segfault, SIGKILL, an interpreter that does not start) is left
+to the guard ``csup install-hooks`` wraps the command in (:func:`csup.hooks.install.guarded`):
+it turns any exit code but 0 and 2 into 2. A decision that hangs is cut short by a watchdog
+(``SIGALRM``, whose default action ends the process: it works even inside C code), so the
+guard denies the call before Claude Code's own hook timeout, which would let it through.
 
 This module is imported for every tool call, so it imports only ``os``, ``sys``, ``json``
 and the policy engine (lazily); see ``benchmarks/bench_hook.py``.
@@ -38,6 +44,10 @@ STDIN_TIMEOUT_ENV = "CSUP_HOOK_STDIN_TIMEOUT"
 DEFAULT_CHECK_TIMEOUT = 300.0
 BLOCK = 2  # Claude Code's "blocking error" exit code
 NON_BLOCKING = 1
+DECISION_DEADLINE = 20
+"""Seconds a pre-tool-use or permission-request hook may take after its stdin deadline
+before the watchdog ends it (see :func:`_start_watchdog`); well within the 60 s hook
+timeout ``csup install-hooks`` writes."""
 
 USAGE = """\
 usage: csup hook pre-tool-use [--policy LEVEL|FILE] [--stdin-timeout SECONDS]
@@ -257,18 +267,37 @@ def _failure(event: str, exc: BaseException) -> HookResult:
     return HookResult(BLOCK, stderr=f"csup denied this tool call, it could not decide: {why}\n")
 
 
-def run(argv: list[str], stdin_fd: int = 0) -> HookResult:
-    """Run one hook from its command line and the input on ``stdin_fd``; never raises."""
+def _start_watchdog(seconds: int) -> None:
+    """End this process with SIGALRM after ``seconds`` (0: never), however busy it is.
+
+    SIGALRM's default action ends the process, also while it is stuck in C code (the shell
+    parser) where no Python handler would run; the installed guard turns that exit into a
+    deny. Only the hook process does this (:func:`main`), never a caller of :func:`run`.
+    """
+    import _signal  # type: ignore[import-not-found]  # noqa: PLC0415 - `signal` builds enums
+
+    _signal.alarm(seconds)
+
+
+def run(argv: list[str], stdin_fd: int = 0, *, watchdog: bool = False) -> HookResult:
+    """Run one hook from its command line and the input on ``stdin_fd``; never raises.
+
+    With ``watchdog`` (the hook process), a pre-tool-use or permission-request hook that is
+    still running :data:`DECISION_DEADLINE` seconds after its stdin deadline is ended.
+    """
     event = argv[0] if argv else "pre-tool-use"
     try:
         if argv[1:2] in (["-h"], ["--help"]) or argv[:1] in (["-h"], ["--help"]):
             return HookResult(0, USAGE)
         options = parse_args(argv)
+        timeout = _stdin_timeout(options)
+        if watchdog and options.event != "stop":  # stop: its check has its own timeout
+            _start_watchdog(int(timeout) + 1 + DECISION_DEADLINE)
         from csup.hooks.stdin import read_json_object  # noqa: PLC0415
 
-        data = read_json_object(stdin_fd, timeout=_stdin_timeout(options))
+        data = read_json_object(stdin_fd, timeout=timeout)
         return HANDLERS[options.event](data, options)
-    except Exception as exc:  # every failure becomes a deny: fail closed
+    except BaseException as exc:  # every failure becomes a deny: fail closed
         return _failure(event, exc)
 
 
@@ -278,7 +307,7 @@ def main(argv: list[str]) -> int:
     Writes bytes (UTF-8) so no locale can turn an answer into a traceback: Claude Code lets
     a tool call through on any exit code but 0 and 2.
     """
-    result = run(argv)
+    result = run(argv, watchdog=True)
     try:
         if result.stdout:
             sys.stdout.buffer.write(result.stdout.encode("utf-8"))
@@ -286,6 +315,6 @@ def main(argv: list[str]) -> int:
         if result.stderr:
             sys.stderr.buffer.write(result.stderr.encode("utf-8", "replace"))
             sys.stderr.flush()
-    except OSError:  # Claude Code stopped listening (its hook timeout): block, if anything
-        return BLOCK
+    except BaseException:  # e.g. Claude Code stopped listening: block, if anything
+        return NON_BLOCKING if argv[:1] == ["stop"] else BLOCK
     return result.code

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -443,3 +445,106 @@ def test_the_policy_option_variable_and_file_choose_the_policy(
         call(hook_input(workspace / "sub", "Bash", command="pip install x"), env=env).permission
         == "ask"
     )
+
+
+# --- what Python can still catch, and what only the watchdog and the guard can ---------------
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt(), SystemExit(3), GeneratorExit()])
+def test_a_base_exception_in_the_decision_denies(
+    error: BaseException, bash_input: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = run_in_process(["pre-tool-use"], bash_input, monkeypatch, error)
+    assert result.code == 2
+    assert f"internal error {type(error).__name__}" in result.stderr
+
+
+def test_a_base_exception_in_the_stop_hook_lets_claude_stop(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(_data: object, _options: object) -> command.HookResult:
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(command.HANDLERS, "stop", interrupted)
+    read, write = os.pipe()
+    os.write(write, json.dumps(stop_input(workspace, False)).encode())
+    os.close(write)
+    try:
+        result = command.run(["stop", "--check", "false"], read)
+    finally:
+        os.close(read)
+    assert result.code == 1
+    assert "csup stop hook failed, not blocking" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["pre-tool-use"], [5 + 1 + command.DECISION_DEADLINE]),
+        (["permission-request", "--stdin-timeout", "2.5"], [2 + 1 + command.DECISION_DEADLINE]),
+        (["stop", "--check", "true"], []),  # the check has its own timeout
+    ],
+)
+def test_the_hook_process_starts_a_watchdog_except_for_stop(
+    argv: list[str], expected: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[int] = []
+    monkeypatch.setattr(command, "_start_watchdog", started.append)
+    monkeypatch.delenv(command.STDIN_TIMEOUT_ENV, raising=False)
+    read, write = os.pipe()
+    os.close(write)
+    try:
+        command.run(argv, read, watchdog=True)
+        assert started == expected
+        started.clear()
+        command.run(argv, read)  # in-process callers never get one
+        assert started == []
+    finally:
+        os.close(read)
+
+
+_HANGING_HOOK = """
+import sys, time
+from csup.hooks import command
+command.DECISION_DEADLINE = 1
+command.decide = lambda _data, _spec: time.sleep(60)
+sys.exit(command.main(["pre-tool-use", "--stdin-timeout", "1"]))
+"""
+
+
+def test_a_decision_that_hangs_is_ended_by_the_watchdog_and_the_guard_denies(
+    workspace: Path,
+) -> None:
+    from csup.hooks.install import guarded  # noqa: PLC0415
+
+    data = json.dumps(hook_input(workspace, "Bash", command="ls")).encode()
+    hook = f"{sys.executable} -c {shlex.quote(_HANGING_HOOK)}"
+    started = time.monotonic()
+    bare = subprocess.run(
+        ["/bin/sh", "-c", hook], input=data, capture_output=True, timeout=WAIT, check=False
+    )
+    assert bare.returncode == 128 + signal.SIGALRM  # as /bin/sh reports the signal
+    assert time.monotonic() - started < 10  # 1 s stdin deadline + 1 + 1 s, not 60
+    done = subprocess.run(
+        ["/bin/sh", "-c", guarded(hook, "PreToolUse")],
+        input=data,
+        capture_output=True,
+        timeout=WAIT,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert b"csup hook failed (exit status 142" in done.stderr
+
+
+@pytest.mark.parametrize(("event", "code"), [("pre-tool-use", 2), ("stop", 1)])
+def test_a_csup_that_cannot_import_its_hook_fails_safe(event: str, code: int) -> None:
+    script = (
+        "import sys; sys.modules['csup.hooks.command'] = None\n"
+        "from csup._entry import main\n"
+        f"sys.exit(main(['hook', '{event}']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=WAIT, check=False
+    )
+    assert done.returncode == code
+    assert "could not start (ModuleNotFoundError" in done.stderr
