@@ -65,6 +65,10 @@ BACKUP_SUFFIX = ".csup-backup"
 DEFAULT_TIMEOUT = 60
 """Seconds Claude Code waits for ``csup hook``. A hook that times out does not block the tool
 call, so this is generous; csup itself answers within its stdin deadline (5 s)."""
+MIN_TIMEOUT = 30
+"""The shortest hook timeout accepted: longer than csup's own watchdog (stdin deadline 5 s
++ 1 + ``DECISION_DEADLINE`` 20 s), so that a hung csup is ended (and the call denied by the
+guard) before Claude Code gives up on the hook and runs the call."""
 
 Settings = dict[str, Any]
 
@@ -236,6 +240,11 @@ def desired_hooks(
     Always PreToolUse for every tool; PermissionRequest on request; Stop when a check
     command is given. A policy file is made absolute (hooks run in the session's directory).
     """
+    if timeout < MIN_TIMEOUT:
+        raise ConfigError(
+            f"a hook timeout of {timeout} s is too short: Claude Code runs the tool call when "
+            f"its hook times out, so give csup at least {MIN_TIMEOUT} s"
+        )
     base = csup_argv() if argv is None else argv
     policy_args: list[str] = []
     if policy is not None:

@@ -442,3 +442,15 @@ def test_the_installed_stop_command_passes_a_clean_exit_through(tmp_path: Path) 
     (spec,) = desired_hooks(argv=[_fake_csup(tmp_path, "exit 0")], stop_check="true")[1:]
     done = _run_installed(spec)
     assert (done.returncode, done.stdout) == (0, "answer on stdout\n")
+
+
+def test_a_hook_timeout_shorter_than_csups_watchdog_is_refused() -> None:
+    from csup.hooks.command import DECISION_DEADLINE  # noqa: PLC0415
+    from csup.hooks.stdin import DEFAULT_TIMEOUT as STDIN_TIMEOUT  # noqa: PLC0415
+
+    assert install.MIN_TIMEOUT > STDIN_TIMEOUT + 1 + DECISION_DEADLINE
+    with pytest.raises(ConfigError, match="too short"):
+        specs(timeout=install.MIN_TIMEOUT - 1)
+    assert specs(timeout=install.MIN_TIMEOUT)[0].timeout == install.MIN_TIMEOUT
+    result = CliRunner().invoke(cli, ["install-hooks", "--timeout", "10", "--dry-run"])
+    assert result.exit_code != 0 and "too short" in result.output
