@@ -61,8 +61,7 @@ class Policy:
             )
 
     def _decide(self, request: ToolRequest) -> Decision:
-        from csup.policy._claude_rules import Call  # noqa: PLC0415 - see the note on imports
-        from csup.policy._paths import make_where  # noqa: PLC0415
+        from csup.policy._paths import make_where  # noqa: PLC0415 - see the note on imports
         from csup.policy._rules import Context  # noqa: PLC0415
         from csup.policy._shell import analyse  # noqa: PLC0415
 
@@ -90,11 +89,11 @@ class Policy:
         denied = next((f for f in findings if f.behavior == "deny"), None)
         if denied is not None:
             return deny(denied.rule, denied.reason)
-        user = (
-            rules.judge(Call(tool, request.tool_input, request.cwd, home), analysed)
-            if rules
-            else None
-        )
+        user = None
+        if rules:
+            from csup.policy._claude_rules import Call  # noqa: PLC0415 - only with user rules
+
+            user = rules.judge(Call(tool, request.tool_input, request.cwd, home), analysed)
         if user is not None:
             kind, rule = user
             reason = f"The policy rule {rule.text} {_VERB[kind]} this {tool} call."
@@ -149,17 +148,16 @@ class Policy:
                 )
         return findings
 
-    def _rules_for(self, cwd: str, home: str) -> tuple[RuleSet, tuple[str, ...]]:
+    def _rules_for(self, cwd: str, home: str) -> tuple[RuleSet | None, tuple[str, ...]]:
+        """The user's rules (None: none) and the extra workspace directories."""
         config = self.config
-        from csup.policy._claude_rules import RuleSet  # noqa: PLC0415
-
-        rules = config.rules if config.rules is not None else RuleSet()
         if not config.read_claude_settings:
-            return rules, config.workspace_dirs
+            return config.rules, config.workspace_dirs
         from csup.policy._settings import read_claude_settings  # noqa: PLC0415
 
         settings = read_claude_settings(cwd, home)
-        return rules.merged(settings.rules), config.workspace_dirs + settings.directories
+        rules = settings.rules if config.rules is None else config.rules.merged(settings.rules)
+        return rules, config.workspace_dirs + settings.directories
 
     def _control_files(self) -> tuple[str, ...]:
         from csup.policy._paths import real  # noqa: PLC0415

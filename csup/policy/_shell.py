@@ -18,7 +18,7 @@ import sys
 from _thread import _local
 
 from csup.policy._command import Analysis, Command, Redirect
-from csup.policy._inline import INTERPRETERS, code_of, hidden_commands
+from csup.policy._inline import INTERPRETERS
 from csup.policy._record import Frozen, Record
 from csup.policy._shell_text import DQ_ESCAPE, ESCAPE, ansi_c, shield
 from csup.policy._wrappers import SHELLS, command_name, unwrap
@@ -338,6 +338,8 @@ class _Walker:
         if name == "alias":
             return [(a.split("=", 1)[1], "alias") for a in argv[1:] if "=" in a]
         if name in INTERPRETERS or name.startswith(("python3.", "python2.")):
+            from csup.policy._inline import code_of, hidden_commands  # noqa: PLC0415 - rare
+
             code = code_of(argv)
             if code is None or any(i > 1 for i in command.dynamic):
                 return []
