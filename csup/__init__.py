@@ -6,7 +6,18 @@ inside interactive Claude Code and must start fast. Public names are loaded on f
 
 from __future__ import annotations
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (csup hook starts fast)
+
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ loads on first use
+    from csup.board import SessionInfo
+    from csup.claude.options import SessionOptions
+    from csup.claude.result import SessionResult, SessionStatus, ToolCall
+    from csup.claude.runner import run_session
+    from csup.errors import CsupError, MaxSessionsReached, SessionNotFound
+    from csup.stats import AggregatedStats
+    from csup.supervisor import MultiSessionSupervisor
 
 __all__ = [
     "AggregatedStats",
