@@ -88,8 +88,8 @@ def guarded(command: str, event: str) -> str:
         )
     return (
         f"{command}; rc=$?; case $rc in 0|2) exit $rc;; esac; "
-        'echo "csup hook failed (exit status $rc: it crashed or could not start), so this '
-        'tool call is denied to be safe; check the csup install this hook runs" >&2; exit 2'
+        'echo "csup hook failed (exit status $rc: it crashed, was killed or could not start), so '
+        'this tool call is denied to be safe; check the csup install this hook runs" >&2; exit 2'
     )
 
 
