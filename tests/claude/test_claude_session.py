@@ -317,3 +317,71 @@ def test_no_decider_means_every_tool_call_is_denied(scripted_model, options, wor
     result = run_session("[scenario:n] go", options(model), timeout=60)
     assert not (workspace / "x.txt").exists()
     assert result.denials == 1
+
+
+def test_parallel_tool_calls_in_one_message_are_decided_one_by_one(
+    scripted_model, options, workspace
+):
+    model = scripted_model(
+        {
+            "par": [
+                [
+                    tool("Bash", command="touch a.txt", description="a"),
+                    tool("Bash", command="touch b.txt", description="b"),
+                ],
+                [text("done")],
+            ]
+        }
+    )
+
+    def decide(call: ToolCall) -> Verdict:
+        if call.tool_input.get("command") == "touch b.txt":
+            return Verdict("deny", "not b")
+        return Verdict("allow", "fine")
+
+    result = run_session("[scenario:par] go", options(model), decide=decide, timeout=60)
+    assert result.status is SessionStatus.COMPLETED, result.error
+    assert (workspace / "a.txt").exists()
+    assert not (workspace / "b.txt").exists()
+    assert (result.approvals, result.denials, result.tool_calls) == (1, 1, 2)
+
+
+def test_a_subagents_tool_calls_are_decided_by_csup_too(scripted_model, options, workspace):
+    model = scripted_model(
+        {
+            "main": [
+                [
+                    tool(
+                        "Task",
+                        description="d",
+                        prompt="[scenario:sub] work",
+                        subagent_type="general-purpose",
+                    )
+                ],
+                [text("main done")],
+            ],
+            "sub": [[tool("Bash", command="touch sub.txt", description="s")], [text("sub done")]],
+        }
+    )
+    calls: list[ToolCall] = []
+    agent_ids: list[object] = []
+
+    def decide(call: ToolCall) -> Verdict:
+        calls.append(call)
+        if call.tool_name == "Bash":
+            return Verdict("deny", "subagents may not touch files")
+        return Verdict("allow", "fine")
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, ControlRequest) and event.tool_name == "Bash":
+            agent_ids.append(event.hook_input.get("agent_id"))
+
+    result = run_session(
+        "[scenario:main] go", options(model), decide=decide, on_event=on_event, timeout=90
+    )
+    assert result.status is SessionStatus.COMPLETED, result.error
+    # claude 2.1.330 calls the Task tool "Agent" in its hook input.
+    assert [c.tool_name for c in calls] == ["Agent", "Bash"]
+    assert agent_ids and agent_ids[0], "the subagent's call carries its agent_id"
+    assert not (workspace / "sub.txt").exists()
+    assert "subagents may not touch files" in model.tool_results("sub")[0].content
