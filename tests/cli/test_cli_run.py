@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import signal
 import subprocess
 import sys
@@ -227,3 +228,50 @@ def test_a_second_sigint_kills_every_session_at_once_and_still_prints_the_summar
     assert "total" in out
     assert all(gone(p) for p in tree)
     assert not (workspace / "marker").exists()
+
+
+@pytest.mark.claude
+def test_on_a_terminal_multi_draws_a_live_line_per_session_and_an_audit_line_per_denial(
+    scripted_model, claude_env, workspace, claude_bin
+):
+    model = scripted_model(
+        {"s": [[tool("Bash", command="rm -rf /", description="x")], [text("done")]]}
+    )
+    controller, terminal = pty.openpty()
+    with subprocess.Popen(
+        [
+            CSUP,
+            "multi",
+            "--task",
+            "[scenario:s] one",
+            "--task",
+            "[scenario:s] two",
+            "--cwd",
+            str(workspace),
+            "--claude-bin",
+            str(claude_bin),
+        ],
+        env=claude_env(model),
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        text=True,
+    ) as proc:
+        os.close(terminal)
+        screen = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal closed: csup exited
+                break
+            if not chunk:
+                break
+            screen += chunk
+        out = proc.stdout.read()
+        proc.wait(timeout=60)
+    os.close(controller)
+    text_on_screen = screen.decode(errors="replace")
+    assert proc.returncode == 0
+    assert "s1    " in text_on_screen and "s2    " in text_on_screen
+    assert "\x1b[" in text_on_screen, "the live block is redrawn in place"
+    assert "csup: denied s1 Bash 'rm -rf /'" in text_on_screen
+    assert "total" in out and "\x1b[" not in out
