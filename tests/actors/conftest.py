@@ -20,19 +20,23 @@ from csup.supervisor import MultiSessionSupervisor
 def supervisor_factory(
     claude_bin: Path, claude_env: Callable[..., dict[str, str]], workspace: Path
 ) -> Iterator[Callable[..., MultiSessionSupervisor]]:
-    """``supervisor_factory(model, max_sessions=2, policy="moderate", **options)``.
+    """``supervisor_factory(model, max_sessions=2, policy="moderate", budget_usd=None, **options)``.
 
     Every supervisor made is closed at teardown, whatever the test did.
     """
     made: list[MultiSessionSupervisor] = []
 
     def make(
-        model: Any, max_sessions: int = 2, policy: Any = "moderate", **options: Any
+        model: Any,
+        max_sessions: int = 2,
+        policy: Any = "moderate",
+        budget_usd: float | None = None,
+        **options: Any,
     ) -> MultiSessionSupervisor:
         defaults = SessionOptions(
             cwd=workspace, env=claude_env(model), claude_bin=claude_bin, **options
         )
-        sup = MultiSessionSupervisor(max_sessions, policy, options=defaults)
+        sup = MultiSessionSupervisor(max_sessions, policy, options=defaults, budget_usd=budget_usd)
         made.append(sup)
         return sup
 

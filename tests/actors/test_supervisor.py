@@ -237,3 +237,40 @@ def test_a_stop_takes_effect_while_the_sessions_decision_is_still_pending(
     finally:
         release.set()
     assert not (workspace / "pending.txt").exists()
+
+
+def test_ctrl_c_inside_the_with_block_stops_every_session_and_its_tools(
+    scripted_model, supervisor_factory, workspace
+):
+    model = scripted_model({"slow": [[tool("Bash", command=SLOW, description="slow")]]})
+    sup = supervisor_factory(model)
+    with pytest.raises(KeyboardInterrupt), sup:
+        sup.submit("[scenario:slow] a")
+        sup.submit("[scenario:slow] b")
+        wait_for_descendant("time.sleep(30)")
+        raise KeyboardInterrupt  # what Ctrl-C raises in the main thread
+    assert descendants_running("time.sleep(30)") == []
+    assert descendants_running("claude") == []
+    assert {r.status for r in sup.wait_all(timeout=1)} == {SessionStatus.CANCELLED}
+    assert not (workspace / "marker").exists()
+
+
+def test_the_runs_budget_stops_every_session_and_drops_the_queue(
+    scripted_model, supervisor_factory
+):
+    model = scripted_model(
+        {
+            "cheap": [touch("c.txt"), [text("done")]],
+            "slow": [[tool("Bash", command=SLOW, description="slow")]],
+        }
+    )
+    sup = supervisor_factory(model, max_sessions=2, budget_usd=0.000001)
+    slow = sup.submit("[scenario:slow] runs until the budget is gone")
+    cheap = sup.submit("[scenario:cheap] spends the budget")
+    queued = sup.submit("[scenario:cheap] never starts")
+    results = {r.session_id: r for r in sup.wait_all(timeout=120)}
+    assert results[slow].status is SessionStatus.KILLED
+    assert "budget" in (results[slow].error or "")
+    assert results[queued].status is SessionStatus.KILLED
+    assert results[queued].started_at is None
+    assert results[cheap].status in (SessionStatus.COMPLETED, SessionStatus.KILLED)
