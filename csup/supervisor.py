@@ -164,6 +164,8 @@ class MultiSessionSupervisor:
         """Start ``task``, waiting for a free slot first; returns the session id."""
         session_id = self.submit(task, **options)
         if not self._wait(lambda: self._board.wait_started(session_id, _POLL), timeout):
+            # The caller gave up on it: it must not start later behind their back.
+            self.stop_session(session_id, reason="no free slot in time", wait=False)
             raise TimeoutError(f"no free slot for session {session_id} within {timeout}s")
         return session_id
 

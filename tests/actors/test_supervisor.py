@@ -274,3 +274,19 @@ def test_the_runs_budget_stops_every_session_and_drops_the_queue(
     assert results[queued].status is SessionStatus.KILLED
     assert results[queued].started_at is None
     assert results[cheap].status in (SessionStatus.COMPLETED, SessionStatus.KILLED)
+
+
+def test_a_spawn_that_times_out_waiting_for_a_slot_never_starts_later(
+    scripted_model, supervisor_factory
+):
+    model = scripted_model({"slow": [[tool("Bash", command=SLOW, description="slow")]]})
+    sup = supervisor_factory(model, max_sessions=1)
+    first = sup.spawn_session("[scenario:slow] holds the only slot")
+    with pytest.raises(TimeoutError, match="no free slot"):
+        sup.spawn_session("[scenario:slow] waits", timeout=0.5)
+    second = next(info for info in sup.sessions() if info.id != first)
+    result = sup.stop_session(first)
+    assert result is not None and result.status is SessionStatus.CANCELLED
+    sup.wait_all(timeout=30)
+    assert sup.get_session(second.id).state == "cancelled"
+    assert sup.get_session(second.id).started_at is None
