@@ -24,6 +24,16 @@ _RUNNERS = (
     r"shell_exec|passthru|check_output|check_call|call|run|Popen|spawn|qx|%x)"
 )
 _RUN_STRING = LazyRegex(rf"{_RUNNERS}\s*\(\s*{_STRING}", re.DOTALL)
+# Perl and Ruby call without parentheses: `system "rm -rf /"`, `exec 'sh', '-c', ...`
+_RUN_BARE = LazyRegex(rf"(?<![\w.])(?:system|exec)\s+{_STRING}", re.DOTALL)
+_ONE = r"""(?:'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")"""
+# a program and its arguments as separate strings or a list: `system("rm", "-rf", "/")`,
+# `spawnSync('rm', ['-rf', '/'])`, `execFileSync("rm", ["-rf", "/"])`
+_RUN_ARGS = LazyRegex(
+    rf"(?:{_RUNNERS[3:-1]}|execFile|execFileSync)\s*(?:\(\s*|\s+)"
+    rf"(?P<args>{_ONE}(?:\s*,\s*(?:{_ONE}|\[[^\]]*\]))+)",
+    re.DOTALL,
+)
 _RUN_LIST = LazyRegex(rf"{_RUNNERS}\s*\(\s*\[(?P<items>[^\]]*)\]", re.DOTALL)
 _ITEM = LazyRegex(r"""(?P<q>'|")(?P<s>(?:\\.|(?!(?P=q)).)*)(?P=q)""")
 _BACKTICKS = LazyRegex(r"`([^`]+)`")
@@ -31,14 +41,35 @@ _RECURSIVE_DELETE = LazyRegex(
     rf"(?:rmtree|rm_rf|rm_r|remove_dir_all|rmSync|rmdirSync|rimraf|remove_tree|rmdir)\s*\(\s*{_STRING}",
     re.DOTALL,
 )
+_READ = LazyRegex(
+    rf"(?:(?<![\w.])open|readFileSync|readFile|File\.read|File\.open|IO\.read|"
+    rf"file_get_contents|read_text|read_bytes|Path)\s*\(\s*{_STRING}",
+    re.DOTALL,
+)
+_EVALUATORS = r"\b(?:exec|eval|Function|instance_eval|system|popen|execSync)\b\s*[(\s)]"
+REMOTE_CODE = LazyRegex(
+    rf"{_EVALUATORS}[\s\S]*(?:urlopen|urllib|requests\.get|httpx|https?\.get|Net::HTTP|"
+    r"open-uri|URI\.open|\bfetch\s*\(|file_get_contents\s*\(\s*['\"]https?:|LWP::|HTTP::Tiny|"
+    r"curl_exec)"
+    rf"|(?:urlopen|requests\.get|Net::HTTP|\bfetch\s*\(|LWP::|HTTP::Tiny)[\s\S]*{_EVALUATORS}",
+)
+"""Code that downloads code and runs it (``exec(urlopen(URL).read())``)."""
+DECODED_CODE = LazyRegex(
+    rf"(?:{_RUNNERS}|\b(?:exec|eval|Function|instance_eval))\s*\(\s*[^)]*?"
+    r"(?:b64decode|base64|atob\s*\(|unhexlify|fromhex|codecs\.decode|Buffer\.from|unpack)",
+)
+"""Code that runs a decoded payload (``os.system(base64.b64decode(...))``)."""
+STDIN_CODE = LazyRegex(r"(?:exec|eval)\s*\(\s*(?:sys\.stdin|STDIN|\$stdin|process\.stdin|<STDIN>)")
+"""Code that runs what it reads from standard input (``exec(sys.stdin.read())``)."""
 _DELETE = LazyRegex(rf"(?:os\.remove|os\.unlink|unlinkSync|unlink|File\.delete)\s*\(\s*{_STRING}")
 
 
 def code_of(argv: tuple[str, ...]) -> str | None:
     """The program text given with ``-c``/``-e``/``--eval`` (``-ce`` combined too), if any."""
+    letters = "ceEr" if argv[0] == "php" else "ceE"
     for i, arg in enumerate(argv[1:-1], start=1):
-        if arg in ("--eval", "--command") or (
-            arg.startswith("-") and not arg.startswith("--") and arg[-1] in "ceE"
+        if arg in ("--eval", "--command", "--run") or (
+            arg.startswith("-") and not arg.startswith("--") and arg[-1] in letters
         ):
             return argv[i + 1]
     return None
@@ -49,6 +80,10 @@ def hidden_commands(code: str) -> list[str]:
     import shlex  # noqa: PLC0415 - only one-liners need it
 
     found = [m.group("s") for m in _RUN_STRING.finditer(code)]
+    found += [m.group("s") for m in _RUN_BARE.finditer(code)]
+    for match in _RUN_ARGS.finditer(code):
+        items = [m.group("s") for m in _ITEM.finditer(match.group("args"))]
+        found.append(" ".join(shlex.quote(item) for item in items))
     for match in _RUN_LIST.finditer(code):
         items = [m.group("s") for m in _ITEM.finditer(match.group("items"))]
         if items:
@@ -56,4 +91,5 @@ def hidden_commands(code: str) -> list[str]:
     found += _BACKTICKS.findall(code)
     found += [f"rm -rf -- {shlex.quote(m.group('s'))}" for m in _RECURSIVE_DELETE.finditer(code)]
     found += [f"rm -f -- {shlex.quote(m.group('s'))}" for m in _DELETE.finditer(code)]
+    found += [f"cat -- {shlex.quote(m.group('s'))}" for m in _READ.finditer(code)]
     return found

@@ -94,6 +94,14 @@ _STARTUP_FILES = frozenset(
     }
 )
 
+_AUTOSTART_DIRS = (
+    ".config/autostart",
+    ".config/systemd",
+    "Library/LaunchAgents",
+    ".local/share/systemd",
+    ".config/environment.d",
+)
+"""Directories in the home whose files run at log-in, like the shell start-up files."""
 CONTROL_RE = LazyRegex(
     r"""(?<![\w-])\.csup(?![\w-])
       | \.config/csup(?![\w-])
@@ -107,7 +115,10 @@ hooks (``.claude/settings*.json``, ``.claude/hooks``, the ``.claude`` directory 
 _SECRET_NAME = LazyRegex(
     r"""^(?: \.env(?:\.(?!example$|sample$|template$|dist$|defaults?$)[\w.-]+)?
          | \.netrc | \.pgpass | \.git-credentials | \.pypirc | \.vault-token
-         | id_(?:rsa|dsa|ecdsa|ed25519)(?:_sk)? | .*\.(?:pem|p12|pfx|keychain|keychain-db|gpg)
+         | \.envrc | \.my\.cnf | \.htpasswd
+         | id_(?:rsa|dsa|ecdsa|ed25519)(?:_sk)?
+         | .*\.(?:pem|p12|pfx|keychain|keychain-db|gpg|key|ppk|jks|keystore|kdbx|tfstate
+                 |tfstate\.backup)
          | credentials\.json | service[-_]account.*\.json | secrets?\.(?:json|ya?ml|toml) )$""",
     re.VERBOSE,
 )
@@ -127,6 +138,8 @@ _SECRET_HOME_DIRS = (
     ".cargo/credentials",
     ".cargo/credentials.toml",
     ".config/op",
+    ".terraform.d/credentials.tfrc.json",
+    ".config/hub",
 )
 _SECRET_SYSTEM = LazyRegex(r"^/(?:etc/(?:g?shadow|sudoers)(?:$|[/.-])|proc/[^/]+/environ$)")
 TEMP_DIRS = ("/tmp", "/var/tmp", "/private/tmp")  # noqa: S108 - not used to create files
@@ -283,7 +296,8 @@ def is_control(path: str) -> bool:
 # What every name _SECRET_NAME matches starts or ends with ($ also matches before a final
 # newline): most names need no regex at all.
 _SECRET_NAME_STARTS = (".", "id_", "credentials", "service", "secret")
-_SECRET_NAME_ENDS = ("pem", "p12", "pfx", "keychain", "keychain-db", "gpg")
+_SECRET_NAME_ENDS = ("pem", "p12", "pfx", "keychain", "keychain-db", "gpg", "key", "ppk", "jks",
+                     "keystore", "kdbx", "tfstate", "tfstate.backup")  # fmt: skip
 
 
 def secret_kind(path: str, home: str) -> str | None:
@@ -320,7 +334,9 @@ def is_write_protected(path: str, home: str) -> bool:
         return path not in HARMLESS_DEVICES and not path.startswith(("/dev/fd/", "/dev/shm/"))  # noqa: S108
     if any(is_under(path, d) for d in _WRITE_PROTECTED):
         return True
-    return any(path == f"{home}/{name}" for name in _STARTUP_FILES)
+    if any(path == f"{home}/{name}" for name in _STARTUP_FILES):
+        return True
+    return any(is_under(path, f"{home}/{name}") for name in _AUTOSTART_DIRS)
 
 
 def is_block_device(path: str) -> bool:

@@ -139,8 +139,12 @@ def dangerous_word(text: str) -> str | None:
 
 def judge_bash(analysis: Analysis, ctx: Context) -> Iterator[Finding]:
     """Every finding on an analysed command line, in the order the line would run."""
-    import csup.policy._rules_exec  # noqa: PLC0415 - registers the rules
-    import csup.policy._rules_fs  # noqa: F401, PLC0415
+    import csup.policy._rules_fs  # noqa: PLC0415 - registers the rules
+    import csup.policy._rules_infra  # noqa: F401, PLC0415
+    from csup.policy._rules_exec import (  # noqa: PLC0415
+        judge_download_and_run,
+        judge_shown_secrets,
+    )
     from csup.policy._rules_fs import judge_redirects  # noqa: PLC0415
 
     if analysis.fork_bomb:
@@ -160,6 +164,8 @@ def judge_bash(analysis: Analysis, ctx: Context) -> Iterator[Finding]:
             yield from check(command, ctx)
         if command.name.startswith("mkfs"):
             yield from BY_NAME["mkfs"][0](command, ctx)
+    yield from judge_download_and_run(analysis)
+    yield from judge_shown_secrets(analysis)
     # a redirect may run before or after a `cd`: judge it from both places
     yield from judge_redirects(analysis, start)
     if ctx.where.cwd != start.where.cwd:

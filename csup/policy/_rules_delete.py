@@ -18,13 +18,20 @@ from csup.policy._paths import (
     expand,
     expand_braces,
     glob_base,
+    in_temp,
     inside,
     is_block_device,
+    is_control,
     is_under,
     is_write_protected,
     real,
 )
 from csup.policy._rules import Context, Finding, ask, deny, path_of, rule, shown
+
+_CONTROL_NAMES = frozenset(
+    {"settings.json", "settings.local.json", "policy.toml", "*.json", "*.toml"}
+)
+"""Names that, found by ``find -name NAME -delete``, may be csup's or Claude Code's settings."""
 
 
 def _delete_target(word: str, ctx: Context) -> tuple[str, bool] | None:
@@ -69,7 +76,18 @@ def judge_delete(
                     )
                 continue
             path, whole = target
-            if _vital(path, ctx) and whole and (recursive or forced):
+            recursive = recursive or "/**/" in text  # every file below (`find -exec rm`)
+            if (
+                is_control(path)
+                or (not whole and is_control(path + "/"))
+                or ("/**/" in text and text.rsplit("/", 1)[-1] in _CONTROL_NAMES)
+            ):
+                yield deny(
+                    "csup.self-protect",
+                    f"Blocked {shown(command)}: it would remove a file that keeps csup in "
+                    "control (csup's config, or Claude Code's settings and hooks).",
+                )
+            elif _vital(path, ctx) and whole and (recursive or forced):
                 yield deny(
                     "fs.rm-root-or-home",
                     f"Blocked {shown(command)}: a {what} delete of `{path}`, the root, "
@@ -83,7 +101,7 @@ def judge_delete(
                     f"(`{path}`). Delete the specific files or directories instead, "
                     "e.g. `rm -rf ./build`.",
                 )
-            elif inside(path, ctx.where):
+            elif inside(path, ctx.where) or (not whole and in_temp(path + "/x", ctx.where)):
                 continue
             elif recursive or forced:
                 yield deny(
@@ -171,6 +189,25 @@ def changes_ownership(command: Command, ctx: Context) -> Iterator[Finding]:
                 )
 
 
+_IMAGE_SUFFIXES = (".img", ".image", ".raw", ".bin", ".iso", ".qcow2", ".vhd", ".vmdk", ".dmg")
+
+
+def _only_image_files(command: Command, ctx: Context) -> bool:
+    """Whether the tool works on a disk image file in the workspace (``mkfs.ext4 ./disk.img``)."""
+    if command.dynamic:
+        return False
+    files = [
+        w
+        for w in command.argv[1:]
+        if not w.startswith("-") and ("/" in w or w.endswith(_IMAGE_SUFFIXES))
+    ]
+    for word in files:
+        path = path_of(word, ctx)
+        if path is None or path.startswith("/dev/") or not inside(path, ctx.where):
+            return False
+    return bool(files)
+
+
 @rule(
     "mkfs",
     "mke2fs",
@@ -191,6 +228,8 @@ def formats_disks(command: Command, ctx: Context) -> Iterator[Finding]:
     """Partitioning and formatting tools (listing with ``-l`` is fine)."""
     listing = {"-l", "--list", "list", "info", "-s", "--print"} & set(command.argv[1:])
     if command.name in ("fdisk", "sfdisk", "parted", "gdisk", "diskutil") and listing:
+        return
+    if command.name != "diskutil" and _only_image_files(command, ctx):
         return
     yield deny(
         "disk.format",

@@ -10,10 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
-from csup.policy._command import Command
-from csup.policy._flags import parse_args
+from csup.policy._command import Analysis, Command
+from csup.policy._flags import Args, parse_args
+from csup.policy._inline import DECODED_CODE, INTERPRETERS, REMOTE_CODE, STDIN_CODE, code_of
+from csup.policy._lazy_re import LazyRegex
 from csup.policy._rules import Context, Finding, ask, deny, rule, shown
-from csup.policy._rules_fs import git_subcommand
+from csup.policy._rules_delete import judge_delete
+from csup.policy._rules_fs import git_subcommand, judge_write
 from csup.policy._wrappers import SHELLS
 
 FETCHERS = frozenset(
@@ -83,6 +86,23 @@ _PUBLISH = {
     ("gh", "api"),
     ("git", "push"),
 }
+_SESSION_PROCESSES = SHELLS | {
+    "sshd",
+    "systemd",
+    "init",
+    "launchd",
+    "loginwindow",
+    "WindowServer",
+    "Xorg",
+    "Xwayland",
+    "gnome-shell",
+    "plasmashell",
+    "kwin_x11",
+    "kwin_wayland",
+    "login",
+    "dbus-daemon",
+}
+"""Processes whose killing takes down the user's session (every shell, the desktop, sshd)."""
 _DOWN = frozenset({"shutdown", "reboot", "halt", "poweroff", "kexec"})
 _GIT_FORCE = {"f": "force", "force-with-lease": "force", "force-if-includes": "force"}
 
@@ -102,14 +122,37 @@ def _reads_stdin(command: Command) -> bool:
     """Whether an interpreter takes its program from standard input."""
     args = command.argv[1:]
     if any(a in ("-c", "-e", "-m", "-E", "--eval", "--command") for a in args):
-        return False
+        code = _code(command)
+        return code is not None and STDIN_CODE.search(code) is not None
     operands = [a for a in args if not a.startswith("-") or a == "-"]
     return not operands or operands[0] == "-" or operands[0].startswith("/dev/stdin")
+
+
+def _code(command: Command) -> str | None:
+    """The ``-c``/``-e`` program of an interpreter, if any."""
+    if command.name not in INTERPRETERS and not command.name.startswith("python"):
+        return None
+    return code_of(command.argv)
 
 
 @rule(*_INTERPRETERS)
 def runs_remote_code(command: Command, ctx: Context) -> Iterator[Finding]:
     """A shell or interpreter running what a download or a decoder produced."""
+    code = _code(command)
+    if code is not None and REMOTE_CODE.search(code):
+        yield deny(
+            "exec.remote-code",
+            f"Blocked {shown(command)}: its program downloads code and runs it. Download the "
+            "code to a file, read it, and run it only if it is what you expect.",
+        )
+        return
+    if code is not None and DECODED_CODE.search(code):
+        yield deny(
+            "exec.decoded-payload",
+            f"Blocked {shown(command)}: its program runs a decoded (hidden) payload. Write the "
+            "commands out in plain text instead.",
+        )
+        return
     piped = command.upstream if _reads_stdin(command) else ()
     sources = [*piped, *command.feeds]
     fetcher = next((c for c in sources if c.name in FETCHERS), None)
@@ -165,16 +208,42 @@ def git(command: Command, ctx: Context) -> Iterator[Finding]:
             f"Blocked {shown(command)}: it rewrites or erases git "
             "history. Ask the user to do this themselves.",
         )
-    elif sub == "branch" and (args.has("D") or (args.has("delete") and args.has("force"))):
+    elif sub == "branch" and (
+        args.has("D") or (args.has("delete", "d") and args.has("force", "f"))
+    ):
         yield deny(
             "git.branch-force-delete",
             f"Blocked {shown(command)}: it deletes a branch "
             "even if its commits are not merged anywhere. Use "
             "`git branch -d`.",
         )
+    elif sub == "rm" and not args.has("cached", "n", "dry-run"):
+        yield from judge_delete(
+            command, [(o, False) for o, _ in args.operands], args.has("r"), args.has("force"), ctx
+        )
+    elif sub == "config" and words & {"--global", "--system"} and _config_writes(args):
+        yield ask(
+            "workspace.outside",
+            f"{shown(command)} changes git's configuration for every repository of the user.",
+        )
     elif sub == "stash" and words & {"clear"}:
         yield deny("git.stash-clear", f"Blocked {shown(command)}: it drops every stash for good.")
-    elif _discards_work_tree(sub, args.has("f", "force"), [o for o, _ in args.operands], words):
+    elif sub == "stash" and [o for o, _ in args.operands][:1] == ["drop"]:
+        yield deny(
+            "git.stash-drop",
+            f"Blocked {shown(command)}: it deletes stashed work for good. Use "
+            "`git stash pop` (which keeps the stash if it does not apply cleanly), or ask "
+            "the user.",
+        )
+    elif sub == "worktree" and "remove" in words and args.has("f", "force"):
+        yield deny(
+            "git.discard-changes",
+            f"Blocked {shown(command)}: it deletes a work tree with its uncommitted changes. "
+            "Commit them first, or run `git worktree remove` without `--force`.",
+        )
+    elif _discards_work_tree(
+        sub, args.has("f", "force", "discard-changes"), [o for o, _ in args.operands], words
+    ):
         yield deny(
             "git.discard-changes",
             f"Blocked {shown(command)}: it throws away every uncommitted change in the work "
@@ -182,11 +251,24 @@ def git(command: Command, ctx: Context) -> Iterator[Finding]:
         )
 
 
+def _config_writes(args: Args) -> bool:
+    """Whether ``git config`` sets or unsets something (not ``--get``, ``--list`` ...)."""
+    reading = ("get", "get-all", "get-regexp", "list", "l", "show-origin", "get-urlmatch")
+    if args.has(*reading):
+        return False
+    operands = [o for o, _ in args.operands]
+    if operands[:1] in (["get"], ["list"]):
+        return False
+    return len(operands) > 1 or args.has("unset", "unset-all", "add", "replace-all", "edit", "e")
+
+
 def _discards_work_tree(sub: str, force: bool, operands: list[str], words: set[str]) -> bool:
     """``git checkout -- .``, ``git checkout -f``, ``git restore .`` (not ``--staged``)."""
     everything = {".", ":/", "*", "./"} & set(operands)
     if sub == "checkout":
         return force or bool(everything)
+    if sub == "switch":
+        return force or "--discard-changes" in words
     if sub == "restore":
         return bool(everything) and (
             "--worktree" in words or "-W" in words or not ({"--staged", "-S"} & words)
@@ -198,6 +280,21 @@ def _git_push(
     command: Command, force: bool, operands: list[str], words: set[str], ctx: Context
 ) -> Iterator[Finding]:
     refspecs = operands[1:]
+    deletes = (
+        bool({"--delete", "-d", "--prune"} & words)
+        or any(w.startswith("-") and not w.startswith("--") and "d" in w for w in words)
+        or any(r.startswith(":") for r in refspecs)
+    )
+    if deletes:
+        targets = [r.lstrip(":").removeprefix("refs/heads/") for r in refspecs]
+        protected = ctx.protected_branches
+        if protected is None or any(fnmatchcase(t, p) for t in targets for p in protected):
+            yield deny(
+                "git.push-delete",
+                f"Blocked {shown(command)}: it deletes branches or tags on the remote, where "
+                "others may rely on them. Ask the user to delete them.",
+            )
+            return
     force = force or "--mirror" in words or any(r.startswith("+") for r in refspecs)
     if force:
         protected = ctx.protected_branches
@@ -228,7 +325,9 @@ def publishes(command: Command, ctx: Context) -> Iterator[Finding]:
         return
     operands = [a for a in command.argv[1:] if not a.startswith("-")]
     sub = operands[0] if operands else None
-    if (command.name, sub) in _PUBLISH and not (command.name == "gh" and _gh_read_only(operands)):
+    if command.name == "gh" and operands[1:2] == ["clone"]:
+        yield ask("net.fetch", f"{shown(command)} downloads from the network.")
+    elif (command.name, sub) in _PUBLISH and not (command.name == "gh" and _gh_read_only(operands)):
         yield ask("net.publish", f"{shown(command)} publishes outside the workspace.")
 
 
@@ -242,6 +341,12 @@ def fetches(command: Command, ctx: Context) -> Iterator[Finding]:
     args = command.argv[1:]
     if all(a in ("--version", "-V", "--help", "-h") for a in args) and args:
         return
+    if command.name in FETCHERS:
+        for path in _downloaded(command, whole=True):
+            found = list(judge_write(command, path, False, ctx))
+            if any(f.behavior == "deny" for f in found):
+                yield from found
+                return
     if command.name == "rsync" and not any(":" in a for a in args if not a.startswith("-")):
         return
     yield ask("net.fetch", f"{shown(command)} talks to the network.")
@@ -282,8 +387,14 @@ def kills(command: Command, ctx: Context) -> Iterator[Finding]:
     if command.name == "kill" and args and args[0].startswith("-") and args[0] != "--":
         args = args[2:] if args[0] in ("-s", "-n") else args[1:]
     operands = [a for a in args if a != "--" and not (command.name != "kill" and a.startswith("-"))]
+    inverse = command.name in ("pkill", "pgrep") and any(
+        a == "--inverse" or (a.startswith("-") and not a.startswith("--") and "v" in a)
+        for a in args
+    )
     everything = (
-        command.name == "killall5"
+        inverse
+        or command.name == "killall5"
+        or (command.name != "kill" and bool(_SESSION_PROCESSES & set(operands)))
         or (command.name == "kill" and {"-1", "1"} & set(operands))
         or (
             command.name != "kill"
@@ -297,7 +408,9 @@ def kills(command: Command, ctx: Context) -> Iterator[Finding]:
             "init), taking the session and the machine down. Kill "
             "the specific process ids you started.",
         )
-    elif any("claude" in o or "csup" in o for o in operands):
+    elif any("claude" in o or "csup" in o or "$PPID" in o for o in operands) or any(
+        ("claude" in a or "csup" in a) for f in command.feeds for a in f.argv[1:]
+    ):
         yield deny(
             "csup.self-protect",
             f"Blocked {shown(command)}: it would kill csup or "
@@ -323,3 +436,158 @@ def privileged(command: Command, ctx: Context) -> Iterator[Finding]:
     """Anything run as root through ``sudo``/``doas``: ask (at ``moderate``)."""
     if "sudo" in command.via or "doas" in command.via or command.name in ("sudo", "doas", "su"):
         yield ask("system.privileged", f"{shown(command)} runs with root privileges.")
+
+
+_RUNS_FILE = SHELLS | {"python", "python2", "python3", "perl", "ruby", "node", "php", "source", "."}
+_OUTPUT_OPTIONS = frozenset({"-o", "--output", "-O", "--output-document"})
+
+
+def _downloaded(command: Command, *, whole: bool = False) -> Iterator[str]:
+    """Base names (``whole``: paths) of the files a fetcher writes with ``-o FILE``."""
+    argv = command.argv
+    for i, word in enumerate(argv[1:], start=1):
+        if word in _OUTPUT_OPTIONS and i + 1 < len(argv) and i + 1 not in command.dynamic:
+            path = argv[i + 1]
+        elif word.startswith(("--output=", "--output-document=")):
+            path = word.split("=", 1)[1]
+        elif len(word) > 2 and word[:2] in ("-o", "-O") and not word.startswith("--"):
+            path = word[2:]
+        else:
+            continue
+        if path and path != "-":
+            yield path if whole else path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def judge_download_and_run(analysis: Analysis) -> Iterator[Finding]:
+    """A file downloaded in this line and then run: ``curl -o x.sh URL && sh x.sh``."""
+    fetchers = [c for c in analysis.commands if c.name in FETCHERS]
+    if not fetchers:
+        return
+    written = {name for c in fetchers for name in _downloaded(c)}
+    written |= {r.target.rsplit("/", 1)[-1] for r in analysis.redirects if ">" in r.op}
+    written.discard("")
+    if not written:
+        return
+    for command in analysis.commands:
+        if command.name in _RUNS_FILE:
+            operands = [a for a in command.argv[1:] if not a.startswith("-")]
+            ran = operands[0].rsplit("/", 1)[-1] if operands else None
+        else:
+            ran = command.name
+        if ran in written:
+            yield deny(
+                "exec.remote-code",
+                f"Blocked {shown(command)}: it runs `{ran}`, downloaded in the same command "
+                "line, without anyone reading it first. Download it, read it, and run it in a "
+                "separate step only if it is what you expect.",
+            )
+            return
+
+
+_ENV_DUMPS = frozenset({"env", "printenv", "set", "export", "declare", "typeset"})
+_SECRET_VARIABLE = LazyRegex(
+    r"\$\{?([A-Z0-9_]*(?:SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|CREDENTIALS?|"
+    r"ACCESS_?KEY)(?:_(?!(?:FILE|PATH|DIR|NAME|ID|URL|COUNT|LENGTH|TYPE|ENDPOINT|HOST)\b)"
+    r"[A-Z0-9]+)*)(?![\w])",
+)
+
+
+def _dumps_environment(command: Command) -> bool:
+    return command.name in _ENV_DUMPS and all(a.startswith("-") for a in command.argv[1:])
+
+
+@rule(*FETCHERS, "ssh", "scp", "mail", "sendmail")
+def sends_environment(command: Command, ctx: Context) -> Iterator[Finding]:
+    """``env | curl -d @- URL``: the environment (tokens, keys) sent over the network."""
+    if any(_dumps_environment(c) for c in (*command.upstream, *command.feeds)):
+        yield deny(
+            "secrets.access",
+            f"Blocked {shown(command)}: it sends the environment, which holds tokens and "
+            "keys, over the network.",
+        )
+
+
+def judge_shown_secrets(analysis: Analysis) -> Iterator[Finding]:
+    """``echo $API_TOKEN``, ``printenv AWS_SECRET_ACCESS_KEY``: a secret printed for all to see.
+
+    Only output that reaches the screen (and so Claude's context and transcript) counts: a
+    secret piped into another command (``echo $TOKEN | gh auth login --with-token``) or
+    used as an argument is fine.
+    """
+    piped = {id(u) for c in analysis.commands for u in c.upstream}
+    for command in analysis.commands:
+        if id(command) in piped:
+            continue
+        if command.name in ("echo", "printf"):
+            words = command.argv[1:]
+        elif command.name == "printenv":
+            words = tuple(f"${a}" for a in command.argv[1:] if not a.startswith("-"))
+        else:
+            continue
+        match = next((m for w in words if (m := _SECRET_VARIABLE.search(w))), None)
+        if match is not None:
+            yield deny(
+                "secrets.access",
+                f"Blocked {shown(command)}: it prints `{match.group(1)}`, which looks like a "
+                "secret, into the session's transcript. Use the variable without printing "
+                'it, or check only that it is set: `test -n "${match.group(1)}"`.',
+            )
+            return
+
+
+_KEYCHAIN = frozenset(
+    {
+        "find-generic-password",
+        "find-internet-password",
+        "dump-keychain",
+        "export",
+        "find-identity",
+        "unlock-keychain",
+    }
+)
+
+
+@rule("security", "gpg", "gpg2", "secret-tool", "pass", "op", "bw", "lpass")
+def reads_keychains(command: Command, ctx: Context) -> Iterator[Finding]:
+    """Keychains and password stores: macOS ``security``, GnuPG secret keys, ``pass`` ..."""
+    args = set(command.argv[1:])
+    hit = (
+        (command.name == "security" and bool(_KEYCHAIN & args))
+        or (
+            command.name.startswith("gpg")
+            and any(a.startswith(("--export-secret", "--export-ownertrust")) for a in args)
+        )
+        or (command.name == "secret-tool" and bool({"lookup", "search"} & args))
+        or (command.name == "pass" and bool(args) and not {"ls", "list", "find"} & args)
+        or (command.name in ("op", "bw", "lpass") and bool({"get", "read", "show"} & args))
+    )
+    if hit:
+        yield deny(
+            "secrets.access",
+            f"Blocked {shown(command)}: it reads secrets from a keychain or password store. "
+            "Ask the user for the value you need.",
+        )
+
+
+@rule("crontab")
+def replaces_crontab(command: Command, ctx: Context) -> Iterator[Finding]:
+    """``crontab -r`` deletes every cron job; ``crontab FILE`` / ``crontab -`` replaces them."""
+    args = command.argv[1:]
+    if {"-l", "-e"} & set(args) and "-r" not in args:
+        return
+    if args:
+        yield deny(
+            "system.crontab",
+            f"Blocked {shown(command)}: it deletes or replaces the user's cron jobs, which run "
+            "outside any session. Ask the user to change their crontab.",
+        )
+
+
+@rule("history")
+def clears_history(command: Command, ctx: Context) -> Iterator[Finding]:
+    """``history -c`` / ``-d``: erasing the record of what was run."""
+    if any(a.startswith("-") and ("c" in a or "d" in a) for a in command.argv[1:]):
+        yield deny(
+            "system.history",
+            f"Blocked {shown(command)}: it erases the shell history, the record of what was run.",
+        )

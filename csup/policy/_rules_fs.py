@@ -12,8 +12,10 @@ from collections.abc import Iterator
 
 from csup.policy._command import Analysis, Command
 from csup.policy._flags import parse_args
+from csup.policy._lazy_re import LazyRegex
 from csup.policy._paths import (
     expand,
+    in_workspace,
     inside,
     is_block_device,
     is_control,
@@ -153,7 +155,12 @@ def touches_control_files(command: Command, ctx: Context) -> Iterator[Finding]:
     """Anything but a reader that names csup's or Claude Code's settings: deny."""
     if command.name in READ_ONLY or _git_read_only(command):
         return
-    for i, word in enumerate(command.argv[1:], start=1):
+    words = command.argv[1:]
+    if command.name == "cp" and not _links(command):
+        # copying a settings file elsewhere leaves it as it is: only the target counts
+        operands = [w for w in words if not w.startswith("-")]
+        words = tuple(w for w in words if w.startswith("-") or w == operands[-1])
+    for i, word in enumerate(words, start=1):
         hit = is_control(word)
         if not hit and ctx.control_files and i not in command.dynamic:
             path = path_of(word, ctx)
@@ -161,6 +168,15 @@ def touches_control_files(command: Command, ctx: Context) -> Iterator[Finding]:
         if hit:
             yield deny("csup.self-protect", f"Blocked {shown(command)}: {SELF_PROTECT_REASON}")
             return
+
+
+def _links(command: Command) -> bool:
+    """Whether ``cp`` makes links (``-l``, ``-s``) rather than copies."""
+    return any(
+        w in ("--link", "--symbolic-link")
+        or (w.startswith("-") and not w.startswith("--") and ("l" in w or "s" in w))
+        for w in command.argv[1:]
+    )
 
 
 def _git_read_only(command: Command) -> bool:
@@ -187,11 +203,25 @@ def git_subcommand(argv: tuple[str, ...]) -> int | None:
 @rule()
 def touches_secrets(command: Command, ctx: Context) -> Iterator[Finding]:
     """Reading, copying or sending a credentials file: deny."""
-    if command.name in _METADATA_ONLY:
+    if command.name in _METADATA_ONLY or command.name in ("touch", "mkdir"):
         return
     home = ctx.where.home
-    for i, word in enumerate(command.argv[1:], start=1):
-        if i in command.dynamic or (word.startswith("-") and "=" not in word):
+    argv = command.argv
+    written = _written_operand(command)
+    for i, word in enumerate(argv[1:], start=1):
+        if i in command.dynamic and _PROC_ENVIRON.match(word):
+            yield deny(
+                "secrets.access",
+                f"Blocked {shown(command)}: `{word}` is a process environment, which holds "
+                "tokens and keys.",
+            )
+            return
+        if (
+            i in command.dynamic
+            or (word.startswith("-") and "=" not in word)
+            or argv[i - 1] in _OUTPUT_OPTIONS
+            or i == written
+        ):
             continue
         for candidate in _candidates(word):
             path = expand(candidate, ctx.where.cwd, home)
@@ -208,6 +238,20 @@ def touches_secrets(command: Command, ctx: Context) -> Iterator[Finding]:
                     "you need.",
                 )
                 return
+
+
+_PROC_ENVIRON = LazyRegex(r"/proc/[^/]+/environ$")
+_OUTPUT_OPTIONS = frozenset({"-o", "--output", "-out", "-keyout", "-outform"})
+"""Options whose value is a file written, not read (``openssl req -keyout key.pem``)."""
+
+
+def _written_operand(command: Command) -> int | None:
+    """The index of the target of ``cp``/``install``/``ln`` (written, not read), if any."""
+    if command.name not in ("cp", "install", "ln") or _links(command):
+        return None
+    last = len(command.argv) - 1
+    operands = [i for i, w in enumerate(command.argv[1:], start=1) if not w.startswith("-")]
+    return last if len(operands) > 1 and operands[-1] == last else None
 
 
 @rule("dd")
@@ -236,8 +280,14 @@ def writes_files(command: Command, ctx: Context) -> Iterator[Finding]:
         yield from judge_write(command, word, dynamic, ctx)
 
 
-def judge_write(command: Command, word: str, dynamic: bool, ctx: Context) -> Iterator[Finding]:
-    """Judge writing the file ``word``."""
+def judge_write(
+    command: Command, word: str, dynamic: bool, ctx: Context, *, env_file_ok: bool = True
+) -> Iterator[Finding]:
+    """Judge writing the file ``word``.
+
+    ``env_file_ok``: a workspace ``.env`` file may be written (``cp .env.example .env``,
+    ``echo X=1 >> .env``): writing one leaks nothing. The file tools keep them off limits.
+    """
     path = None if dynamic else path_of(word, ctx)
     if path is None:
         yield ask(
@@ -259,11 +309,16 @@ def judge_write(command: Command, word: str, dynamic: bool, ctx: Context) -> Ite
             "file or a shell start-up file. Change files inside the "
             "workspace instead.",
         )
-    elif secret_kind(path, ctx.where.home):
+    elif (kind := secret_kind(path, ctx.where.home)) and not (
+        env_file_ok and kind == "an environment file" and in_workspace(path, ctx.where)
+    ):
+        # a project's own `.env` may be written (`cp .env.example .env`); reading it may not
         yield deny(
             "secrets.access", f"Blocked {shown(command)}: it writes `{path}`, a credentials file."
         )
-    elif not inside(path, ctx.where) and not path.startswith("/dev/"):
+    elif (
+        not inside(path, ctx.where) and path not in ctx.where.temp and not path.startswith("/dev/")
+    ):
         yield ask("workspace.outside", f"{shown(command)} writes `{path}`, outside the workspace.")
 
 
@@ -274,7 +329,7 @@ def reads_outside(command: Command, ctx: Context) -> Iterator[Finding]:
         if i in command.dynamic or word.startswith("-") or ("/" not in word and word != "~"):
             continue
         path = path_of(word, ctx)
-        if path is None or inside(path, ctx.where):
+        if path is None or inside(path, ctx.where) or path in ctx.where.temp:
             continue
         if not path.startswith("/dev/"):
             yield ask(

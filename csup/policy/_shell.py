@@ -93,7 +93,7 @@ def analyse(script: str) -> Analysis:
     """Analyse one Bash command line. Never raises; problems are listed in the result."""
     result = Analysis()
     try:
-        _Walker(result).script(script, _Scope(0, ()))
+        _Walker(result, script).script(script, _Scope(0, ()))
     except RecursionError:
         result.problems.append("the command is nested too deeply to analyse")
     except Exception as error:
@@ -105,11 +105,50 @@ def _piped_scripts(source: Command, shell: str) -> list[tuple[str | None, str]]:
     """What ``echo S | sh`` or ``printf S | sh`` runs; None when it cannot be known."""
     how = f"{source.name} | {shell}"
     if source.name in ("echo", "printf") and not any(i > 0 for i in source.dynamic):
-        args = [a for a in source.argv[1:] if not a.startswith("-")]
+        args = list(source.argv[1:])
         if source.name == "echo":
-            return [(" ".join(args), how)]
-        return [(arg.replace("\\n", "\n"), how) for arg in args]
+            while args and re.fullmatch(r"-[neE]+", args[0]):
+                args = args[1:]
+            texts = [" ".join(args)]
+        else:
+            texts = [_printf(args[1:] if args[:1] == ["--"] else args)]
+        # escapes (`\x72m`, `\n`) are decoded by printf and `echo -e` (and by dash's echo)
+        decoded = [ansi_c(t) for t in texts]
+        return [(t, how) for t in dict.fromkeys(decoded + texts)]
     return [(None, how)]
+
+
+_ASSIGNERS = re.compile(
+    r"(?<![\w-])(?:read|mapfile|readarray|getopts|declare|typeset|local|export|readonly|"
+    r"eval|let|source|unset|set|printf|trap|fc|alias|select|coproc|function)(?![\w-])"
+    r"|(?<![\w-])\.\s|\$\{!|:?=[^=]*\}",
+)
+"""Ways to set a variable other than ``NAME=value``: with one in the line, none is trusted."""
+_KNOWN_ASSIGNED = re.compile(r"(?<![\w$])(HOME|PWD|TMPDIR)\+?=")
+MKTEMP_PATH = "/tmp/tmp.csup-mktemp"  # noqa: S108 - a stand-in, never opened
+"""Stands for the fresh temporary file or directory ``$(mktemp)`` makes."""
+
+
+def _mktemp(command: Command) -> str | None:
+    """:data:`MKTEMP_PATH` if ``command`` is a ``mktemp`` that makes its file in ``/tmp``."""
+    if command.name != "mktemp" or command.dynamic or command.via != ("$( )",):
+        return None
+    for arg in command.argv[1:]:
+        if arg.startswith(("-p", "--tmpdir")) or ("/" in arg and not arg.startswith("-")):
+            return None
+    return MKTEMP_PATH
+
+
+_TILDE_BEFORE_BRACKET = re.compile(r"(?<=\s)~(?=\s+\]\]?(?:\s|$|[;&|)]))")
+
+
+def _printf(args: list[str]) -> str:
+    """Roughly what ``printf FORMAT ARGS...`` prints: ``%s`` and ``%b`` filled in order."""
+    if not args:
+        return ""
+    values = iter(args[1:])
+    text = re.sub(r"%[sb]", lambda _: next(values, ""), args[0])
+    return " ".join([text, *values])
 
 
 class _Scope(Frozen):
@@ -126,21 +165,36 @@ class _Scope(Frozen):
 
 
 class _Word(Record):
-    __slots__ = ("text", "dynamic", "feeds")  # noqa: RUF023 - constructor order
+    __slots__ = ("text", "dynamic", "feeds", "temp")  # noqa: RUF023 - constructor order
 
     def __init__(self) -> None:
         self.text = ""
         self.dynamic = False
         self.feeds: list[Command] = []
+        self.temp: str | None = None
+        """When the word is just ``$(mktemp ...)``: a path standing for what it makes."""
 
 
 class _Walker:
     """Walks one tree-sitter tree, appending what it finds to an :class:`Analysis`."""
 
-    def __init__(self, result: Analysis) -> None:
+    def __init__(self, result: Analysis, line: str = "") -> None:
         self.result = result
+        self.line = line
+        self.variables: dict[str, str] = {}
+        """Variables set earlier in the line whose value is certain (see :meth:`assign`)."""
+        self.unconditional: set[int] = set()
+        """Ids of the top-level statements that run whenever the line gets that far."""
+        self.tracking = "=" in line and _ASSIGNERS.search(line) is None
+        self.reassigned = (
+            frozenset(m.group(1) for m in _KNOWN_ASSIGNED.finditer(line))
+            if "=" in line
+            else frozenset()
+        )
         self.restore: dict[int, str] = {}
         """Characters swapped out before parsing (see :func:`_shield`), to put back."""
+        self.here_ids: set[int] = set()
+        """``<`` redirects that are really here-strings (see :func:`_misparsed_herestrings`)."""
 
     def text(self, node: Node) -> str:
         """The source text of ``node``, with shielded characters put back."""
@@ -160,9 +214,12 @@ class _Walker:
         if shielded is None:
             self.problem("the command has too many unusual characters to analyse")
             return []
+        if "~" in shielded:
+            # tree-sitter-bash 0.25 reads `[ -d ~ ]` as the operator `~` applied to `]`
+            shielded = _TILDE_BEFORE_BRACKET.sub("~/", shielded)
         tree = _parser().parse(shielded.encode("utf-8", "surrogatepass"))
         root = tree.root_node
-        if root.has_error:
+        if root.has_error and not _only_misparsed_herestrings(root):
             self.problem("the command is not valid shell syntax")
         saved, self.restore = self.restore, restore
         try:
@@ -189,8 +246,23 @@ class _Walker:
             self.problem("the command is nested too deeply to analyse")
             return []
         kind = node.type
+        if self.tracking and scope.depth == 0:
+            if kind == "program":
+                self.unconditional.update(c.id for c in node.named_children)
+            elif kind == "list" and node.id in self.unconditional and node.named_children:
+                self.unconditional.add(node.named_children[0].id)
         if kind == "command":
             return self.command(node, nesting, scope, upstream, redirects)
+        if kind in ("variable_assignment", "variable_assignments"):
+            certain = node.id in self.unconditional and scope.depth == 0
+            parts = node.named_children if kind == "variable_assignments" else [node]
+            for part in parts:
+                value = part.child_by_field_name("value")
+                if part.type == "variable_assignment" and value is not None:
+                    word = self.word(value, nesting + 1, scope)
+                    if certain:
+                        self.assign(part, word)
+            return []
         if kind == "pipeline":
             produced: list[Command] = []
             flow = upstream
@@ -201,10 +273,17 @@ class _Walker:
         if kind == "redirected_statement":
             body = node.child_by_field_name("body")
             reds = tuple(c for c in node.children if c.type.endswith("_redirect"))
+            herestrings = _misparsed_herestrings(node)
+            simple = body is not None and body.type == "command"
             for red in reds:
                 here = red.type in ("herestring_redirect", "heredoc_redirect")
-                if not (here and body is not None and body.type == "command"):
-                    self.redirect(red, nesting, scope)
+                if red.id in herestrings:
+                    self.here_ids.add(red.id)
+                    if not simple:
+                        self.word(red.named_children[-1], nesting, scope)
+                elif not (here and simple):
+                    # `cmd < <(producer)` reads what producer writes, as `producer | cmd`
+                    upstream = (*upstream, *self.redirect(red, nesting, scope))
             if body is None:
                 return []
             return self.node(body, nesting + 1, scope, upstream, reds)
@@ -232,7 +311,8 @@ class _Walker:
         if calls_itself and ("&" in text or "|" in text):
             self.result.fork_bomb = True
 
-    def redirect(self, node: Node, nesting: int, scope: _Scope) -> None:
+    def redirect(self, node: Node, nesting: int, scope: _Scope) -> list[Command]:
+        """Record a redirect; returns the commands whose output it reads (``< <(cmd)``)."""
         if node.type in ("herestring_redirect", "heredoc_redirect"):
             for child in node.named_children:
                 if child.type not in ("heredoc_start", "heredoc_end"):
@@ -240,14 +320,15 @@ class _Walker:
                         self.redirect(child, nesting, scope)
                     else:
                         self.word(child, nesting, scope)
-            return
+            return []
         op = "".join(c.type for c in node.children if not c.is_named)
         dest = node.child_by_field_name("destination")
         if dest is None:
-            return
+            return []
         word = self.word(dest, nesting, scope)
         if not op.endswith("&") or not word.text.isdigit():
             self.result.redirects.append(Redirect(op, word.text, word.dynamic))
+        return word.feeds if op == "<" and dest.type == "process_substitution" else []
 
     def stdin_text(
         self, reds: tuple[Node, ...], nesting: int, scope: _Scope
@@ -256,6 +337,11 @@ class _Walker:
         text: str | None = None
         feeds: list[Command] = []
         for red in reds:
+            if red.id in self.here_ids:
+                word = self.word(red.named_children[-1], nesting, scope)
+                feeds += word.feeds
+                text = None if word.dynamic else word.text
+                continue
             if red.type not in ("herestring_redirect", "heredoc_redirect"):
                 continue
             for child in red.named_children:
@@ -286,7 +372,7 @@ class _Walker:
             elif child.type in ("herestring_redirect", "heredoc_redirect"):
                 reds = (*reds, child)
             elif child.type.endswith("_redirect"):
-                self.redirect(child, nesting, scope)
+                upstream = (*upstream, *self.redirect(child, nesting, scope))
             elif child.type == "command_name":
                 words.extend(self.word(c, nesting + 1, scope) for c in child.children)
             else:
@@ -344,10 +430,13 @@ class _Walker:
             if code is None or any(i > 1 for i in command.dynamic):
                 return []
             return [(script, f"{name} code") for script in hidden_commands(code)]
-        if name in ("su", "runuser"):
+        if name in ("su", "runuser", "script"):
             for i, arg in enumerate(argv[1:-1], start=1):
-                if arg in ("-c", "--command"):
+                short = arg.startswith("-") and not arg.startswith("--") and arg.endswith("c")
+                if arg in ("-c", "--command") or (name == "script" and short):
                     return [(None if i + 1 in command.dynamic else argv[i + 1], f"{name} -c")]
+                if name == "script" and arg.startswith("--command="):
+                    return [(arg.split("=", 1)[1], f"{name} -c")]
             return []
         if name not in SHELLS:
             return []
@@ -367,11 +456,40 @@ class _Walker:
             return _piped_scripts(command.upstream[-1], name)
         return []
 
+    def assign(self, node: Node, value: _Word) -> None:
+        """Remember ``NAME=value`` when the value of ``$NAME`` later in the line is certain.
+
+        Only a plain assignment that runs whenever the line gets that far (a top-level
+        statement, or the first of an ``&&`` chain), the only one to that name in the whole
+        line, in a line with no command that can set variables by a computed name
+        (``read``, ``declare``, ``printf -v``, ``eval`` ...). The value is literal, or a fresh
+        temporary directory (``$(mktemp -d)``).
+        """
+        name_node = node.child_by_field_name("name")
+        if name_node is None or name_node.type != "variable_name":
+            return
+        if any(c.type == "+=" for c in node.children):
+            return
+        name = self.text(name_node)
+        if name in self.variables or (value.text == "" and value.dynamic):
+            return
+        text = value.text
+        if value.dynamic:
+            if not value.temp:
+                return
+            text = value.temp
+        uses = len(re.findall(rf"\$(?:{name}(?!\w)|\{{{name}\}})", self.line))
+        total = len(re.findall(rf"(?<!\w){name}(?!\w)", self.line))
+        if total == uses + 1:
+            self.variables[name] = text
+
     # -- words -------------------------------------------------------------------------
 
     def word(self, node: Node, nesting: int, scope: _Scope) -> _Word:
         out = _Word()
         self.word_into(out, node, nesting, scope, quoted=False)
+        if out.temp is not None and out.text == "$(...)":
+            out.text, out.dynamic = out.temp, False
         return out
 
     def word_into(self, out: _Word, node: Node, nesting: int, scope: _Scope, quoted: bool) -> None:
@@ -385,7 +503,10 @@ class _Walker:
             start = len(self.result.commands)
             for child in node.named_children:
                 self.node(child, nesting + 1, _Scope(scope.depth, (*scope.via, "$( )")), ())
-            out.feeds.extend(self.result.commands[start:])
+            made = self.result.commands[start:]
+            out.feeds.extend(made)
+            if not out.text and len(made) == 1 and "TMPDIR" not in self.line:
+                out.temp = _mktemp(made[0])
             out.text += "$(...)"
             out.dynamic = True
         elif kind == "raw_string":
@@ -409,8 +530,13 @@ class _Walker:
             ]
             if len(names) == 1 and node.named_child_count == 1 and names[0].text:
                 var = self.text(names[0])
-                out.text += f"${var}"
-                out.dynamic = out.dynamic or var not in KNOWN_VARIABLES
+                known = self.variables.get(var) if scope.depth == 0 else None
+                if known is not None:
+                    out.text += known
+                else:
+                    out.text += f"${var}"
+                    unknown = var not in KNOWN_VARIABLES or var in self.reassigned
+                    out.dynamic = out.dynamic or unknown
             else:
                 out.text += raw
                 out.dynamic = True
@@ -432,3 +558,41 @@ class _Walker:
             out.dynamic = True
             for child in node.named_children:
                 self.word_into(_Word(), child, nesting + 1, scope, quoted)
+
+
+def _misparsed_herestrings(node: Node) -> set[int]:
+    """Ids of ``<`` redirects that are really here-strings in a redirected statement.
+
+    tree-sitter-bash 0.25 reads ``cmd > file <<< text`` (a here-string after another
+    redirect) as an ERROR node ``<<`` followed by a ``< text`` file redirect.
+    """
+    out: set[int] = set()
+    children = node.children
+    for i, child in enumerate(children[:-1]):
+        after = children[i + 1]
+        if (
+            child.type == "ERROR"
+            and child.text is not None
+            and child.text.strip() == b"<<"
+            and after.type == "file_redirect"
+            and after.child_count == 2
+            and after.children[0].type == "<"
+        ):
+            out.add(after.id)
+    return out
+
+
+def _only_misparsed_herestrings(root: Node) -> bool:
+    """Whether every syntax error under ``root`` is a misparsed here-string."""
+    stack = [root]
+    errors = 0
+    explained = 0
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR" or node.is_missing:
+            errors += 1
+        if node.type == "redirected_statement":
+            explained += len(_misparsed_herestrings(node))
+        if node.has_error:
+            stack.extend(node.children)
+    return errors > 0 and errors == explained

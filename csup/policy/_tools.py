@@ -71,7 +71,7 @@ def judge_tool(tool: str, tool_input: Mapping[str, Any], ctx: Context) -> Iterat
         if is_control(path) or is_control(resolved) or resolved in ctx.control_files:
             yield deny("csup.self-protect", f"Blocked {tool} of `{raw}`: {SELF_PROTECT_REASON}")
             return
-        yield from judge_write(Command((tool, raw)), resolved, False, ctx)
+        yield from judge_write(Command((tool, raw)), resolved, False, ctx, env_file_ok=False)
         return
     kind = secret_kind(path, ctx.where.home) or secret_kind(resolved, ctx.where.home)
     if kind:

@@ -8,7 +8,13 @@ commands it starts), recording the wrappers for the reasons shown to people.
 
 from __future__ import annotations
 
+import re
+
 from csup.policy._record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 SHELLS = frozenset(
     {"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "yash"}
@@ -54,6 +60,27 @@ _VALUE_OPTIONS: dict[str, frozenset[str]] = {
     "taskset": frozenset(),
     "watch": frozenset("nqd") | {"--interval", "--differences"},
     "flock": frozenset("wEc") | {"--timeout", "--conflict-exit-code", "--command"},
+    "parallel": frozenset("jPSnNLlIdaECX")
+    | {
+        "--jobs",
+        "--sshlogin",
+        "--joblog",
+        "--results",
+        "--tmpdir",
+        "--delimiter",
+        "--arg-file",
+        "--max-args",
+        "--colsep",
+        "--workdir",
+        "--wd",
+        "--timeout",
+        "--retries",
+        "--tagstring",
+        "--env",
+        "--memfree",
+        "--load",
+        "--halt",
+    },
     "xargs": frozenset("EIadLlnPsi")
     | {
         "--arg-file",
@@ -197,6 +224,55 @@ def _xargs(words: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
     return [*rest, (STDIN_WORD, True)]
 
 
+PARALLEL_INPUT = '"$PARALLEL_INPUT"'
+"""Stands, in the script built for ``parallel``, for input only known at run time."""
+
+
+def _parallel(words: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
+    """``parallel [opts] cmd args ::: values``: a shell runs cmd once per value.
+
+    GNU parallel joins the command words into a shell command line and fills ``{}`` with
+    each (quoted) value, or appends it; values from ``::::`` files or standard input are
+    unknown. The result is ``sh -c SCRIPT`` so that the script is analysed like any other.
+    """
+    import shlex  # noqa: PLC0415 - only parallel needs it
+
+    rest = _skip_options(words, "parallel")
+    seps = [i for i, (t, _) in enumerate(rest) if t.startswith(":::")]
+    command = rest[: seps[0]] if seps else rest
+    values: list[str] = []
+    for k, at in enumerate(seps):
+        end = seps[k + 1] if k + 1 < len(seps) else len(rest)
+        group = rest[at + 1 : end]
+        if rest[at][0].startswith("::::"):
+            values.append(PARALLEL_INPUT)
+        else:
+            values += [PARALLEL_INPUT if d else _as_word(t, shlex.quote) for t, d in group]
+    if not seps:
+        values = [PARALLEL_INPUT]
+    if any(d for _, d in command):
+        return [("sh", False), ("-c", False), ("", True)]
+    line = " ".join(t for t, _ in command) or "echo"
+    placeholders = ("{}", "{.}", "{/}", "{//}", "{/.}", "{#}", "{%}")
+    lines = []
+    for value in values:
+        if any(p in line for p in placeholders):
+            filled = line
+            for p in placeholders:
+                filled = filled.replace(p, value)
+            lines.append(filled)
+        else:
+            lines.append(f"{line} {value}")
+    return [("sh", False), ("-c", False), ("\n".join(lines), False)]
+
+
+def _as_word(text: str, quote: Callable[[str], str]) -> str:
+    """``text`` as one shell word; ``~`` and ``$HOME`` stay as the path rules know them."""
+    if re.fullmatch(r"[\w~$/.:@%+=,{}-]+", text):
+        return text
+    return quote(text)
+
+
 def _find_exec(argv: tuple[str, ...], dynamic: frozenset[int]) -> list[Sub]:
     """The commands ``find -exec/-execdir/-ok/-okdir ... ;`` runs, ``{}`` replaced by the roots.
 
@@ -215,7 +291,18 @@ def _find_exec(argv: tuple[str, ...], dynamic: frozenset[int]) -> list[Sub]:
         # with tests before it (-name, -type, ...) an action gets only the matches below a
         # root, not the root itself
         filtered = any(a.startswith("-") and a not in _FIND_NON_TESTS for a in argv[1:i])
-        found = [(root.rstrip("/") + "/**/?*" if filtered else root, dyn) for root, dyn in roots]
+        tests = range(1, i - 1)
+        names = [argv[k + 1] for k in tests if argv[k] in ("-name", "-iname")]
+        paths = [
+            argv[k + 1]
+            for k in tests
+            if argv[k] in ("-path", "-ipath", "-wholename") and argv[k - 1] not in ("!", "-not")
+        ]
+        leaf = names[-1] if names and "/" not in names[-1] else "?*"
+        found = [
+            (_found(root, paths[-1] if paths else None, leaf) if filtered else root, dyn)
+            for root, dyn in roots
+        ]
         if argv[i] in ("-exec", "-execdir", "-ok", "-okdir"):
             j = i + 1
             while j < len(argv) and argv[j] not in (";", "+"):
@@ -234,6 +321,14 @@ def _find_exec(argv: tuple[str, ...], dynamic: frozenset[int]) -> list[Sub]:
                 subs.append(_sub(rm, "find -delete"))
         i += 1
     return subs
+
+
+def _found(root: str, path: str | None, leaf: str) -> str:
+    """What ``find ROOT -name LEAF`` (or ``-path PATH`` under ROOT) may match, as a glob."""
+    base = root.rstrip("/")
+    if path is not None and path.startswith(base + "/") and "/../" not in path + "/":
+        return path
+    return base + "/**/" + leaf
 
 
 def _sub(words: list[tuple[str, bool]], via: str) -> Sub:
@@ -265,12 +360,15 @@ def unwrap(argv: tuple[str, ...], dynamic: frozenset[int]) -> Unwrapped:
         if name == "xargs":
             words = _xargs(rest)
             continue
+        if name == "parallel":
+            words = _parallel(rest)
+            break
         rest = _skip_options(rest, name)
         if name == "env":
             while rest and "=" in rest[0][0] and not rest[0][0].startswith("="):
                 rest = rest[1:]
         rest = rest[_POSITIONAL_BEFORE_COMMAND.get(name, 0) :]
-        if name in ("sudo", "doas", "exec", "time", "nohup") and not rest:
+        if name in ("sudo", "doas", "exec", "time", "nohup", "env") and not rest:
             words = [(name, False)]
             wrappers.pop()
             break

@@ -59,7 +59,7 @@ def test_find_exec_and_delete_become_commands_on_the_roots() -> None:
 
 def test_find_actions_after_tests_apply_below_the_roots_only() -> None:
     commands = analyse("find . -name '*.pyc' -delete").commands
-    assert commands[-1].argv == ("rm", "-r", "-f", "./**/?*")
+    assert commands[-1].argv == ("rm", "-r", "-f", "./**/*.pyc")
 
 
 def test_xargs_runs_its_command_on_dynamic_input() -> None:
