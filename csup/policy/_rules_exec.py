@@ -12,7 +12,7 @@ from fnmatch import fnmatchcase
 
 from csup.policy._command import Analysis, Command
 from csup.policy._flags import Args, parse_args
-from csup.policy._inline import DECODED_CODE, INTERPRETERS, REMOTE_CODE, STDIN_CODE, code_of
+from csup.policy._inline import DECODED_CODE, INTERPRETERS, REMOTE_CODE, STDIN_CODE
 from csup.policy._lazy_re import LazyRegex
 from csup.policy._rules import Context, Finding, ask, deny, rule, shown
 from csup.policy._rules_delete import judge_delete
@@ -132,7 +132,9 @@ def _code(command: Command) -> str | None:
     """The ``-c``/``-e`` program of an interpreter, if any."""
     if command.name not in INTERPRETERS and not command.name.startswith("python"):
         return None
-    return code_of(command.argv)
+    from csup.policy._shell import program_of  # noqa: PLC0415 - loaded by then
+
+    return program_of(command)
 
 
 @rule(*_INTERPRETERS)
@@ -219,7 +221,11 @@ def git(command: Command, ctx: Context) -> Iterator[Finding]:
         )
     elif sub == "rm" and not args.has("cached", "n", "dry-run"):
         yield from judge_delete(
-            command, [(o, False) for o, _ in args.operands], args.has("r"), args.has("force"), ctx
+            command,
+            [(o, False) for o, _ in args.operands],
+            args.has("r", "R", "recursive"),
+            args.has("force"),
+            ctx,
         )
     elif sub == "config" and words & {"--global", "--system"} and _config_writes(args):
         yield ask(

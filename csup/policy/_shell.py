@@ -142,6 +142,24 @@ def _mktemp(command: Command) -> str | None:
 _TILDE_BEFORE_BRACKET = re.compile(r"(?<=\s)~(?=\s+\]\]?(?:\s|$|[;&|)]))")
 
 
+def program_of(command: Command) -> str | None:
+    """The program an interpreter runs from its command line (``-c``/``-e``) or its input.
+
+    ``python3 - <<'EOF' ... EOF`` and ``perl <<< '...'`` read the program from a here-document
+    or here-string.
+    """
+    from csup.policy._inline import code_of  # noqa: PLC0415 - rare
+
+    code = code_of(command.argv)
+    if code is not None or command.stdin is None:
+        return code
+    args = command.argv[1:]
+    operands = [a for a in args if not a.startswith("-") or a == "-"]
+    if "-m" in args or (operands and operands[0] != "-"):
+        return None
+    return command.stdin
+
+
 def _printf(args: list[str]) -> str:
     """Roughly what ``printf FORMAT ARGS...`` prints: ``%s`` and ``%b`` filled in order."""
     if not args:
@@ -424,9 +442,9 @@ class _Walker:
         if name == "alias":
             return [(a.split("=", 1)[1], "alias") for a in argv[1:] if "=" in a]
         if name in INTERPRETERS or name.startswith(("python3.", "python2.")):
-            from csup.policy._inline import code_of, hidden_commands  # noqa: PLC0415 - rare
+            from csup.policy._inline import hidden_commands  # noqa: PLC0415 - rare
 
-            code = code_of(argv)
+            code = program_of(command)
             if code is None or any(i > 1 for i in command.dynamic):
                 return []
             return [(script, f"{name} code") for script in hidden_commands(code)]

@@ -118,6 +118,13 @@ _FIND_NON_TESTS = frozenset(
 )
 
 
+_KEYWORDS = frozenset(
+    {"!", "{", "}", "if", "then", "else", "elif", "fi", "do", "done", "while", "until", "time"}
+)
+"""Shell keywords tree-sitter-bash may take for command names (see :func:`unwrap`)."""
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
+
+
 def command_name(word: str) -> str:
     """The name a shell would run: ``/usr/bin/rm`` -> ``rm``, ``rm.exe`` stays."""
     word = word.strip()
@@ -349,6 +356,13 @@ def unwrap(argv: tuple[str, ...], dynamic: frozenset[int]) -> Unwrapped:
             wrappers.append(name)
             words = words[1:]
             continue
+        if name in _KEYWORDS and len(words) > 1 and not words[0][1]:
+            # tree-sitter-bash reads `time { rm -rf /; }` or `time if ...; then rm ...` as
+            # commands named `{`, `then`...: whatever follows the keyword is what runs
+            words = words[1:]
+            while len(words) > 1 and _ASSIGNMENT.match(words[0][0]):
+                words = words[1:]
+            continue
         if name == "command" and len(words) > 1 and words[1][0] in ("-v", "-V"):
             break
         if name not in _VALUE_OPTIONS:
@@ -364,10 +378,10 @@ def unwrap(argv: tuple[str, ...], dynamic: frozenset[int]) -> Unwrapped:
             words = _parallel(rest)
             break
         rest = _skip_options(rest, name)
-        if name == "env":
-            while rest and "=" in rest[0][0] and not rest[0][0].startswith("="):
-                rest = rest[1:]
         rest = rest[_POSITIONAL_BEFORE_COMMAND.get(name, 0) :]
+        # `sudo FOO=1 cmd`, `time FOO=1 cmd`, `env FOO=1 cmd` (elsewhere a command not found)
+        while rest and _ASSIGNMENT.match(rest[0][0]):
+            rest = rest[1:]
         if name in ("sudo", "doas", "exec", "time", "nohup", "env") and not rest:
             words = [(name, False)]
             wrappers.pop()
