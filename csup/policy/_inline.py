@@ -59,6 +59,11 @@ DECODED_CODE = LazyRegex(
     r"(?:b64decode|base64|atob\s*\(|unhexlify|fromhex|codecs\.decode|Buffer\.from|unpack)",
 )
 """Code that runs a decoded payload (``os.system(base64.b64decode(...))``)."""
+REVERSE_SHELL = LazyRegex(
+    r"(?:socket|TCPSocket|net\.Socket|IO::Socket|fsockopen|net\.connect|Socket\.new)[\s\S]*"
+    r"(?:dup2|pty\.spawn|/bin/(?:ba|z|da)?sh\b|\bcmd\.exe|exec\s*\(\s*['\"](?:/bin/)?(?:ba)?sh)"
+)
+"""Code that connects a shell to a network socket (a reverse shell)."""
 STDIN_CODE = LazyRegex(r"(?:exec|eval)\s*\(\s*(?:sys\.stdin|STDIN|\$stdin|process\.stdin|<STDIN>)")
 """Code that runs what it reads from standard input (``exec(sys.stdin.read())``)."""
 _DELETE = LazyRegex(rf"(?:os\.remove|os\.unlink|unlinkSync|unlink|File\.delete)\s*\(\s*{_STRING}")
@@ -75,12 +80,38 @@ def code_of(argv: tuple[str, ...]) -> str | None:
     return None
 
 
+UNKNOWN = '"$CSUP_RUNTIME_VALUE"'
+"""Stands, in a command found in a program, for a value only known when it runs."""
+_PLACEHOLDER = LazyRegex(r"#\{[^}]*\}|%\(\w+\)[sdr]|%[sdr]")
+_FORMAT_FIELD = LazyRegex(r"(?<!\$)\{[^{}]*\}")
+_JOINED = LazyRegex(r"\s*(?:\+|%|\.format\b|\.\.|<<|,\s*(?![\]\)]))")
+_RECURSIVE_DELETE_OF_VALUE = LazyRegex(
+    r"(?:rmtree|rm_rf|rm_r|remove_dir_all|rmSync|rimraf|remove_tree)\s*\(\s*(?![\s'\"\)])"
+)
+
+
+def _with_values(match: re.Match[str], code: str) -> str:
+    """The string a runner got, with placeholders and joined values marked as unknown.
+
+    ``f"rm -rf {d}"``, ``"rm -rf %s" % d``, ``"rm -rf #{d}"``, ``'rm -rf ' + d``: the
+    command's words include a value only known when the program runs.
+    """
+    text = _PLACEHOLDER.sub(UNKNOWN, match.group("s"))
+    prefix = code[match.start() : match.start("q")]
+    after = code[match.end() : match.end() + 12]
+    if "f" in prefix.lower() or after.startswith(".format"):
+        text = _FORMAT_FIELD.sub(UNKNOWN, text)
+    if _JOINED.match(after) and not after.lstrip().startswith(","):
+        text += " " + UNKNOWN
+    return text
+
+
 def hidden_commands(code: str) -> list[str]:
     """Shell command lines the program would run, as best a regex can tell."""
     import shlex  # noqa: PLC0415 - only one-liners need it
 
-    found = [m.group("s") for m in _RUN_STRING.finditer(code)]
-    found += [m.group("s") for m in _RUN_BARE.finditer(code)]
+    found = [_with_values(m, code) for m in _RUN_STRING.finditer(code)]
+    found += [_with_values(m, code) for m in _RUN_BARE.finditer(code)]
     for match in _RUN_ARGS.finditer(code):
         items = [m.group("s") for m in _ITEM.finditer(match.group("args"))]
         found.append(" ".join(shlex.quote(item) for item in items))
@@ -92,4 +123,6 @@ def hidden_commands(code: str) -> list[str]:
     found += [f"rm -rf -- {shlex.quote(m.group('s'))}" for m in _RECURSIVE_DELETE.finditer(code)]
     found += [f"rm -f -- {shlex.quote(m.group('s'))}" for m in _DELETE.finditer(code)]
     found += [f"cat -- {shlex.quote(m.group('s'))}" for m in _READ.finditer(code)]
+    if _RECURSIVE_DELETE_OF_VALUE.search(code):
+        found.append(f"rm -rf -- {UNKNOWN}")
     return found

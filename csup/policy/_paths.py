@@ -91,6 +91,17 @@ _STARTUP_FILES = frozenset(
         ".config/fish/config.fish",
         ".inputrc",
         ".bash_logout",
+        ".bash_aliases",
+        ".zlogout",
+        ".cshrc",
+        ".tcshrc",
+        ".kshrc",
+        ".mkshrc",
+        ".xprofile",
+        ".xinitrc",
+        ".xsession",
+        ".xsessionrc",
+        ".pam_environment",
     }
 )
 
@@ -100,6 +111,8 @@ _AUTOSTART_DIRS = (
     "Library/LaunchAgents",
     ".local/share/systemd",
     ".config/environment.d",
+    ".config/fish/conf.d",
+    ".config/fish/functions",
 )
 """Directories in the home whose files run at log-in, like the shell start-up files."""
 CONTROL_RE = LazyRegex(

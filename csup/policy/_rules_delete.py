@@ -94,6 +94,12 @@ def judge_delete(
                     "the home directory, a system directory or a parent of the workspace. "
                     "Delete only the specific paths you created.",
                 )
+            elif recursive and whole and any(path == f"{r}/.git" for r in ctx.where.workspace):
+                yield deny(
+                    "git.history-rewrite",
+                    f"Blocked {shown(command)}: it deletes the repository (`{path}`) with its "
+                    "whole history, stashes and unpushed commits. Ask the user to do this.",
+                )
             elif any(path == root for root in ctx.where.workspace) and whole and recursive:
                 yield deny(
                     "fs.rm-workspace",

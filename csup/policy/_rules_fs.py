@@ -274,6 +274,9 @@ def writes_files(command: Command, ctx: Context) -> Iterator[Finding]:
     targets = operands
     if command.name in ("cp", "mv", "install", "ln", "rsync") and len(operands) > 1:
         targets = operands[-1:]
+        if command.name == "rsync" and any(a.startswith("--delete") for a in command.argv):
+            # files in the destination that the source lacks are deleted
+            yield from judge_delete(command, targets, True, True, ctx)
         if command.name == "mv":
             yield from judge_delete(command, operands[:-1], True, False, ctx)
     for word, dynamic in targets:

@@ -130,6 +130,18 @@ def mounts_the_host(command: Command, ctx: Context) -> Iterator[Finding]:
         )
 
 
+@rule("docker", "podman", "kubectl", "oc")
+def execs_database_clients(command: Command, ctx: Context) -> Iterator[Finding]:
+    """``docker exec db psql -c 'DROP DATABASE x'``: the client runs inside a container."""
+    args = command.argv[1:]
+    if "exec" not in args:
+        return
+    client = next((i for i, a in enumerate(args) if a in _SQL_CLIENTS), None)
+    if client is not None:
+        inner = Command(tuple(args[client:]), upstream=command.upstream, via=command.via)
+        yield from drops_databases(inner, ctx)
+
+
 @rule(*_SQL_CLIENTS, "dropdb", "dropuser", "mysqladmin")
 def drops_databases(command: Command, ctx: Context) -> Iterator[Finding]:
     """``DROP DATABASE``/``TABLE``, ``TRUNCATE``, ``DELETE`` without ``WHERE``, ``FLUSHALL``."""
@@ -141,6 +153,7 @@ def drops_databases(command: Command, ctx: Context) -> Iterator[Finding]:
     texts = [*command.argv[1:]]
     if command.stdin:
         texts.append(command.stdin)
+    texts += [a for c in command.upstream if c.name in ("echo", "printf", "cat") for a in c.argv]
     hit = next((m for t in texts if (m := _SQL.search(t))), None)
     if hit is not None:
         yield _destroys(f"it runs `{hit.group(0).strip()}` on a database", command)
@@ -169,3 +182,26 @@ def deletes_repositories(command: Command, ctx: Context) -> Iterator[Finding]:
     """``gh repo delete``."""
     if _operands(command)[:2] == ["repo", "delete"]:
         yield _destroys("it deletes a GitHub repository", command)
+
+
+_CLOUD_DELETE = LazyRegex(r"^(?:delete|terminate|destroy|purge|remove|rm|uninstall)(?:[-:_]|$)")
+_CLOUD_CLIS = ("aws", "gcloud", "az", "doctl", "heroku", "fly", "flyctl", "vercel", "netlify",
+               "firebase", "supabase", "railway", "linode-cli", "hcloud", "scw", "oci", "ibmcloud",
+               "helm")  # fmt: skip
+
+
+@rule(*_CLOUD_CLIS)
+def deletes_cloud_resources(command: Command, ctx: Context) -> Iterator[Finding]:
+    """``aws ec2 terminate-instances``, ``gcloud ... delete``, ``heroku apps:destroy``...
+
+    Any subcommand that deletes, terminates or destroys cloud resources (``aws s3 rm`` of
+    one object is judged by :func:`deletes_cloud_data`).
+    """
+    operands = _operands(command)
+    if command.name == "aws" and operands[:1] == ["s3"]:
+        return
+    for word in operands[:4]:
+        verb = word.rsplit(":", 1)[-1] if ":" in word else word
+        if _CLOUD_DELETE.match(verb) or _CLOUD_DELETE.match(word):
+            yield _destroys("it deletes or destroys cloud resources", command)
+            return

@@ -142,6 +142,39 @@ def _mktemp(command: Command) -> str | None:
 _TILDE_BEFORE_BRACKET = re.compile(r"(?<=\s)~(?=\s+\]\]?(?:\s|$|[;&|)]))")
 
 
+_GIT_SHELL_KEYS = re.compile(
+    r"(?i)alias\.[^=]+|core\.(?:sshcommand|pager|editor|fsmonitor|askpass)|"
+    r"(?:sequence|diff|merge|difftool|mergetool)\.[^=]*(?:editor|external|cmd|tool)[^=]*|"
+    r"credential\.[^=]*helper|pager\.[^=]+|gpg\.program|ssh\.variant|uploadpack\.packobjectshook"
+)
+
+
+def _git_shell_values(command: Command) -> list[tuple[str | None, str]]:
+    """Shell commands in git settings given on the line: ``git -c alias.x='!rm -rf ~' x``,
+    ``git config alias.x '!...'``, ``git -c core.sshCommand=CMD fetch``."""
+    argv = command.argv
+    pairs: list[tuple[str, str, bool]] = []
+    for i, word in enumerate(argv[1:-1], start=1):
+        if word == "-c" and "=" in argv[i + 1]:
+            key, value = argv[i + 1].split("=", 1)
+            pairs.append((key, value, i + 1 in command.dynamic))
+    if "config" in argv:
+        operands = [
+            (w, i)
+            for i, w in enumerate(argv[argv.index("config") + 1 :], argv.index("config") + 1)
+            if not w.startswith("-")
+        ]
+        if len(operands) >= 2:
+            pairs.append((operands[0][0], operands[1][0], operands[1][1] in command.dynamic))
+    out: list[tuple[str | None, str]] = []
+    for key, value, dynamic in pairs:
+        if _GIT_SHELL_KEYS.fullmatch(key):
+            if key.lower().startswith("alias.") and not value.startswith("!"):
+                continue
+            out.append((None if dynamic else value.removeprefix("!"), f"git {key}"))
+    return out
+
+
 def program_of(command: Command) -> str | None:
     """The program an interpreter runs from its command line (``-c``/``-e``) or its input.
 
@@ -448,6 +481,8 @@ class _Walker:
             if code is None or any(i > 1 for i in command.dynamic):
                 return []
             return [(script, f"{name} code") for script in hidden_commands(code)]
+        if name == "git":
+            return _git_shell_values(command)
         if name in ("su", "runuser", "script"):
             for i, arg in enumerate(argv[1:-1], start=1):
                 short = arg.startswith("-") and not arg.startswith("--") and arg.endswith("c")

@@ -297,7 +297,11 @@ def _find_exec(argv: tuple[str, ...], dynamic: frozenset[int]) -> list[Sub]:
     while i < len(argv):
         # with tests before it (-name, -type, ...) an action gets only the matches below a
         # root, not the root itself
-        filtered = any(a.startswith("-") and a not in _FIND_NON_TESTS for a in argv[1:i])
+        # for -delete, `-type f` alone still takes everything below the roots
+        tests = [a for k, a in enumerate(argv[1:i], start=1) if argv[k - 1] != "-type"]
+        filtered = any(
+            a.startswith("-") and a not in _FIND_NON_TESTS | {"-type"} for a in tests
+        ) or (argv[i] != "-delete" and "-type" in argv[1:i])
         tests = range(1, i - 1)
         names = [argv[k + 1] for k in tests if argv[k] in ("-name", "-iname")]
         paths = [
