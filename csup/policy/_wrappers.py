@@ -298,9 +298,9 @@ def _find_exec(argv: tuple[str, ...], dynamic: frozenset[int]) -> list[Sub]:
         # with tests before it (-name, -type, ...) an action gets only the matches below a
         # root, not the root itself
         # for -delete, `-type f` alone still takes everything below the roots
-        words = [a for k, a in enumerate(argv[1:i], start=1) if argv[k - 1] != "-type"]
+        untyped = [a for k, a in enumerate(argv[1:i], start=1) if argv[k - 1] != "-type"]
         filtered = any(
-            a.startswith("-") and a not in _FIND_NON_TESTS | {"-type"} for a in words
+            a.startswith("-") and a not in _FIND_NON_TESTS | {"-type"} for a in untyped
         ) or (argv[i] != "-delete" and "-type" in argv[1:i])
         tests = range(1, i - 1)
         names = [argv[k + 1] for k in tests if argv[k] in ("-name", "-iname")]
