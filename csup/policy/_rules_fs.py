@@ -205,9 +205,15 @@ def touches_secrets(command: Command, ctx: Context) -> Iterator[Finding]:
     """Reading, copying or sending a credentials file: deny."""
     if command.name in _METADATA_ONLY or command.name in ("touch", "mkdir"):
         return
+    if command.name == "git" and _git_metadata_only(command):
+        return
     home = ctx.where.home
     argv = command.argv
     written = _written_operand(command)
+    pattern = _pattern_operand(command)
+    # using the project's own secrets without showing them: `source .env`, `chmod 600 .env`,
+    # `openssl req -key key.pem -out csr.pem`
+    own = command.name in _USES_WITHOUT_SHOWING or (command.name == "openssl" and "-out" in argv)
     for i, word in enumerate(argv[1:], start=1):
         if i in command.dynamic and _PROC_ENVIRON.match(word):
             yield deny(
@@ -220,7 +226,7 @@ def touches_secrets(command: Command, ctx: Context) -> Iterator[Finding]:
             i in command.dynamic
             or (word.startswith("-") and "=" not in word)
             or argv[i - 1] in _OUTPUT_OPTIONS
-            or i == written
+            or i in (written, pattern)
         ):
             continue
         for candidate in _candidates(word):
@@ -230,6 +236,8 @@ def touches_secrets(command: Command, ctx: Context) -> Iterator[Finding]:
             kind = secret_kind(path, home)
             if kind is None and os.path.lexists(path):  # a link may point at a secret
                 kind = secret_kind(real(path), home)
+            if kind and own and in_workspace(real(path), ctx.where):
+                continue
             if kind:
                 yield deny(
                     "secrets.access",
@@ -238,6 +246,32 @@ def touches_secrets(command: Command, ctx: Context) -> Iterator[Finding]:
                     "you need.",
                 )
                 return
+
+
+_USES_WITHOUT_SHOWING = frozenset({"source", ".", "chmod", "chown", "chgrp"})
+_GIT_METADATA = frozenset({"check-ignore", "status", "ls-files", "check-attr", "rm", "mv"})
+_SEARCHERS = frozenset({"grep", "egrep", "fgrep", "rg", "ag", "ack", "git"})
+
+
+def _git_metadata_only(command: Command) -> bool:
+    """``git check-ignore .env``, ``git rm --cached .env``: names a file, never shows it."""
+    sub = git_subcommand(command.argv)
+    return sub is not None and command.argv[sub] in _GIT_METADATA
+
+
+def _pattern_operand(command: Command) -> int | None:
+    """The index of a search pattern (``grep .env``, ``rg KEY``), which is not a file."""
+    if command.name not in _SEARCHERS or command.name == "git":
+        return None
+    argv = command.argv
+    if any(a in ("-e", "-f", "--regexp", "--file") or a.startswith("--regexp=") for a in argv):
+        return None
+    for i, word in enumerate(argv[1:], start=1):
+        if word == "--":
+            return i + 1
+        if not word.startswith("-") and argv[i - 1] not in ("-A", "-B", "-C", "-m", "-t", "-g"):
+            return i
+    return None
 
 
 _PROC_ENVIRON = LazyRegex(r"/proc/[^/]+/environ$")
