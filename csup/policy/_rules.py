@@ -47,21 +47,26 @@ class Context(Frozen):
     file in use.
     """
 
-    __slots__ = ("where", "protected_branches", "control_files")  # noqa: RUF023 - constructor order
+    # in constructor order
+    __slots__ = ("where", "protected_branches", "control_files", "links")  # noqa: RUF023
 
     where: Where
     protected_branches: tuple[str, ...] | None
     control_files: tuple[str, ...]
+    links: tuple[tuple[str, str], ...]
+    """Symbolic links the line itself makes (``ln -s / x && rm -rf x/*``): (link, target)."""
 
     def __init__(
         self,
         where: Where,
         protected_branches: tuple[str, ...] | None = None,
         control_files: tuple[str, ...] = (),
+        links: tuple[tuple[str, str], ...] = (),
     ) -> None:
         _set(self, "where", where)
         _set(self, "protected_branches", protected_branches)
         _set(self, "control_files", control_files)
+        _set(self, "links", links)
 
 
 BY_NAME: dict[str, list[Check]] = {}
@@ -101,7 +106,44 @@ def ask(rule_id: str, reason: str) -> Finding:
 def path_of(word: str, ctx: Context) -> str | None:
     """The resolved path a word names (symlinks followed), or None if unknown."""
     path = expand(word, ctx.where.cwd, ctx.where.home)
-    return None if path is None else real(path)
+    return None if path is None else relink(real(path), ctx)
+
+
+def relink(path: str, ctx: Context) -> str:
+    """``path`` through the links the line makes before it runs (see :attr:`Context.links`)."""
+    for link, target in ctx.links:
+        if path == link or path.startswith(link + "/"):
+            return real(target + path[len(link) :])
+    return path
+
+
+def _links_made(analysis: Analysis, ctx: Context) -> tuple[tuple[str, str], ...]:
+    """(link, target) for each ``ln -s TARGET LINK`` of the line, both resolved."""
+    import os  # noqa: PLC0415 - only lines that make links
+
+    links: list[tuple[str, str]] = []
+    for command in analysis.commands:
+        if command.name != "ln" or command.dynamic:
+            continue
+        args = command.argv[1:]
+        symbolic = any(
+            a == "--symbolic" or (a.startswith("-") and not a.startswith("--") and "s" in a)
+            for a in args
+        )
+        operands = [a for a in args if not a.startswith("-")]
+        if not symbolic or len(operands) != 2:
+            continue
+        link = expand(operands[1], ctx.where.cwd, ctx.where.home)
+        if link is None:
+            continue
+        parent, name = os.path.split(link.rstrip("/"))
+        link = os.path.join(real(parent), name)
+        if os.path.isdir(link) and not os.path.islink(link):
+            link = os.path.join(link, os.path.basename(operands[0].rstrip("/")))
+        target = expand(operands[0], os.path.dirname(link), ctx.where.home)
+        if target is not None:
+            links.append((link, real(target)))
+    return tuple(links)
 
 
 def _track_cd(command: Command, ctx: Context) -> Context:
@@ -120,6 +162,7 @@ def _track_cd(command: Command, ctx: Context) -> Context:
         Where(target, where.home, where.workspace, where.temp),
         ctx.protected_branches,
         ctx.control_files,
+        ctx.links,
     )
 
 
@@ -153,6 +196,7 @@ def judge_bash(analysis: Analysis, ctx: Context) -> Iterator[Finding]:
             "Blocked a fork bomb: a function that starts copies of itself in the background "
             "until the machine runs out of processes.",
         )
+    links = _links_made(analysis, ctx) if any(c.name == "ln" for c in analysis.commands) else ()
     start = ctx
     for command in analysis.commands:
         if command.name in ("cd", "pushd", "popd"):
@@ -164,9 +208,16 @@ def judge_bash(analysis: Analysis, ctx: Context) -> Iterator[Finding]:
             yield from check(command, ctx)
         if command.name.startswith("mkfs"):
             yield from BY_NAME["mkfs"][0](command, ctx)
+        if command.name == "ln" and links:
+            # what comes after the link is made goes through it
+            ctx = _with_links(ctx, links)
     yield from judge_download_and_run(analysis)
     yield from judge_shown_secrets(analysis)
-    # a redirect may run before or after a `cd`: judge it from both places
+    # a redirect may run before or after a `cd` or an `ln -s`: judge it from both places
     yield from judge_redirects(analysis, start)
-    if ctx.where.cwd != start.where.cwd:
+    if ctx.where.cwd != start.where.cwd or ctx.links:
         yield from judge_redirects(analysis, ctx)
+
+
+def _with_links(ctx: Context, links: tuple[tuple[str, str], ...]) -> Context:
+    return Context(ctx.where, ctx.protected_branches, ctx.control_files, links)

@@ -26,7 +26,7 @@ from csup.policy._paths import (
     is_write_protected,
     real,
 )
-from csup.policy._rules import Context, Finding, ask, deny, path_of, rule, shown
+from csup.policy._rules import Context, Finding, ask, deny, path_of, relink, rule, shown
 
 _CONTROL_NAMES = frozenset(
     {"settings.json", "settings.local.json", "policy.toml", "*.json", "*.toml"}
@@ -43,10 +43,11 @@ def _delete_target(word: str, ctx: Context) -> tuple[str, bool] | None:
     if path is None:
         return None
     base, whole = glob_base(path)
-    if base == "/" or word.endswith("/"):
-        return real(base), whole
+    if base == "/" or word.endswith("/") or base != path:
+        # a trailing slash, or a glob below it, goes through a link to its target
+        return relink(real(base), ctx), whole
     parent, name = os.path.split(base)
-    return os.path.join(real(parent), name), whole
+    return os.path.join(relink(real(parent), ctx), name), whole
 
 
 def _vital(path: str, ctx: Context) -> bool:

@@ -197,6 +197,31 @@ def test_file_tools_on_attacked_paths_are_denied(
 
 
 @pytest.mark.parametrize(
+    ("command", "rule"),
+    [
+        ("rm -rf escape/*", "fs.rm-root-or-home"),
+        ("rm -rf escape/", "fs.rm-root-or-home"),
+        ("rm -rf keys/*", "fs.rm-outside-workspace"),
+        ("echo x > escape/hosts", "fs.write-system"),
+        ("cat keys/id_rsa", "secrets.access"),
+        ("echo {} > innocent.json", "csup.self-protect"),
+    ],
+)
+def test_links_already_in_the_workspace_are_followed(linked: Path, command: str, rule: str) -> None:
+    decision = load_policy("permissive").decide(
+        ToolRequest("Bash", {"command": command}, cwd=str(linked))
+    )
+    assert (decision.behavior, decision.rule) == ("deny", rule)
+
+
+def test_deleting_a_link_itself_is_fine(linked: Path) -> None:
+    decision = load_policy("moderate").decide(
+        ToolRequest("Bash", {"command": "rm -rf escape"}, cwd=str(linked))
+    )
+    assert decision.behavior == "allow"
+
+
+@pytest.mark.parametrize(
     ("tool", "path"),
     [
         ("Write", "src/app.py"),
