@@ -131,7 +131,9 @@ class Policy:
         analysis = analysed()
         findings = list(judge_bash(analysis, ctx))
         if analysis.problems:
-            word = dangerous_word(command)
+            word = dangerous_word(command) or dangerous_word(
+                " ".join(c.text for c in analysis.commands)
+            )
             problem = "; ".join(analysis.problems)
             if word is not None and not any(f.behavior == "deny" for f in findings):
                 return deny(

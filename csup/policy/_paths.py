@@ -336,6 +336,44 @@ def _home_secrets(home: str) -> re.Pattern[str]:
     return re.compile(rf"{re.escape(home.rstrip('/'))}/({dirs})(?:/|$)")
 
 
+_PROBE_NAMES = (
+    ".env", ".env.local", ".env.production", ".envrc", ".netrc", ".pgpass", ".git-credentials",
+    "id_rsa", "id_ed25519", "id_ecdsa", "credentials", "credentials.json", "secrets.yaml",
+    "secrets.json", "terraform.tfstate", "shadow", ".ssh", ".aws", ".gnupg", ".kube", ".docker",
+    ".claude", ".csup", ".config", "settings.json", "settings.local.json", "policy.toml", "hooks",
+    "csup", "config.json",
+)  # fmt: skip
+"""Names a glob is tried against (``.e?v``, ``.cla*``): secrets and csup's switches."""
+
+
+def glob_probes(path: str, *, filesystem: bool = False, limit: int = 64) -> list[str]:
+    """``path``, or for a glob the sensitive paths it may match (and, with ``filesystem``,
+    the files it matches now).
+
+    A glob component with a literal start (``.e?v``, ``.cla*``, ``id_*``) is tried against
+    :data:`_PROBE_NAMES`; a bare ``*`` is not (it matches no dot-file in bash).
+    """
+    if _GLOB.search(path) is None:
+        return [path]
+    from fnmatch import fnmatchcase  # noqa: PLC0415 - globs are rare
+    from itertools import islice, product  # noqa: PLC0415
+
+    out = [path]
+    if filesystem and path.startswith("/") and _GLOB.search(path.rsplit("/", 1)[0]) is None:
+        import glob  # noqa: PLC0415
+
+        out += list(islice(glob.iglob(path), limit))
+    options: list[list[str]] = []
+    for part in path.split("/"):
+        match = _GLOB.search(part)
+        if match is None or not match.start():
+            options.append([part])
+            continue
+        options.append([n for n in _PROBE_NAMES if fnmatchcase(n, part)] or [part])
+    out += ["/".join(c) for c in islice(product(*options), limit)]
+    return list(dict.fromkeys(out))
+
+
 def is_system(path: str) -> bool:
     """Whether ``path`` is the root, a system top-level directory or inside one."""
     return path == "/" or any(is_under(path, d) for d in SYSTEM_DIRS)

@@ -170,7 +170,9 @@ _DANGEROUS_WORD = LazyRegex(
     r"(?<![\w-])(?:rm|dd|mkfs[\w.]*|shred|wipefs|fdisk|parted|chmod|chown|shutdown|reboot|"
     r"halt|poweroff|kill|killall|pkill|sudo|doas|eval|base64|curl|wget|git|mv|truncate|"
     r"find|xargs|sh|bash|zsh|python3?|perl|ruby|node)(?![\w-])"
-    r"|\.ssh|\.aws|\.env|\.csup|\.claude|/dev/|:\(\)|>",
+    r"|\.ssh|\.aws|\.env|\.csup|\.claude|/dev/|:\(\)|>"
+    r"|(?<![\w-])-[a-zA-Z]*(?:rf|fr|Rf|fR)[a-zA-Z]*(?![\w-])|--(?:force|recursive|hard|delete)\b"
+    r"|--no-preserve-root|\$HOME\b|\$\{HOME\}|(?<![\w~])~(?=/|\s|$)|(?<!\S)/(?:\*|\s|$)",
 )
 
 

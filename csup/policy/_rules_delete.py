@@ -18,6 +18,7 @@ from csup.policy._paths import (
     expand,
     expand_braces,
     glob_base,
+    glob_probes,
     in_temp,
     inside,
     is_block_device,
@@ -79,7 +80,10 @@ def judge_delete(
             path, whole = target
             recursive = recursive or "/**/" in text  # every file below (`find -exec rm`)
             if (
-                is_control(path)
+                any(
+                    is_control(p)
+                    for p in glob_probes(expand(text, ctx.where.cwd, ctx.where.home) or path)
+                )
                 or (not whole and is_control(path + "/"))
                 or ("/**/" in text and text.rsplit("/", 1)[-1] in _CONTROL_NAMES)
             ):

@@ -15,6 +15,7 @@ from csup.policy._flags import parse_args
 from csup.policy._lazy_re import LazyRegex
 from csup.policy._paths import (
     expand,
+    glob_probes,
     in_workspace,
     inside,
     is_block_device,
@@ -142,7 +143,7 @@ SELF_PROTECT_REASON = (
 
 def _candidates(word: str) -> list[str]:
     """The paths a word may name: itself, after ``=``, after ``@`` (``curl -d @.env``)."""
-    out = [word]
+    out = [word.removeprefix("file://")]
     if "=" in word:
         out.append(word.split("=", 1)[1])
     if "@" in word:
@@ -161,7 +162,7 @@ def touches_control_files(command: Command, ctx: Context) -> Iterator[Finding]:
         operands = [w for w in words if not w.startswith("-")]
         words = tuple(w for w in words if w.startswith("-") or w == operands[-1])
     for i, word in enumerate(words, start=1):
-        hit = is_control(word)
+        hit = any(is_control(w) for w in glob_probes(word))
         if not hit and ctx.control_files and i not in command.dynamic:
             path = path_of(word, ctx)
             hit = path is not None and path in ctx.control_files
@@ -230,10 +231,14 @@ def touches_secrets(command: Command, ctx: Context) -> Iterator[Finding]:
         ):
             continue
         for candidate in _candidates(word):
-            path = expand(candidate, ctx.where.cwd, home)
-            if path is None:
+            expanded = expand(candidate, ctx.where.cwd, home)
+            if expanded is None:
                 continue
-            kind = secret_kind(path, home)
+            kind = None
+            for path in glob_probes(expanded, filesystem=True):
+                kind = secret_kind(path, home)
+                if kind:
+                    break
             if kind is None and os.path.lexists(path):  # a link may point at a secret
                 kind = secret_kind(real(path), home)
             if kind and own and in_workspace(real(path), ctx.where):
@@ -331,7 +336,7 @@ def judge_write(
             "workspace.outside",
             f"{shown(command)} writes to `{word}`, whose value is only known when it runs.",
         )
-    elif is_control(path) or path in ctx.control_files:
+    elif any(is_control(p) for p in glob_probes(path)) or path in ctx.control_files:
         yield deny("csup.self-protect", f"Blocked {shown(command)}: {SELF_PROTECT_REASON}")
     elif is_block_device(path):
         yield deny(
