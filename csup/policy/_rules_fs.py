@@ -228,6 +228,7 @@ def touches_secrets(command: Command, ctx: Context) -> Iterator[Finding]:
             or (word.startswith("-") and "=" not in word)
             or argv[i - 1] in _OUTPUT_OPTIONS
             or i in (written, pattern)
+            or (command.name in _KEY_USERS and argv[i - 1] in ("-i", "-f"))
         ):
             continue
         for candidate in _candidates(word):
@@ -253,6 +254,8 @@ def touches_secrets(command: Command, ctx: Context) -> Iterator[Finding]:
                 return
 
 
+_KEY_USERS = frozenset({"ssh", "scp", "sftp", "ssh-keygen", "ssh-copy-id", "mosh"})
+"""Programs whose ``-i KEY`` / ``-f KEY`` use a key without showing it."""
 _USES_WITHOUT_SHOWING = frozenset({"source", ".", "chmod", "chown", "chgrp"})
 _GIT_METADATA = frozenset({"check-ignore", "status", "ls-files", "check-attr", "rm", "mv"})
 _SEARCHERS = frozenset({"grep", "egrep", "fgrep", "rg", "ag", "ack", "git"})

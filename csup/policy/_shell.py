@@ -175,6 +175,25 @@ def _git_shell_values(command: Command) -> list[tuple[str | None, str]]:
     return out
 
 
+_SSH_VALUE_OPTIONS = frozenset("BbcDEeFIiJLlmOoPpQRSWw")
+
+
+def _remote_command(command: Command) -> list[tuple[str | None, str]]:
+    """``ssh host 'rm -rf ~'`` runs its command in a shell on the host: judge it too."""
+    argv = command.argv
+    i = 1
+    while i < len(argv) and argv[i].startswith("-") and argv[i] != "--":
+        letters = argv[i][1:]
+        i += 2 if letters and letters[-1] in _SSH_VALUE_OPTIONS and len(letters) == 1 else 1
+    i += 1 if i < len(argv) and argv[i] == "--" else 0
+    rest = argv[i + 1 :]  # after the host
+    if not rest:
+        return []
+    if any(k > i for k in command.dynamic):
+        return [(None, f"{command.name} host")]
+    return [(" ".join(rest), f"{command.name} host")]
+
+
 def program_of(command: Command) -> str | None:
     """The program an interpreter runs from its command line (``-c``/``-e``) or its input.
 
@@ -483,6 +502,8 @@ class _Walker:
             return [(script, f"{name} code") for script in hidden_commands(code)]
         if name == "git":
             return _git_shell_values(command)
+        if name in ("ssh", "mosh"):
+            return _remote_command(command)
         if name in ("su", "runuser", "script"):
             for i, arg in enumerate(argv[1:-1], start=1):
                 short = arg.startswith("-") and not arg.startswith("--") and arg.endswith("c")
