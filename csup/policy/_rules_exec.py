@@ -517,6 +517,12 @@ _SECRET_VARIABLE = LazyRegex(
 )
 
 
+_SECRET_WORD = LazyRegex(
+    r"(?i)secret|token|passw|api_?key|private|credential|access_?key|auth|_key\b|^key$|aws|"
+    r"github|openai|anthropic|stripe"
+)
+
+
 def _dumps_environment(command: Command) -> bool:
     return command.name in _ENV_DUMPS and all(a.startswith("-") for a in command.argv[1:])
 
@@ -542,6 +548,18 @@ def judge_shown_secrets(analysis: Analysis) -> Iterator[Finding]:
     piped = {id(u) for c in analysis.commands for u in c.upstream}
     for command in analysis.commands:
         if id(command) in piped:
+            continue
+        if command.name in ("grep", "egrep", "rg", "ag", "awk", "sed") and any(
+            _dumps_environment(u) for u in command.upstream
+        ):
+            if any(_SECRET_WORD.search(a) for a in command.argv[1:]):
+                yield deny(
+                    "secrets.access",
+                    f"Blocked {shown(command)} on the environment: it prints variables that "
+                    "look like secrets into the session's transcript. Check only that they "
+                    'are set: `test -n "$NAME"`.',
+                )
+                return
             continue
         if command.name in ("echo", "printf"):
             words = command.argv[1:]
