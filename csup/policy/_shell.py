@@ -124,6 +124,7 @@ _ASSIGNERS = re.compile(
     r"|(?<![\w-])\.\s|\$\{!|:?=[^=]*\}",
 )
 """Ways to set a variable other than ``NAME=value``: with one in the line, none is trusted."""
+_TMPDIR_DEFAULT = re.compile(r"\$\{TMPDIR:?[-=](?:/tmp|/var/tmp)/?\}")
 _KNOWN_ASSIGNED = re.compile(r"(?<![\w$])(HOME|PWD|TMPDIR)\+?=")
 MKTEMP_PATH = "/tmp/tmp.csup-mktemp"  # noqa: S108 - a stand-in, never opened
 """Stands for the fresh temporary file or directory ``$(mktemp)`` makes."""
@@ -611,6 +612,8 @@ class _Walker:
                     out.text += f"${var}"
                     unknown = var not in KNOWN_VARIABLES or var in self.reassigned
                     out.dynamic = out.dynamic or unknown
+            elif _TMPDIR_DEFAULT.fullmatch(raw) and "TMPDIR" not in self.reassigned:
+                out.text += "$TMPDIR"  # `${TMPDIR:-/tmp}`: a temporary directory either way
             else:
                 out.text += raw
                 out.dynamic = True
