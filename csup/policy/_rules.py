@@ -182,7 +182,62 @@ def dangerous_word(text: str) -> str | None:
     return match.group(0) if match else None
 
 
-def judge_bash(analysis: Analysis, ctx: Context) -> Iterator[Finding]:
+_SOFT_IN_SCRIPTS = frozenset({"fs.rm-unknown-target", "shell.unanalysable"})
+"""Findings that rest on values only known at run time: too common in scripts to deny."""
+MAX_SCRIPT = 64 * 1024
+_SCRIPT_RUNNERS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "source", "."})
+
+
+def _script_files(analysis: Analysis, ctx: Context) -> list[str]:
+    """Existing files the line runs as shell scripts: ``bash x.sh``, ``source x.sh``, ``./x.sh``."""
+    import os  # noqa: PLC0415 - only lines that run scripts
+
+    paths: list[str] = []
+    for command in analysis.commands:
+        if command.name in _SCRIPT_RUNNERS:
+            args = command.argv[1:]
+            if any(
+                a.startswith("-") and not a.startswith("--") and {"c", "n"} & set(a) for a in args
+            ):
+                continue  # `bash -c` is analysed as a script already; `bash -n` runs nothing
+            operand = next((i for i, a in enumerate(args, 1) if not a.startswith("-")), None)
+            if operand is None or operand in command.dynamic:
+                continue
+            word = command.argv[operand]
+        elif command.name.endswith(".sh") and 0 not in command.dynamic:
+            word = command.name
+        else:
+            continue
+        path = path_of(word, ctx)
+        if path is not None and path not in paths and os.path.isfile(path):
+            paths.append(path)
+    return paths[:4]
+
+
+def judge_script_files(analysis: Analysis, ctx: Context) -> Iterator[Finding]:
+    """What the shell scripts a line runs would do: the line is as dangerous as they are.
+
+    Only what is certain counts: a script's deletes of variables (``rm -rf "$1"``) and the
+    parts csup cannot analyse are left to the person who wrote it. Scripts run by scripts
+    are not followed.
+    """
+    from csup.policy._shell import analyse  # noqa: PLC0415 - loaded by then
+
+    for path in _script_files(analysis, ctx):
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read(MAX_SCRIPT + 1)
+        except OSError:
+            continue
+        if len(text) > MAX_SCRIPT:
+            continue
+        for finding in judge_bash(analyse(text), ctx, scripts=False):
+            if finding.behavior == "deny" and finding.rule not in _SOFT_IN_SCRIPTS:
+                yield deny(finding.rule, f"In the script `{path}` the line runs: {finding.reason}")
+                return
+
+
+def judge_bash(analysis: Analysis, ctx: Context, *, scripts: bool = True) -> Iterator[Finding]:
     """Every finding on an analysed command line, in the order the line would run."""
     import csup.policy._rules_fs  # noqa: PLC0415 - registers the rules
     import csup.policy._rules_infra  # noqa: F401, PLC0415
@@ -215,6 +270,8 @@ def judge_bash(analysis: Analysis, ctx: Context) -> Iterator[Finding]:
             ctx = _with_links(ctx, links)
     yield from judge_download_and_run(analysis)
     yield from judge_shown_secrets(analysis)
+    if scripts:
+        yield from judge_script_files(analysis, start)
     # a redirect may run before or after a `cd` or an `ln -s`: judge it from both places
     yield from judge_redirects(analysis, start)
     if ctx.where.cwd != start.where.cwd or ctx.links:
