@@ -19,6 +19,7 @@ from _thread import _local
 
 from csup.policy._command import Analysis, Command, Redirect
 from csup.policy._inline import INTERPRETERS
+from csup.policy._lazy_re import LazyRegex
 from csup.policy._record import Frozen, Record
 from csup.policy._shell_text import DQ_ESCAPE, ESCAPE, ansi_c, shield
 from csup.policy._wrappers import SHELLS, command_name, unwrap
@@ -118,14 +119,14 @@ def _piped_scripts(source: Command, shell: str) -> list[tuple[str | None, str]]:
     return [(None, how)]
 
 
-_ASSIGNERS = re.compile(
+_ASSIGNERS = LazyRegex(
     r"(?<![\w-])(?:read|mapfile|readarray|getopts|declare|typeset|local|export|readonly|"
     r"eval|let|source|unset|set|printf|trap|fc|alias|select|coproc|function)(?![\w-])"
     r"|(?<![\w-])\.\s|\$\{!|:?=[^=]*\}",
 )
 """Ways to set a variable other than ``NAME=value``: with one in the line, none is trusted."""
-_TMPDIR_DEFAULT = re.compile(r"\$\{TMPDIR:?[-=](?:/tmp|/var/tmp)/?\}")
-_KNOWN_ASSIGNED = re.compile(r"(?<![\w$])(HOME|PWD|TMPDIR)\+?=")
+_TMPDIR_DEFAULT = LazyRegex(r"\$\{TMPDIR:?[-=](?:/tmp|/var/tmp)/?\}")
+_KNOWN_ASSIGNED = LazyRegex(r"(?<![\w$])(HOME|PWD|TMPDIR)\+?=")
 MKTEMP_PATH = "/tmp/tmp.csup-mktemp"  # noqa: S108 - a stand-in, never opened
 """Stands for the fresh temporary file or directory ``$(mktemp)`` makes."""
 
@@ -140,10 +141,10 @@ def _mktemp(command: Command) -> str | None:
     return MKTEMP_PATH
 
 
-_TILDE_BEFORE_BRACKET = re.compile(r"(?<=\s)~(?=\s+\]\]?(?:\s|$|[;&|)]))")
+_TILDE_BEFORE_BRACKET = LazyRegex(r"(?<=\s)~(?=\s+\]\]?(?:\s|$|[;&|)]))")
 
 
-_GIT_SHELL_KEYS = re.compile(
+_GIT_SHELL_KEYS = LazyRegex(
     r"(?i)alias\.[^=]+|core\.(?:sshcommand|pager|editor|fsmonitor|askpass)|"
     r"(?:sequence|diff|merge|difftool|mergetool)\.[^=]*(?:editor|external|cmd|tool)[^=]*|"
     r"credential\.[^=]*helper|pager\.[^=]+|gpg\.program|ssh\.variant|uploadpack\.packobjectshook"

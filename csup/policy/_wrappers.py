@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from csup.policy._lazy_re import LazyRegex
 from csup.policy._record import Record
 
 TYPE_CHECKING = False
@@ -122,7 +123,7 @@ _KEYWORDS = frozenset(
     {"!", "{", "}", "if", "then", "else", "elif", "fi", "do", "done", "while", "until", "time"}
 )
 """Shell keywords tree-sitter-bash may take for command names (see :func:`unwrap`)."""
-_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
+_ASSIGNMENT = LazyRegex(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
 
 
 def command_name(word: str) -> str:
