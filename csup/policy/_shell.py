@@ -214,6 +214,22 @@ def program_of(command: Command) -> str | None:
     return command.stdin
 
 
+def _brace_expanded(words: list[_Word]) -> list[_Word]:
+    """Unquoted words with ``{a,b}`` become several words, as bash makes them."""
+    from csup.policy._paths import expand_braces  # noqa: PLC0415 - rare
+
+    out: list[_Word] = []
+    for word in words:
+        if word.quoted or word.dynamic or "{" not in word.text or "," not in word.text:
+            out.append(word)
+            continue
+        for text in expand_braces(word.text):
+            new = _Word()
+            new.text, new.feeds = text, word.feeds
+            out.append(new)
+    return out
+
+
 def _printf(args: list[str]) -> str:
     """Roughly what ``printf FORMAT ARGS...`` prints: ``%s`` and ``%b`` filled in order."""
     if not args:
@@ -237,12 +253,14 @@ class _Scope(Frozen):
 
 
 class _Word(Record):
-    __slots__ = ("text", "dynamic", "feeds", "temp")  # noqa: RUF023 - constructor order
+    __slots__ = ("text", "dynamic", "feeds", "temp", "quoted")  # noqa: RUF023 - constructor order
 
     def __init__(self) -> None:
         self.text = ""
         self.dynamic = False
         self.feeds: list[Command] = []
+        self.quoted = False
+        """Whether some of the word is quoted (brace expansion is then not applied)."""
         self.temp: str | None = None
         """When the word is just ``$(mktemp ...)``: a path standing for what it makes."""
 
@@ -451,6 +469,8 @@ class _Walker:
                 words.append(self.word(child, nesting + 1, scope))
         if not words:
             return []
+        if any("{" in w.text and "," in w.text for w in words):
+            words = _brace_expanded(words)
         argv = tuple(w.text for w in words)
         dynamic = frozenset(i for i, w in enumerate(words) if w.dynamic)
         feeds = tuple(c for w in words for c in w.feeds)
@@ -586,10 +606,13 @@ class _Walker:
             out.text += "$(...)"
             out.dynamic = True
         elif kind == "raw_string":
+            out.quoted = True
             out.text += raw[1:-1] if raw.endswith("'") and len(raw) > 1 else raw[1:]
         elif kind == "ansi_c_string":
+            out.quoted = True
             out.text += ansi_c(raw[2:-1])
         elif kind in ("string", "translated_string", "heredoc_body"):
+            out.quoted = True
             for child in node.named_children:
                 self.word_into(out, child, nesting + 1, scope, quoted=True)
             if kind == "heredoc_body" and not node.named_children:
