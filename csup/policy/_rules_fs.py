@@ -369,9 +369,20 @@ def judge_write(
 
 @rule(*_FILE_COMMANDS)
 def reads_outside(command: Command, ctx: Context) -> Iterator[Finding]:
-    """File commands whose operands lie outside the workspace: ask (at ``moderate``)."""
+    """File commands whose operands lie outside the workspace: ask (at ``moderate``).
+
+    After a ``cd`` out of the workspace, plain names count too, and so does the directory
+    itself for ``ls``, ``find``, ``du``, ``tree`` without operands (``cd .. && ls``).
+    """
+    cwd = ctx.where.cwd
+    away = cwd is not None and not inside(cwd, ctx.where) and cwd not in ctx.where.temp
+    if away and command.name in _LISTS_CWD and all(a.startswith("-") for a in command.argv[1:]):
+        yield ask("workspace.outside", f"{shown(command)} uses `{cwd}`, outside the workspace.")
+        return
     for i, word in enumerate(command.argv[1:], start=1):
-        if i in command.dynamic or word.startswith("-") or ("/" not in word and word != "~"):
+        if i in command.dynamic or word.startswith("-"):
+            continue
+        if "/" not in word and word != "~" and not away:
             continue
         path = path_of(word, ctx)
         if path is None or inside(path, ctx.where) or path in ctx.where.temp:
@@ -381,6 +392,9 @@ def reads_outside(command: Command, ctx: Context) -> Iterator[Finding]:
                 "workspace.outside", f"{shown(command)} uses `{path}`, outside the workspace."
             )
             return
+
+
+_LISTS_CWD = frozenset({"ls", "find", "du", "tree", "rg", "ag"})
 
 
 def judge_redirects(analysis: Analysis, ctx: Context) -> Iterator[Finding]:
