@@ -69,12 +69,15 @@ STDIN_CODE = LazyRegex(r"(?:exec|eval)\s*\(\s*(?:sys\.stdin|STDIN|\$stdin|proces
 _DELETE = LazyRegex(rf"(?:os\.remove|os\.unlink|unlinkSync|unlink|File\.delete)\s*\(\s*{_STRING}")
 
 
+_SHORT_FLAGS = LazyRegex(r"-[A-Za-z]{1,4}")
+
+
 def code_of(argv: tuple[str, ...]) -> str | None:
     """The program text given with ``-c``/``-e``/``--eval`` (``-ce`` combined too), if any."""
     letters = "ceEr" if argv[0] == "php" else "ceE"
     for i, arg in enumerate(argv[1:-1], start=1):
         if arg in ("--eval", "--command", "--run") or (
-            arg.startswith("-") and not arg.startswith("--") and arg[-1] in letters
+            _SHORT_FLAGS.fullmatch(arg) and arg[-1] in letters
         ):
             return argv[i + 1]
     return None

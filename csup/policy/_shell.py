@@ -177,6 +177,66 @@ def _git_shell_values(command: Command) -> list[tuple[str | None, str]]:
     return out
 
 
+_EMBEDDED_SHELL = frozenset(
+    {"awk", "gawk", "mawk", "nawk", "vim", "vi", "nvim", "ex", "view", "tar", "gdb", "expect",
+     "tmux"}
+)  # fmt: skip
+_AWK_COMMAND = LazyRegex(r"""system\s*\(\s*"([^"]*)"|\|\s*"([^"]*)"|"([^"]*)"\s*\|\s*getline""")
+
+
+def _embedded_commands(command: Command) -> list[tuple[str | None, str]]:
+    """Shell commands other programs run: ``awk 'BEGIN{system("...")}'``, ``vim -c ':!...'``,
+    ``tar --to-command=...``, ``gdb -ex 'shell ...'``, ``tmux new 'cmd'``."""
+    argv, name = command.argv, command.name
+    out: list[tuple[str | None, str]] = []
+    if name in ("awk", "gawk", "mawk", "nawk"):
+        i = 1
+        while i < len(argv) and argv[i].startswith("-"):
+            i += 2 if argv[i] in ("-F", "-v", "-f") else 1
+        if i < len(argv) and i not in command.dynamic:
+            for match in _AWK_COMMAND.finditer(argv[i]):
+                out.append((next(g for g in match.groups() if g is not None), f"{name} program"))
+        return out
+    for i, word in enumerate(argv[1:], start=1):
+        prev = argv[i - 1]
+        value: str | None = None
+        if name in ("vim", "vi", "nvim", "ex", "view"):
+            if prev in ("-c", "--cmd") or word.startswith("+"):
+                ex = word.lstrip("+:").lstrip()
+                if ex.startswith("!") or re.match(r"\S*\s*(?:r|w|read|write)\s*!", ex):
+                    value = ex.split("!", 1)[1]
+        elif name == "tar":
+            for option in ("--to-command=", "--use-compress-program=", "--checkpoint-action=exec="):
+                if word.startswith(option):
+                    value = word[len(option) :]
+            if prev in ("-I", "--to-command", "--use-compress-program"):
+                value = word
+        elif name == "gdb":
+            if prev in ("-ex", "-eval-command", "--eval-command") and re.match(
+                r"(?:shell|!)", word
+            ):
+                value = re.sub(r"^(?:shell|!)\s*", "", word)
+        elif name == "expect":
+            if prev == "-c":
+                spawned = re.search(r"(?:spawn|exec)\s+(.+)", word)
+                value = spawned.group(1) if spawned else None
+        elif name == "tmux" and i > 1 and not word.startswith("-"):
+            starts = (
+                "new",
+                "new-session",
+                "new-window",
+                "neww",
+                "split-window",
+                "splitw",
+                "respawn-pane",
+            )
+            if argv[1] in starts and prev not in ("-s", "-n", "-t", "-c", "-F", "-x", "-y", "-e"):
+                value = word
+        if value is not None:
+            out.append((None if i in command.dynamic else value, f"{name} command"))
+    return out
+
+
 _SSH_VALUE_OPTIONS = frozenset("BbcDEeFIiJLlmOoPpQRSWw")
 
 
@@ -526,6 +586,14 @@ class _Walker:
             return _git_shell_values(command)
         if name in ("ssh", "mosh"):
             return _remote_command(command)
+        if name in _EMBEDDED_SHELL:
+            return _embedded_commands(command)
+        if name in ("at", "batch") and not any(a in ("-l", "-r", "-d", "-c") for a in argv):
+            if command.stdin is not None:
+                return [(command.stdin, f"{name} <<<")]
+            if command.upstream:
+                return _piped_scripts(command.upstream[-1], name)
+            return []
         if name in ("su", "runuser", "script"):
             for i, arg in enumerate(argv[1:-1], start=1):
                 short = arg.startswith("-") and not arg.startswith("--") and arg.endswith("c")
@@ -533,6 +601,8 @@ class _Walker:
                     return [(None if i + 1 in command.dynamic else argv[i + 1], f"{name} -c")]
                 if name == "script" and arg.startswith("--command="):
                     return [(arg.split("=", 1)[1], f"{name} -c")]
+            if name != "script" and command.stdin is not None:
+                return [(command.stdin, f"{name} <<<")]  # `su <<< 'rm -rf /'`
             return []
         if name not in SHELLS:
             return []

@@ -61,6 +61,32 @@ _VALUE_OPTIONS: dict[str, frozenset[str]] = {
     "taskset": frozenset(),
     "watch": frozenset("nqd") | {"--interval", "--differences"},
     "flock": frozenset("wEc") | {"--timeout", "--conflict-exit-code", "--command"},
+    "systemd-run": frozenset("upEM")
+    | {
+        "--unit",
+        "--property",
+        "--uid",
+        "--gid",
+        "--setenv",
+        "--working-directory",
+        "--machine",
+        "--slice",
+        "--description",
+        "--nice",
+    },
+    "chroot": frozenset() | {"--userspec", "--groups"},
+    "nsenter": frozenset("tSGwr") | {"--target", "--setuid", "--setgid", "--wd", "--root"},
+    "strace": frozenset("oepsEuaIbPXU"),
+    "ltrace": frozenset("oepsEuanAl"),
+    "screen": frozenset("SctepL"),
+    "xvfb-run": frozenset("snefwp"),
+    "firejail": frozenset(),
+    "fakeroot": frozenset("ls"),
+    "pkexec": frozenset() | {"--user"},
+    "dbus-run-session": frozenset(),
+    "valgrind": frozenset(),
+    "chronic": frozenset(),
+    "prlimit": frozenset("p"),
     "parallel": frozenset("jPSnNLlIdaECX")
     | {
         "--jobs",
@@ -96,7 +122,9 @@ _VALUE_OPTIONS: dict[str, frozenset[str]] = {
     },
 }
 # wrappers followed by one positional word before the command (timeout's duration, ...)
-_POSITIONAL_BEFORE_COMMAND = {"timeout": 1, "chrt": 1, "taskset": 1, "flock": 1}
+_POSITIONAL_BEFORE_COMMAND = {"timeout": 1, "chrt": 1, "taskset": 1, "flock": 1, "chroot": 1}
+# wrappers that hand their words, joined, to `sh -c`
+_SHELL_JOINERS = frozenset({"watch"})
 _BOX = frozenset({"busybox", "toybox"})
 _FIND_NON_TESTS = frozenset(
     {
@@ -192,6 +220,15 @@ def _skip_options(words: list[tuple[str, bool]], wrapper: str) -> list[tuple[str
                     i += 1  # the value is the next word
                 break
     return words[i:]
+
+
+def _opens_shell(options: list[tuple[str, bool]]) -> bool:
+    """``sudo -s``, ``sudo -i``, ``doas -s``: a shell, reading its commands from the input."""
+    return any(
+        t in ("--shell", "--login")
+        or (t.startswith("-") and not t.startswith("--") and {"s", "i"} & set(t[1:]))
+        for t, _ in options
+    )
 
 
 def _split_env_string(words: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
@@ -387,9 +424,16 @@ def unwrap(argv: tuple[str, ...], dynamic: frozenset[int]) -> Unwrapped:
         # `sudo FOO=1 cmd`, `time FOO=1 cmd`, `env FOO=1 cmd` (elsewhere a command not found)
         while rest and _ASSIGNMENT.match(rest[0][0]):
             rest = rest[1:]
+        if name in ("sudo", "doas") and not rest and _opens_shell(words[1:]):
+            words = [("sh", False)]  # `sudo -s <<< 'rm -rf /'`: a root shell reads the script
+            break
         if name in ("sudo", "doas", "exec", "time", "nohup", "env") and not rest:
             words = [(name, False)]
             wrappers.pop()
+            break
+        if name in _SHELL_JOINERS and rest:
+            joined = " ".join(t for t, _ in rest)
+            words = [("sh", False), ("-c", False), (joined, any(d for _, d in rest))]
             break
         words = rest
     else:
