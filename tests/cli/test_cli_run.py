@@ -27,6 +27,15 @@ def invoke(args, env=None):
     return CliRunner().invoke(main, args, env=env, catch_exceptions=False)
 
 
+def start_multi(tasks, *, env, workspace, claude_bin, stderr=subprocess.PIPE, extra=()):
+    """The real ``csup multi`` console script as a child process, one --task per task."""
+    argv = [CSUP, "multi"]
+    for task in tasks:
+        argv += ["--task", task]
+    argv += ["--cwd", str(workspace), "--claude-bin", str(claude_bin), *extra]
+    return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
+
+
 @pytest.mark.claude
 def test_run_prints_a_summary_table_and_exits_0(scripted_model, claude_env, workspace, claude_bin):
     model = scripted_model({"w": [[tool("Write", file_path="a.txt", content="x")], [text("ok")]]})
@@ -133,27 +142,12 @@ def test_sigint_stops_every_session_prints_the_summary_and_exits_130(
 ):
     model = scripted_model({"slow": [[tool("Bash", command=SLOW, description="slow")]]})
     env = claude_env(model)
-    proc = subprocess.Popen(
-        [
-            CSUP,
-            "multi",
-            "--task",
-            "[scenario:slow] a",
-            "--task",
-            "[scenario:slow] b",
-            "--task",
-            "[scenario:slow] c",
-            "--max-parallel",
-            "2",
-            "--cwd",
-            str(workspace),
-            "--claude-bin",
-            str(claude_bin),
-        ],
+    proc = start_multi(
+        ["[scenario:slow] a", "[scenario:slow] b", "[scenario:slow] c"],
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        workspace=workspace,
+        claude_bin=claude_bin,
+        extra=["--max-parallel", "2"],
     )
     try:
         wait_for_descendant("time.sleep(30)", root=proc.pid)
@@ -179,23 +173,11 @@ def test_a_second_sigint_kills_every_session_at_once_and_still_prints_the_summar
     scripted_model, claude_env, workspace, claude_bin
 ):
     model = scripted_model({"slow": [[tool("Bash", command=SLOW, description="slow")]]})
-    proc = subprocess.Popen(
-        [
-            CSUP,
-            "multi",
-            "--task",
-            "[scenario:slow] a",
-            "--task",
-            "[scenario:slow] b",
-            "--cwd",
-            str(workspace),
-            "--claude-bin",
-            str(claude_bin),
-        ],
+    proc = start_multi(
+        ["[scenario:slow] a", "[scenario:slow] b"],
         env=claude_env(model),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        workspace=workspace,
+        claude_bin=claude_bin,
     )
     stderr_lines: list[str] = []
     stopping = threading.Event()
@@ -238,23 +220,12 @@ def test_on_a_terminal_multi_draws_a_live_line_per_session_and_an_audit_line_per
         {"s": [[tool("Bash", command="rm -rf /", description="x")], [text("done")]]}
     )
     controller, terminal = pty.openpty()
-    with subprocess.Popen(
-        [
-            CSUP,
-            "multi",
-            "--task",
-            "[scenario:s] one",
-            "--task",
-            "[scenario:s] two",
-            "--cwd",
-            str(workspace),
-            "--claude-bin",
-            str(claude_bin),
-        ],
+    with start_multi(
+        ["[scenario:s] one", "[scenario:s] two"],
         env=claude_env(model),
-        stdout=subprocess.PIPE,
+        workspace=workspace,
+        claude_bin=claude_bin,
         stderr=terminal,
-        text=True,
     ) as proc:
         os.close(terminal)
         screen = b""
