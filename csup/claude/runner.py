@@ -86,7 +86,6 @@ class ClaudeSession:
         self.session_id = session_id or uuid.uuid4().hex[:12]
         self.cwd = str(Path(self.options.cwd or ".").absolute())
         self._decide_sync = decide
-        self._decide_async = decide_async
         self._decider: AsyncDecider | None = decide_async
         self._on_event = on_event
         self._on_decision = on_decision
