@@ -76,7 +76,7 @@ from bench_protocol import (
 import csup.actors.session as session_module
 from csup.claude.events import ControlRequest, Diagnostic, Event
 from csup.claude.options import SessionOptions
-from csup.claude.result import DecisionLike, SessionStatus, ToolCall, Verdict
+from csup.claude.result import Decision, SessionStatus, ToolCall
 from csup.claude.runner import ClaudeSession
 from csup.supervisor import MultiSessionSupervisor
 
@@ -117,13 +117,13 @@ class TimedClaudeSession(ClaudeSession):
         super()._emit(item)
 
     def _answer(
-        self, request: ControlRequest, decision: DecisionLike, call: ToolCall | None = None
+        self, request: ControlRequest, decision: Decision, call: ToolCall | None = None
     ) -> None:
         super()._answer(request, decision, call)
         self.answered.setdefault(request.request_id, time.perf_counter())
 
 
-def allow_everything(call: ToolCall) -> Verdict:
+def allow_everything(call: ToolCall) -> Decision:
     """The trivial policy: allow, at no cost."""
     return ALLOW
 

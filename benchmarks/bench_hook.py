@@ -119,7 +119,7 @@ STAIRCASE = (
     (
         "+ one Bash decision",
         f"{_HOOK_IMPORTS}, csup.policy, {_RULES}; csup.policy._shell._parser(); "
-        "csup.policy.load_policy('moderate').decide(csup.policy.ToolRequest("
+        "csup.policy.load_policy('moderate').decide(csup.policy.ToolCall("
         "'Bash', {'command': 'git status && ls -la src | wc -l'}, '/tmp'))",
     ),
 )

@@ -29,7 +29,7 @@ t0 = time.perf_counter()
 import csup.policy
 t1 = time.perf_counter()
 policy = csup.policy.load_policy("moderate")
-policy.decide(csup.policy.ToolRequest("Bash", {"command": "ls -la"}, cwd=%r))
+policy.decide(csup.policy.ToolCall("Bash", {"command": "ls -la"}, cwd=%r))
 t2 = time.perf_counter()
 print(t1 - t0, t2 - t1)
 """
@@ -60,12 +60,12 @@ def cold(workspace: str, runs: int = 15) -> tuple[float, float, float]:
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
-    from csup.policy import ToolRequest, load_policy  # noqa: PLC0415 - after sys.path is set
+    from csup.policy import ToolCall, load_policy  # noqa: PLC0415 - after sys.path is set
 
     dangerous, benign = corpus("dangerous.txt"), corpus("benign.txt")
     workspace = tempfile.mkdtemp(prefix="csup-bench-")
     policy = load_policy("moderate")
-    requests = [ToolRequest("Bash", {"command": c}, cwd=workspace) for c in dangerous + benign]
+    requests = [ToolCall("Bash", {"command": c}, cwd=workspace) for c in dangerous + benign]
     policy.decide(requests[0])  # load the parser
     times: list[float] = []
     for _ in range(ROUNDS):

@@ -55,10 +55,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from csup.calls import Decision, ToolCall  # noqa: E402
 from csup.claude.events import ControlRequest, Diagnostic, Event, parse_line  # noqa: E402
 from csup.claude.options import SessionOptions  # noqa: E402
 from csup.claude.process import ClaudeProcess  # noqa: E402
-from csup.claude.result import SessionStatus, ToolCall, Verdict  # noqa: E402
+from csup.claude.result import SessionStatus  # noqa: E402
 from csup.claude.runner import ClaudeSession, Respond  # noqa: E402
 from csup.testing.replay import find_recording  # noqa: E402
 
@@ -110,7 +111,7 @@ finally:
 sys.exit(code)
 '''
 
-ALLOW = Verdict("allow", "allowed by the benchmark", "bench.allow")
+ALLOW = Decision("allow", "allowed by the benchmark", "bench.allow")
 
 
 def make_timed_fake(folder: Path) -> Path:
@@ -169,12 +170,12 @@ def decision_latency(fake: Path, tools: int, variant: str, work: Path) -> list[A
         if isinstance(item, ControlRequest) and item.is_tool_request and item.tool_use_id:
             arrived[item.tool_use_id] = clock()
 
-    def on_decision(call: ToolCall, verdict: Verdict) -> None:
+    def on_decision(call: ToolCall, verdict: Decision) -> None:
         now = clock()
         if call.tool_use_id and call.tool_use_id not in answered:
             answered[call.tool_use_id] = now
 
-    def allow(call: ToolCall) -> Verdict:
+    def allow(call: ToolCall) -> Decision:
         return ALLOW
 
     def allow_inline(call: ToolCall, respond: Respond) -> None:

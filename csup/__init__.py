@@ -12,8 +12,9 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ loads on first use
     from csup.board import SessionInfo
+    from csup.calls import Decision, ToolCall
     from csup.claude.options import SessionOptions
-    from csup.claude.result import SessionResult, SessionStatus, ToolCall
+    from csup.claude.result import SessionResult, SessionStatus
     from csup.claude.runner import run_session
     from csup.errors import CsupError, MaxSessionsReached, SessionNotFound
     from csup.stats import AggregatedStats
@@ -22,6 +23,7 @@ if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ loads on fi
 __all__ = [
     "AggregatedStats",
     "CsupError",
+    "Decision",
     "MaxSessionsReached",
     "MultiSessionSupervisor",
     "SessionInfo",
@@ -44,7 +46,8 @@ _LAZY = {
     "SessionOptions": "csup.claude.options",
     "SessionResult": "csup.claude.result",
     "SessionStatus": "csup.claude.result",
-    "ToolCall": "csup.claude.result",
+    "ToolCall": "csup.calls",
+    "Decision": "csup.calls",
     "run_session": "csup.claude.runner",
 }
 

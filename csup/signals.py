@@ -27,7 +27,7 @@ Signals, with their keyword arguments:
     ``session_id``, ``call`` (:class:`~csup.claude.result.ToolCall`): claude asks to run a
     tool; the decision follows.
 ``decision_made``
-    ``session_id``, ``call``, ``decision`` (:class:`~csup.claude.result.Verdict`, with
+    ``session_id``, ``call``, ``decision`` (:class:`~csup.claude.result.Decision`, with
     ``behavior``, ``reason``, ``rule``): the decision written to claude. Sent after claude
     has it, so a slow receiver never delays a tool call.
 ``session_finished``

@@ -33,18 +33,19 @@ from csup.actors.messages import GetTotals, SessionSpec, StopAll, StopSession, S
 from csup.actors.metrics import MetricsActor
 from csup.actors.policy import DecisionEngine, PolicyActor
 from csup.board import SessionBoard, SessionInfo
+from csup.calls import Decision, ToolCall
 from csup.claude.options import SessionOptions
-from csup.claude.result import DecisionLike, SessionResult, SessionStatus, ToolCall
+from csup.claude.result import SessionResult, SessionStatus
 from csup.clock import SYSTEM_CLOCK, Clock
 from csup.errors import ConfigError, MaxSessionsReached, SessionNotFound, SupervisorStopped
-from csup.policy import ToolRequest, resolve_policy
+from csup.policy import resolve_policy
 from csup.stats import AggregatedStats, StatsBook
 
 __all__ = ["MultiSessionSupervisor", "PolicyLike"]
 
 log = logging.getLogger(__name__)
 
-PolicyLike = str | os.PathLike[str] | Callable[[ToolCall], DecisionLike] | Any | None
+PolicyLike = str | os.PathLike[str] | Callable[[ToolCall], Decision] | Any | None
 
 _POLL = 0.25
 _ACTOR_STOP_TIMEOUT = 10.0
@@ -58,9 +59,8 @@ def _engine_for(policy: Any, cwd: str) -> tuple[Any, DecisionEngine]:
     decide = getattr(policy, "decide", None)
     if callable(decide):
 
-        def engine(call: ToolCall) -> DecisionLike:
-            request = ToolRequest(call.tool_name, call.tool_input, call.cwd, call.session_id)
-            result: DecisionLike = decide(request)
+        def engine(call: ToolCall) -> Decision:
+            result: Decision = decide(call)
             return result
 
         return policy, engine

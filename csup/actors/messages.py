@@ -6,9 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from csup.calls import Decision, ToolCall
 from csup.claude.events import Diagnostic, Event
 from csup.claude.options import SessionOptions
-from csup.claude.result import DecisionLike, SessionResult, ToolCall, Verdict
+from csup.claude.result import SessionResult
 from csup.claude.stats import StatsSnapshot
 
 
@@ -81,14 +82,14 @@ class EventArrived:
 
 
 @dataclass(frozen=True, slots=True)
-class ToolRequested:
+class ToolCalled:
     call: ToolCall
 
 
 @dataclass(frozen=True, slots=True)
 class DecisionApplied:
     call: ToolCall
-    verdict: Verdict
+    verdict: Decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +105,7 @@ class Decide:
     """Decide on ``call`` and hand the decision to ``respond`` (thread-safe, exactly once)."""
 
     call: ToolCall
-    respond: Callable[[DecisionLike], None]
+    respond: Callable[[Decision], None]
 
 
 @dataclass(frozen=True, slots=True)

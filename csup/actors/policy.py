@@ -10,13 +10,13 @@ from typing import Any
 import pykka
 
 from csup.actors.messages import Crash, Decide, Ping
-from csup.claude.result import DecisionLike, ToolCall, Verdict
+from csup.calls import Decision, ToolCall
 
 __all__ = ["DecisionEngine", "PolicyActor"]
 
 log = logging.getLogger(__name__)
 
-DecisionEngine = Callable[[ToolCall], DecisionLike]
+DecisionEngine = Callable[[ToolCall], Decision]
 
 
 class PolicyActor(pykka.ThreadingActor):
@@ -45,24 +45,24 @@ class PolicyActor(pykka.ThreadingActor):
                 return super().on_receive(message)
         return None
 
-    def _decide(self, call: ToolCall, respond: Callable[[DecisionLike], None]) -> None:
+    def _decide(self, call: ToolCall, respond: Callable[[Decision], None]) -> None:
         try:
             decision = self._engine(call)
         except Exception as exc:
             log.exception("csup: the policy raised on %s", call.tool_name)
-            decision = Verdict("deny", f"csup policy error, denied: {exc}", "csup.policy-error")
+            decision = Decision("deny", f"csup policy error, denied: {exc}", "csup.policy-error")
         self.decisions += 1
         self._respond(respond, decision)
 
     @staticmethod
-    def _respond(respond: Callable[[DecisionLike], None], decision: DecisionLike) -> None:
+    def _respond(respond: Callable[[Decision], None], decision: Decision) -> None:
         try:
             respond(decision)
         except Exception:
             log.exception("csup: handing a decision to its session failed")
 
     def _deny_inbox(self, reason: str) -> None:
-        denial = Verdict("deny", reason, "csup.policy-down")
+        denial = Decision("deny", reason, "csup.policy-down")
         others = []
         # This thread is the inbox's only reader, so empty() then get() cannot block.
         while not self.actor_inbox.empty():

@@ -25,11 +25,12 @@ from csup.actors.messages import (
     Started,
     StatsChanged,
     StopSession,
-    ToolRequested,
+    ToolCalled,
 )
 from csup.board import SessionBoard
+from csup.calls import Decision, ToolCall
 from csup.claude.events import Diagnostic, Event, Result
-from csup.claude.result import SessionResult, SessionStatus, ToolCall, Verdict
+from csup.claude.result import SessionResult, SessionStatus
 from csup.claude.runner import ClaudeSession, Respond
 from csup.clock import Clock
 
@@ -139,7 +140,7 @@ class SessionActor(pykka.ThreadingActor):
         match message:
             case EventArrived(event=event):
                 self._event(event)
-            case ToolRequested(call=call):
+            case ToolCalled(call=call):
                 signals.send(
                     signals.tool_requested, self._sender, session_id=self.spec.session_id, call=call
                 )
@@ -206,13 +207,13 @@ class SessionActor(pykka.ThreadingActor):
 
     def _decide(self, call: ToolCall, respond: Respond) -> None:
         """Reader thread: send the call to the policy actor; a dead one means deny."""
-        self._tell(self.actor_ref, ToolRequested(call))
+        self._tell(self.actor_ref, ToolCalled(call))
         if not self._tell(self._policy, Decide(call, respond)):
             respond(
-                Verdict("deny", "csup's policy actor is not running; denied", "csup.policy-down")
+                Decision("deny", "csup's policy actor is not running; denied", "csup.policy-down")
             )
 
-    def _on_decision(self, call: ToolCall, verdict: Verdict) -> None:
+    def _on_decision(self, call: ToolCall, verdict: Decision) -> None:
         # Runs on whichever thread answered (often the shared policy actor's): only a tell.
         self._tell(self.actor_ref, DecisionApplied(call, verdict))
 

@@ -13,33 +13,21 @@ import queue
 import threading
 from collections.abc import Callable
 
-from csup.claude.result import DecisionLike, ToolCall, Verdict
+from csup.calls import Decision, ToolCall, settle
 
 __all__ = ["AsyncDecider", "Decider", "Respond", "SyncDecider", "to_verdict"]
 
 log = logging.getLogger(__name__)
 
-Respond = Callable[[DecisionLike], None]
-Decider = Callable[[ToolCall], DecisionLike]
+Respond = Callable[[Decision], None]
+Decider = Callable[[ToolCall], Decision]
 AsyncDecider = Callable[[ToolCall, Respond], None]
 
 
-def to_verdict(decision: DecisionLike) -> Verdict:
-    """The verdict to write to claude: "ask" with no one to ask, or anything unreadable,
+def to_verdict(decision: object) -> Decision:
+    """The decision to write to claude: "ask" with no one to ask, or anything unreadable,
     is a deny."""
-    behavior = getattr(decision, "behavior", None)
-    reason = str(getattr(decision, "reason", "") or "")
-    rule = str(getattr(decision, "rule", "") or "")
-    if behavior == "allow":
-        return Verdict("allow", reason or "allowed by csup policy", rule, "allow")
-    if behavior == "ask":
-        why = reason or "this tool call needs approval"
-        return Verdict(
-            "deny", f"{why} (needs approval, and no approver is configured)", rule, "ask"
-        )
-    if behavior == "deny":
-        return Verdict("deny", reason or "denied by csup policy", rule, "deny")
-    return Verdict("deny", f"csup could not read the decision {decision!r}", "csup.bad-decision")
+    return settle(Decision.coerce(decision))
 
 
 class SyncDecider:
@@ -65,8 +53,10 @@ class SyncDecider:
         while (item := self._queue.get()) is not None:
             call, respond = item
             try:
-                decision: DecisionLike = self._decide(call)
+                decision: Decision = self._decide(call)
             except Exception as exc:
                 log.exception("csup: the decider raised for %s", call.tool_name)
-                decision = Verdict("deny", f"csup policy error, denied: {exc}", "csup.policy-error")
+                decision = Decision(
+                    "deny", f"csup policy error, denied: {exc}", "csup.policy-error"
+                )
             respond(decision)

@@ -9,23 +9,22 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
+
+from csup import answers
+from csup.calls import Decision
 
 __all__ = [
     "PRE_TOOL_USE_CALLBACK",
     "STOP_CALLBACK",
-    "Behavior",
     "PendingRequests",
-    "can_use_tool_response",
     "error_response",
     "hook_response",
     "initialize_request",
     "interrupt_request",
-    "pre_tool_use_response",
+    "tool_answer",
     "user_message",
 ]
-
-Behavior = Literal["allow", "deny"]
 
 PRE_TOOL_USE_CALLBACK = "csup_pre_tool_use"
 STOP_CALLBACK = "csup_stop"
@@ -83,31 +82,16 @@ def error_response(request_id: str, message: str) -> dict[str, Any]:
     }
 
 
-def pre_tool_use_response(request_id: str, behavior: Behavior, reason: str) -> dict[str, Any]:
-    """Answer a PreToolUse hook callback: the tool runs only on ``allow``."""
-    return _success(
-        request_id,
-        {
-            "hookSpecificOutput": {
-                "hookEventName": "PreToolUse",
-                "permissionDecision": behavior,
-                "permissionDecisionReason": reason,
-            }
-        },
-    )
-
-
-def can_use_tool_response(
-    request_id: str, behavior: Behavior, reason: str, tool_input: Mapping[str, Any]
+def tool_answer(
+    request_id: str, subtype: str | None, decision: Decision, tool_input: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Answer a ``can_use_tool`` permission request.
+    """Answer a tool request: a PreToolUse ``hook_callback`` or a ``can_use_tool``.
 
-    An allow echoes the original input verbatim (``updatedInput`` replaces the whole input)
-    and never carries ``updatedPermissions``, which could persist a rule to disk.
+    The shapes come from :mod:`csup.answers`, which ``csup hook`` writes too.
     """
-    if behavior == "allow":
-        return _success(request_id, {"behavior": "allow", "updatedInput": dict(tool_input)})
-    return _success(request_id, {"behavior": "deny", "message": reason})
+    if subtype == "can_use_tool":
+        return _success(request_id, answers.can_use_tool_answer(decision, tool_input))
+    return _success(request_id, answers.pre_tool_use_output(decision))
 
 
 def hook_response(request_id: str, output: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
 
 from csup.claude.stats import StatsSnapshot, Tokens
 
 __all__ = [
     "Cancelled",
     "Completed",
-    "DecisionLike",
     "Failed",
     "Killed",
     "Outcome",
     "ProcessExited",
     "SessionResult",
     "SessionStatus",
-    "ToolCall",
-    "Verdict",
 ]
 
 
@@ -37,43 +32,6 @@ class SessionStatus(enum.StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     KILLED = "killed"
-
-
-@dataclass(frozen=True, slots=True)
-class ToolCall:
-    """One tool call claude wants to make, waiting for a decision."""
-
-    tool_name: str
-    tool_input: Mapping[str, Any]
-    tool_use_id: str | None
-    cwd: str
-    session_id: str
-    claude_session_id: str | None = None
-    kind: Literal["hook", "can_use_tool"] = "hook"
-
-
-class DecisionLike(Protocol):
-    """Anything with a behaviour and a reason, like :class:`csup.policy.Decision`."""
-
-    @property
-    def behavior(self) -> str: ...
-
-    @property
-    def reason(self) -> str: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """A decision as the session applied it: ``ask`` with no escalation route became deny."""
-
-    behavior: Literal["allow", "deny"]
-    reason: str
-    rule: str = ""
-    requested: str = ""  # the behaviour the decider gave, e.g. "ask"
-
-    @property
-    def allowed(self) -> bool:
-        return self.behavior == "allow"
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from csup.calls import Decision, ToolCall
 from csup.claude import protocol
 from csup.claude.decisions import AsyncDecider, Decider, Respond, SyncDecider, to_verdict
 from csup.claude.events import (
@@ -34,7 +35,7 @@ from csup.claude.events import (
 from csup.claude.locate import find_claude
 from csup.claude.options import SessionOptions, build_argv, build_env
 from csup.claude.process import ClaudeProcess
-from csup.claude.result import DecisionLike, SessionResult, SessionStatus, ToolCall, Verdict
+from csup.claude.result import SessionResult, SessionStatus
 from csup.claude.stats import SessionStats, StatsSnapshot
 from csup.clock import SYSTEM_CLOCK, Clock
 from csup.deadlines import Deadline, schedule
@@ -46,7 +47,7 @@ __all__ = ["ClaudeSession", "Decider", "Respond", "run_session"]
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[Event | Diagnostic], None]
-DecisionHandler = Callable[[ToolCall, Verdict], None]
+DecisionHandler = Callable[[ToolCall, Decision], None]
 
 _MAX_DIAGNOSTICS = 20
 _LIMIT_SUBTYPES = frozenset({"error_max_turns", "error_max_budget_usd"})
@@ -320,7 +321,7 @@ class ClaudeSession:
             timeout,
             lambda: self._answer(
                 request,
-                Verdict("deny", f"no decision within {timeout:g}s; csup denies", "csup.timeout"),
+                Decision("deny", f"no decision within {timeout:g}s; csup denies", "csup.timeout"),
             ),
         )
         call = ToolCall(
@@ -329,40 +330,34 @@ class ClaudeSession:
             tool_use_id=request.tool_use_id,
             cwd=str(request.hook_input.get("cwd") or self.cwd),
             session_id=self.session_id,
-            claude_session_id=self._claude_session_id,
             kind="can_use_tool" if request.subtype == "can_use_tool" else "hook",
         )
         if self._stopping.is_set():
-            self._answer(request, Verdict("deny", "the session is stopping", "csup.stopping"))
+            self._answer(request, Decision("deny", "the session is stopping", "csup.stopping"))
             return
         decider = self._decider
         if decider is None:
-            self._answer(request, Verdict("deny", "no policy is configured", "csup.no-policy"))
+            self._answer(request, Decision("deny", "no policy is configured", "csup.no-policy"))
             return
         try:
             decider(call, lambda decision: self._answer(request, decision, call))
         except Exception as exc:
             log.exception("csup: the decider raised for %s", call.tool_name)
             self._answer(
-                request, Verdict("deny", f"csup policy error, denied: {exc}", "csup.policy-error")
+                request, Decision("deny", f"csup policy error, denied: {exc}", "csup.policy-error")
             )
 
     def _answer(
-        self, request: ControlRequest, decision: DecisionLike, call: ToolCall | None = None
+        self, request: ControlRequest, decision: Decision, call: ToolCall | None = None
     ) -> None:
         """Write the decision for ``request`` unless it was already answered or cancelled."""
         if not self._pending.claim(request.request_id):
             return
         self._cancel_deadline(request.request_id)
-        verdict = decision if isinstance(decision, Verdict) else to_verdict(decision)
-        if request.subtype == "can_use_tool":
-            message = protocol.can_use_tool_response(
-                request.request_id, verdict.behavior, verdict.reason, request.tool_input
-            )
-        else:
-            message = protocol.pre_tool_use_response(
-                request.request_id, verdict.behavior, verdict.reason
-            )
+        verdict = decision if isinstance(decision, Decision) else to_verdict(decision)
+        message = protocol.tool_answer(
+            request.request_id, request.subtype, verdict, request.tool_input
+        )
         process = self._process
         if process is not None:
             process.send(message)
@@ -376,7 +371,6 @@ class ClaudeSession:
                     tool_use_id=request.tool_use_id,
                     cwd=self.cwd,
                     session_id=self.session_id,
-                    claude_session_id=self._claude_session_id,
                 )
             try:
                 self._on_decision(call, verdict)
@@ -392,7 +386,7 @@ class ClaudeSession:
         # _answer claims each request atomically, so racing the reader or a deadline is safe.
         for request in self._pending.open_payloads():
             if isinstance(request, ControlRequest):
-                self._answer(request, Verdict("deny", reason, "csup.stopping"))
+                self._answer(request, Decision("deny", reason, "csup.stopping"))
 
     # -- limits -----------------------------------------------------------------------------
 

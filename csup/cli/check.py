@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 import click
 
 from csup.errors import ConfigError
-from csup.policy import Decision, Policy, ToolRequest, resolve_policy
+from csup.policy import Decision, Policy, ToolCall, resolve_policy
 
 EXIT_CODES = {"allow": 0, "deny": 1, "ask": 3}
 """Exit status per decision; 2 is a usage error (click's own convention)."""
@@ -55,7 +55,7 @@ def _batch(policy: Policy, path: str, cwd: str) -> int:
     for line in lines:
         if not line.strip():
             continue
-        decision = policy.decide(ToolRequest("Bash", {"command": line}, cwd=cwd))
+        decision = policy.decide(ToolCall("Bash", {"command": line}, cwd=cwd))
         _show(decision, True, {"command": line})
         code = EXIT_CODES[decision.behavior]
         worst = code if (code, worst) in ((1, 0), (1, 3), (3, 0)) else worst
@@ -120,6 +120,6 @@ def check(  # noqa: PLR0917 - one parameter per click option
     else:
         tool, tool_input = "Bash", {"command": " ".join(command)}
         extra = {"command": tool_input["command"]}
-    decision = policy.decide(ToolRequest(tool, tool_input, cwd=workdir))
+    decision = policy.decide(ToolCall(tool, tool_input, cwd=workdir))
     _show(decision, as_json, extra)
     sys.exit(EXIT_CODES[decision.behavior])

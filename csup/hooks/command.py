@@ -173,34 +173,28 @@ def decide(data: Mapping[str, object], policy_spec: str | None) -> Decision:
         cwd = os.getcwd()
     session_id = data.get("session_id")
 
-    from csup.policy import ToolRequest, resolve_policy  # noqa: PLC0415 - keeps --help fast
+    from csup.policy import ToolCall, resolve_policy  # noqa: PLC0415 - keeps --help fast
 
     policy = resolve_policy(policy_spec, cwd=cwd)
-    request = ToolRequest(
-        tool_name=tool_name,
-        tool_input=tool_input,
-        cwd=cwd,
+    tool_use_id = data.get("tool_use_id")
+    agent_id = data.get("agent_id")
+    call = ToolCall(
+        tool_name,
+        tool_input,
+        cwd,
         session_id=session_id if isinstance(session_id, str) else None,
+        tool_use_id=tool_use_id if isinstance(tool_use_id, str) else None,
+        agent_id=agent_id if isinstance(agent_id, str) else None,
     )
-    return policy.decide(request)
-
-
-def _reason(decision: Decision) -> str:
-    return f"{decision.reason} (csup policy, rule {decision.rule})"
+    return policy.decide(call)
 
 
 def pre_tool_use(data: Mapping[str, object], options: Options) -> HookResult:
     """Answer a PreToolUse hook: allow, deny or ask, exactly as the policy decided."""
     _check_event(data, "PreToolUse")
-    decision = decide(data, options.policy)
-    output = {
-        "hookSpecificOutput": {
-            "hookEventName": "PreToolUse",
-            "permissionDecision": decision.behavior,
-            "permissionDecisionReason": _reason(decision),
-        }
-    }
-    return HookResult(0, _dump(output))
+    from csup.answers import pre_tool_use_output  # noqa: PLC0415 - after the input is read
+
+    return HookResult(0, _dump(pre_tool_use_output(decide(data, options.policy))))
 
 
 def permission_request(data: Mapping[str, object], options: Options) -> HookResult:
@@ -209,14 +203,10 @@ def permission_request(data: Mapping[str, object], options: Options) -> HookResu
     allow and deny answer the dialog; ask prints nothing, so the dialog is shown to the user.
     """
     _check_event(data, "PermissionRequest")
-    decision = decide(data, options.policy)
-    if decision.behavior == "ask":
-        return HookResult(0)
-    verdict: dict[str, object] = {"behavior": decision.behavior}
-    if decision.behavior == "deny":
-        verdict["message"] = _reason(decision)
-    output = {"hookSpecificOutput": {"hookEventName": "PermissionRequest", "decision": verdict}}
-    return HookResult(0, _dump(output))
+    from csup.answers import permission_request_output  # noqa: PLC0415
+
+    output = permission_request_output(decide(data, options.policy))
+    return HookResult(0) if output is None else HookResult(0, _dump(output))
 
 
 def stop(data: Mapping[str, object], options: Options) -> HookResult:
@@ -238,7 +228,9 @@ def stop(data: Mapping[str, object], options: Options) -> HookResult:
     )
     if failure is None:
         return HookResult(0)
-    return HookResult(0, _dump({"decision": "block", "reason": failure}))
+    from csup.answers import stop_block_output  # noqa: PLC0415
+
+    return HookResult(0, _dump(stop_block_output(failure)))
 
 
 HANDLERS: dict[str, Callable[[Mapping[str, object], Options], HookResult]] = {

@@ -2,10 +2,10 @@
 
 Pure code, no threads or actors, shared by the session actors and ``csup hook``::
 
-    from csup.policy import ToolRequest, resolve_policy
+    from csup.policy import ToolCall, resolve_policy
 
     policy = resolve_policy(cwd="/work/project")
-    decision = policy.decide(ToolRequest("Bash", {"command": "rm -rf ~"}, cwd="/work/project"))
+    decision = policy.decide(ToolCall("Bash", {"command": "rm -rf ~"}, cwd="/work/project"))
     decision.behavior, decision.rule   # ("deny", "fs.rm-root-or-home")
 
 Importing this package is cheap: the shell parser (tree-sitter) loads on the first Bash
@@ -14,13 +14,13 @@ decision.
 
 from __future__ import annotations
 
-from csup.policy._decision import Decision, ToolRequest
+from csup.calls import Decision, ToolCall
 from csup.policy._engine import DEFAULT_LEVEL, Policy, load_policy, resolve_policy
 from csup.policy._file import LEVELS, PolicyConfig
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from csup.policy._decision import Behavior
+    from csup.calls import Behavior
 
 __all__ = [
     "DEFAULT_LEVEL",
@@ -29,7 +29,7 @@ __all__ = [
     "Decision",
     "Policy",
     "PolicyConfig",
-    "ToolRequest",
+    "ToolCall",
     "load_policy",
     "resolve_policy",
 ]

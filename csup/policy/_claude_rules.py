@@ -14,9 +14,9 @@ import re
 from fnmatch import fnmatchcase
 from functools import lru_cache
 
+from csup._record import Frozen
 from csup.policy._lazy_re import LazyRegex
 from csup.policy._paths import expand, real
-from csup.policy._record import Frozen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from csup.policy._record import Frozen, Record
+from csup._record import Frozen, Record
 
 _set = object.__setattr__
 

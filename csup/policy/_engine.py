@@ -18,8 +18,8 @@ from __future__ import annotations
 import os
 from fnmatch import fnmatchcase
 
+from csup.calls import Decision, ToolCall, allow, ask, deny
 from csup.errors import ConfigError
-from csup.policy._decision import Decision, ToolRequest, allow, ask, deny
 from csup.policy._file import LEVELS, PolicyConfig
 
 TYPE_CHECKING = False
@@ -49,7 +49,7 @@ class Policy:
     def __repr__(self) -> str:
         return f"Policy(level={self.level!r}, source={self.config.source!r})"
 
-    def decide(self, request: ToolRequest) -> Decision:
+    def decide(self, request: ToolCall) -> Decision:
         """The decision on one tool call. Fails closed: an internal error is a deny."""
         try:
             return self._decide(request)
@@ -60,7 +60,7 @@ class Policy:
                 f"judge this call ({type(error).__name__}: {error}).",
             )
 
-    def _decide(self, request: ToolRequest) -> Decision:
+    def _decide(self, request: ToolCall) -> Decision:
         from csup.policy._paths import make_where  # noqa: PLC0415 - see the note on imports
         from csup.policy._rules import Context  # noqa: PLC0415
         from csup.policy._shell import analyse  # noqa: PLC0415
@@ -117,7 +117,7 @@ class Policy:
         )
 
     def _findings(
-        self, request: ToolRequest, ctx: Context, analysed: Callable[[], Analysis]
+        self, request: ToolCall, ctx: Context, analysed: Callable[[], Analysis]
     ) -> list[Finding] | Decision:
         from csup.policy._rules import dangerous_word, judge_bash  # noqa: PLC0415
 

@@ -23,8 +23,8 @@ from __future__ import annotations
 import os
 import re
 
+from csup._record import Frozen
 from csup.errors import PolicyFileError
-from csup.policy._record import Frozen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

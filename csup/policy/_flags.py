@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from csup.policy._record import Frozen
+from csup._record import Frozen
 
 
 class Args(Frozen):

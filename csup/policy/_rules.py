@@ -9,10 +9,10 @@ level) or an ``ask`` (leaves the workspace: asked at ``moderate``, allowed at
 
 from __future__ import annotations
 
+from csup._record import Frozen
 from csup.policy._command import Analysis, Command
 from csup.policy._lazy_re import LazyRegex
 from csup.policy._paths import Where, expand, real
-from csup.policy._record import Frozen
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

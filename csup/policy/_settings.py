@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import os
 
+from csup._record import Frozen
 from csup.errors import PolicyFileError
 from csup.policy._claude_rules import RuleSet
 from csup.policy._file import key_error, parse_rules
-from csup.policy._record import Frozen
 
 
 class ClaudeSettings(Frozen):

@@ -17,10 +17,10 @@ import re
 import sys
 from _thread import _local
 
+from csup._record import Frozen, Record
 from csup.policy._command import Analysis, Command, Redirect
 from csup.policy._inline import INTERPRETERS
 from csup.policy._lazy_re import LazyRegex
-from csup.policy._record import Frozen, Record
 from csup.policy._shell_text import DQ_ESCAPE, ESCAPE, ansi_c, shield
 from csup.policy._wrappers import SHELLS, command_name, unwrap
 

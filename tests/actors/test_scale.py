@@ -17,9 +17,10 @@ import psutil
 import pytest
 
 from csup import signals
+from csup.calls import Decision
 from csup.claude.events import Diagnostic, Event
 from csup.claude.options import SessionOptions
-from csup.claude.result import SessionStatus, Verdict
+from csup.claude.result import SessionStatus
 from csup.claude.runner import run_session
 from csup.supervisor import MultiSessionSupervisor
 
@@ -38,7 +39,7 @@ def events_of_one_session(options: SessionOptions) -> int:
     result = run_session(
         "count my events",
         options,
-        decide=lambda call: Verdict("allow", "allowed by the scale test", "test.allow"),
+        decide=lambda call: Decision("allow", "allowed by the scale test", "test.allow"),
         on_event=seen.append,
         timeout=60,
     )

@@ -10,7 +10,8 @@ import pytest
 
 from csup import signals
 from csup.actors.messages import Crash
-from csup.claude.result import SessionStatus, ToolCall, Verdict
+from csup.calls import Decision, ToolCall
+from csup.claude.result import SessionStatus
 from csup.errors import MaxSessionsReached, SessionNotFound, SupervisorStopped
 from csup.testing import text, tool
 from tests.actors.conftest import descendants_running, gone, wait_for_descendant
@@ -69,7 +70,7 @@ def test_a_dangerous_command_is_denied_while_the_other_sessions_finish_their_wor
             "good": [touch("good.txt"), [text("done")]],
         }
     )
-    decisions: list[tuple[str, Verdict]] = []
+    decisions: list[tuple[str, Decision]] = []
     sup = supervisor_factory(model, max_sessions=2)
     with signals.decision_made.connected_to(
         lambda s, *, session_id, decision, **kw: decisions.append((session_id, decision)), sup
@@ -144,11 +145,11 @@ def test_when_the_policy_actor_dies_every_pending_and_later_decision_is_a_deny(
     )
     entered, release = threading.Event(), threading.Event()
 
-    def engine(call: ToolCall) -> Verdict:
+    def engine(call: ToolCall) -> Decision:
         if "a1.txt" in call.tool_input.get("command", ""):
             entered.set()
             release.wait(30)
-        return Verdict("allow", "test engine allows")
+        return Decision("allow", "test engine allows")
 
     sup = supervisor_factory(model, policy=engine)
     policy = sup.policy_actor
@@ -221,10 +222,10 @@ def test_a_stop_takes_effect_while_the_sessions_decision_is_still_pending(
     model = scripted_model({"p": [touch("pending.txt"), [text("done")]]})
     entered, release = threading.Event(), threading.Event()
 
-    def stuck_engine(call: ToolCall) -> Verdict:
+    def stuck_engine(call: ToolCall) -> Decision:
         entered.set()
         release.wait(60)
-        return Verdict("allow", "far too late")
+        return Decision("allow", "far too late")
 
     sup = supervisor_factory(model, policy=stuck_engine)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+from csup.calls import Decision
 from csup.claude import protocol
 
 
@@ -21,7 +22,7 @@ def test_initialize_without_hooks_routes_decisions_through_can_use_tool():
 
 
 def test_a_pre_tool_use_answer_has_the_shape_claude_reads():
-    msg = protocol.pre_tool_use_response("abc", "deny", "no")
+    msg = protocol.tool_answer("abc", "hook_callback", Decision("deny", "no"), {})
     assert msg == {
         "type": "control_response",
         "response": {
@@ -39,13 +40,15 @@ def test_a_pre_tool_use_answer_has_the_shape_claude_reads():
 
 
 def test_a_can_use_tool_allow_echoes_the_input_and_persists_no_rule():
-    msg = protocol.can_use_tool_response("abc", "allow", "ok", {"command": "ls"})
+    msg = protocol.tool_answer("abc", "can_use_tool", Decision("allow", "ok"), {"command": "ls"})
     inner = msg["response"]["response"]
     assert inner == {"behavior": "allow", "updatedInput": {"command": "ls"}}
 
 
 def test_a_can_use_tool_deny_carries_the_reason():
-    msg = protocol.can_use_tool_response("abc", "deny", "too risky", {"command": "ls"})
+    msg = protocol.tool_answer(
+        "abc", "can_use_tool", Decision("deny", "too risky"), {"command": "ls"}
+    )
     assert msg["response"]["response"] == {"behavior": "deny", "message": "too risky"}
 
 

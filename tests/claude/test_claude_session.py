@@ -8,10 +8,11 @@ from pathlib import Path
 import psutil
 import pytest
 
+from csup.calls import Decision, ToolCall
 from csup.claude.events import ControlRequest, Event
 from csup.claude.options import SessionOptions
 from csup.claude.process import processes_with_token
-from csup.claude.result import SessionStatus, ToolCall, Verdict
+from csup.claude.result import SessionStatus
 from csup.claude.runner import ClaudeSession, run_session
 from csup.errors import ClaudeNotFoundError
 from csup.testing import text, tool
@@ -21,14 +22,14 @@ pytestmark = pytest.mark.claude
 SLOW = "python3 -c 'import time; time.sleep(30)' && touch marker"
 
 
-def allow_all(call: ToolCall) -> Verdict:
-    return Verdict("allow", "fine")
+def allow_all(call: ToolCall) -> Decision:
+    return Decision("allow", "fine")
 
 
-def deny_bash(call: ToolCall) -> Verdict:
+def deny_bash(call: ToolCall) -> Decision:
     if call.tool_name == "Bash":
-        return Verdict("deny", "csup test policy: no shell today", "test.no-bash")
-    return Verdict("allow", "fine")
+        return Decision("deny", "csup test policy: no shell today", "test.no-bash")
+    return Decision("allow", "fine")
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ def test_a_denied_bash_never_runs_and_claude_sees_the_reason(scripted_model, opt
     model = scripted_model(
         {"d": [[tool("Bash", command="touch denied.txt", description="t")], [text("OK.")]]}
     )
-    decisions: list[tuple[ToolCall, Verdict]] = []
+    decisions: list[tuple[ToolCall, Decision]] = []
     result = run_session(
         "[scenario:d] go",
         options(model),
@@ -83,9 +84,9 @@ def test_the_can_use_tool_route_applies_the_decision(
     model = scripted_model({"p": [[tool("Write", file_path="p.txt", content="x")], [text(".")]]})
     kinds: list[str] = []
 
-    def decide(call: ToolCall) -> Verdict:
+    def decide(call: ToolCall) -> Decision:
         kinds.append(call.kind)
-        return Verdict(behavior, f"route test: {behavior}")
+        return Decision(behavior, f"route test: {behavior}")
 
     result = run_session(
         "[scenario:p] go", options(model, decision_route="permission"), decide=decide, timeout=60
@@ -264,7 +265,7 @@ def test_a_decider_that_raises_is_a_deny(scripted_model, options, workspace):
         {"r": [[tool("Bash", command="touch ran.txt", description="t")], [text(".")]]}
     )
 
-    def broken(call: ToolCall) -> Verdict:
+    def broken(call: ToolCall) -> Decision:
         raise RuntimeError("policy exploded")
 
     result = run_session("[scenario:r] go", options(model), decide=broken, timeout=60)
@@ -280,9 +281,9 @@ def test_a_decider_that_hangs_is_denied_at_the_decision_timeout(scripted_model, 
     )
     release = threading.Event()
 
-    def hangs(call: ToolCall) -> Verdict:
+    def hangs(call: ToolCall) -> Decision:
         release.wait(60)
-        return Verdict("allow", "too late")
+        return Decision("allow", "too late")
 
     try:
         result = run_session(
@@ -334,10 +335,10 @@ def test_parallel_tool_calls_in_one_message_are_decided_one_by_one(
         }
     )
 
-    def decide(call: ToolCall) -> Verdict:
+    def decide(call: ToolCall) -> Decision:
         if call.tool_input.get("command") == "touch b.txt":
-            return Verdict("deny", "not b")
-        return Verdict("allow", "fine")
+            return Decision("deny", "not b")
+        return Decision("allow", "fine")
 
     result = run_session("[scenario:par] go", options(model), decide=decide, timeout=60)
     assert result.status is SessionStatus.COMPLETED, result.error
@@ -366,11 +367,11 @@ def test_a_subagents_tool_calls_are_decided_by_csup_too(scripted_model, options,
     calls: list[ToolCall] = []
     agent_ids: list[object] = []
 
-    def decide(call: ToolCall) -> Verdict:
+    def decide(call: ToolCall) -> Decision:
         calls.append(call)
         if call.tool_name == "Bash":
-            return Verdict("deny", "subagents may not touch files")
-        return Verdict("allow", "fine")
+            return Decision("deny", "subagents may not touch files")
+        return Decision("allow", "fine")
 
     def on_event(event: Event) -> None:
         if isinstance(event, ControlRequest) and event.tool_name == "Bash":

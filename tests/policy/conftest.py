@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from csup.policy import Decision, Policy, ToolRequest
+from csup.policy import Decision, Policy, ToolCall
 
 FAKE_HOME = "/home/csup-policy-tester"
 """A home directory that does not exist and is not under /tmp (where the workspace is)."""
@@ -33,6 +33,6 @@ def bash(workspace: Path) -> Callable[[Policy, str], Decision]:
     """Decide on one Bash command run in the workspace."""
 
     def decide(policy: Policy, command: str) -> Decision:
-        return policy.decide(ToolRequest("Bash", {"command": command}, cwd=str(workspace)))
+        return policy.decide(ToolCall("Bash", {"command": command}, cwd=str(workspace)))
 
     return decide

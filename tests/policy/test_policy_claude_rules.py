@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from csup.policy import Decision, Policy, PolicyConfig, ToolRequest
+from csup.policy import Decision, Policy, PolicyConfig, ToolCall
 from csup.policy._claude_rules import RuleSet, parse_rule
 
 
@@ -21,11 +21,11 @@ def policy(level: str = "strict", *, deny: tuple[str, ...] = (), ask: tuple[str,
 
 
 def run(p: Policy, command: str, cwd: Path) -> Decision:
-    return p.decide(ToolRequest("Bash", {"command": command}, cwd=str(cwd)))
+    return p.decide(ToolCall("Bash", {"command": command}, cwd=str(cwd)))
 
 
 def call(p: Policy, tool: str, cwd: Path, **tool_input: Any) -> Decision:
-    return p.decide(ToolRequest(tool, tool_input, cwd=str(cwd)))
+    return p.decide(ToolCall(tool, tool_input, cwd=str(cwd)))
 
 
 @pytest.mark.parametrize("text", ["Bash(", "Bash()", "(x)", "Bash(npm) extra", ""])

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from csup.errors import ConfigError, PolicyFileError
-from csup.policy import Policy, ToolRequest, load_policy, resolve_policy
+from csup.policy import Policy, ToolCall, load_policy, resolve_policy
 
 EXAMPLE = """\
 level = "strict"
@@ -32,7 +32,7 @@ def write(tmp_path: Path, text: str, name: str = "policy.toml") -> Path:
 
 
 def bash(policy: Policy, command: str, cwd: Path) -> str:
-    return policy.decide(ToolRequest("Bash", {"command": command}, cwd=str(cwd))).behavior
+    return policy.decide(ToolCall("Bash", {"command": command}, cwd=str(cwd))).behavior
 
 
 def test_a_full_policy_file_is_loaded(tmp_path: Path, workspace: Path) -> None:
@@ -40,9 +40,9 @@ def test_a_full_policy_file_is_loaded(tmp_path: Path, workspace: Path) -> None:
     assert policy.level == "strict"
     assert bash(policy, "npm run test", workspace) == "allow"
     assert bash(policy, "ls", workspace) == "ask"
-    tool = policy.decide(ToolRequest("WebSearch", {"query": "x"}, cwd=str(workspace)))
+    tool = policy.decide(ToolCall("WebSearch", {"query": "x"}, cwd=str(workspace)))
     assert (tool.behavior, tool.rule) == ("deny", "policy.deny-tool")
-    mcp = policy.decide(ToolRequest("mcp__docs__search", {}, cwd=str(workspace)))
+    mcp = policy.decide(ToolCall("mcp__docs__search", {}, cwd=str(workspace)))
     assert (mcp.behavior, mcp.rule) == ("allow", "policy.allow-tool")
 
 
@@ -150,11 +150,11 @@ def test_resolve_then_uses_the_user_policy_then_the_default(
 
 def test_a_decision_never_raises_on_malformed_input(workspace: Path) -> None:
     policy = load_policy("moderate")
-    odd = policy.decide(ToolRequest("Bash", {"command": 5}, cwd=str(workspace)))
+    odd = policy.decide(ToolCall("Bash", {"command": 5}, cwd=str(workspace)))
     assert (odd.behavior, odd.rule) == ("deny", "tool.bad-input")
-    missing = policy.decide(ToolRequest("Bash", {}, cwd=str(workspace)))
+    missing = policy.decide(ToolCall("Bash", {}, cwd=str(workspace)))
     assert missing.behavior == "deny"
-    nowhere = policy.decide(ToolRequest("Read", {"file_path": "a"}, cwd="\x00"))
+    nowhere = policy.decide(ToolCall("Read", {"file_path": "a"}, cwd="\x00"))
     assert nowhere.behavior in ("deny", "ask")
 
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from csup.policy import Decision, Policy, PolicyConfig, ToolRequest, load_policy
+from csup.policy import Decision, Policy, PolicyConfig, ToolCall, load_policy
 
 
 def call(policy: Policy, tool: str, cwd: Path, **tool_input: Any) -> Decision:
-    return policy.decide(ToolRequest(tool, tool_input, cwd=str(cwd)))
+    return policy.decide(ToolCall(tool, tool_input, cwd=str(cwd)))
 
 
 @pytest.fixture
@@ -166,7 +166,7 @@ def test_the_policy_file_in_use_cannot_be_written(workspace: Path, tmp_path: Pat
     decision = call(policy, "Write", workspace, file_path=str(policy_file))
     assert (decision.behavior, decision.rule) == ("deny", "csup.self-protect")
     bash = policy.decide(
-        ToolRequest("Bash", {"command": f"echo x > {policy_file}"}, cwd=str(workspace))
+        ToolCall("Bash", {"command": f"echo x > {policy_file}"}, cwd=str(workspace))
     )
     assert bash.behavior == "deny"
 
@@ -174,7 +174,7 @@ def test_the_policy_file_in_use_cannot_be_written(workspace: Path, tmp_path: Pat
 def test_rm_of_a_symlink_deletes_the_link_but_with_a_slash_its_target(workspace: Path) -> None:
     (workspace / "root").symlink_to("/")
     policy = load_policy("permissive")
-    link = policy.decide(ToolRequest("Bash", {"command": "rm -rf root"}, cwd=str(workspace)))
-    target = policy.decide(ToolRequest("Bash", {"command": "rm -rf root/"}, cwd=str(workspace)))
+    link = policy.decide(ToolCall("Bash", {"command": "rm -rf root"}, cwd=str(workspace)))
+    target = policy.decide(ToolCall("Bash", {"command": "rm -rf root/"}, cwd=str(workspace)))
     assert link.behavior == "allow"
     assert (target.behavior, target.rule) == ("deny", "fs.rm-root-or-home")

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from csup.policy import Decision, Policy, ToolRequest, load_policy
+from csup.policy import Decision, Policy, ToolCall, load_policy
 from tests.policy.conftest import FAKE_HOME
 from tests.policy.test_policy_corpus import DANGEROUS
 
@@ -23,7 +23,7 @@ _SIMPLE = re.compile(r"([a-z][a-z0-9._-]*)(\s.*)?$", re.DOTALL)
 
 
 def _decide(command: str, level: str = "permissive") -> Decision:
-    return load_policy(level).decide(ToolRequest("Bash", {"command": command}, cwd=WS))
+    return load_policy(level).decide(ToolCall("Bash", {"command": command}, cwd=WS))
 
 
 def _double_quoted(text: str) -> str:
@@ -139,7 +139,7 @@ def test_multi_line_benign_scripts_are_allowed(bash: Any, command: str, home: st
 
 def _tool(policy: Policy, tool: str, cwd: Path, path: str) -> Decision:
     key = "notebook_path" if tool == "NotebookEdit" else "file_path"
-    return policy.decide(ToolRequest(tool, {key: path, "content": "x"}, cwd=str(cwd)))
+    return policy.decide(ToolCall(tool, {key: path, "content": "x"}, cwd=str(cwd)))
 
 
 @pytest.fixture
@@ -189,7 +189,7 @@ def test_file_tools_on_attacked_paths_are_denied(
 ) -> None:
     if tool == "Grep":
         decision = load_policy(level).decide(
-            ToolRequest(tool, {"pattern": "x", "path": path}, cwd=str(linked))
+            ToolCall(tool, {"pattern": "x", "path": path}, cwd=str(linked))
         )
     else:
         decision = _tool(load_policy(level), tool, linked, path)
@@ -209,14 +209,14 @@ def test_file_tools_on_attacked_paths_are_denied(
 )
 def test_links_already_in_the_workspace_are_followed(linked: Path, command: str, rule: str) -> None:
     decision = load_policy("permissive").decide(
-        ToolRequest("Bash", {"command": command}, cwd=str(linked))
+        ToolCall("Bash", {"command": command}, cwd=str(linked))
     )
     assert (decision.behavior, decision.rule) == ("deny", rule)
 
 
 def test_deleting_a_link_itself_is_fine(linked: Path) -> None:
     decision = load_policy("moderate").decide(
-        ToolRequest("Bash", {"command": "rm -rf escape"}, cwd=str(linked))
+        ToolCall("Bash", {"command": "rm -rf escape"}, cwd=str(linked))
     )
     assert decision.behavior == "allow"
 
@@ -265,7 +265,7 @@ def scripts(workspace: Path) -> Path:
 )
 def test_scripts_the_line_runs_are_judged(scripts: Path, command: str, rule: str) -> None:
     decision = load_policy("permissive").decide(
-        ToolRequest("Bash", {"command": command}, cwd=str(scripts))
+        ToolCall("Bash", {"command": command}, cwd=str(scripts))
     )
     assert (decision.behavior, decision.rule) == ("deny", rule)
     assert "In the script" in decision.reason
@@ -278,6 +278,6 @@ def test_scripts_with_only_run_time_values_or_not_run_are_allowed(
     scripts: Path, command: str
 ) -> None:
     decision = load_policy("moderate").decide(
-        ToolRequest("Bash", {"command": command}, cwd=str(scripts))
+        ToolCall("Bash", {"command": command}, cwd=str(scripts))
     )
     assert decision.behavior == "allow", decision

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from csup.policy import Decision, Policy, ToolRequest, load_policy
+from csup.policy import Decision, Policy, ToolCall, load_policy
 from csup.policy._shell import MAX_INPUT, analyse
 
 Bash = Callable[[Policy, str], Decision]
@@ -131,7 +131,7 @@ def test_the_analyser_never_raises_on_arbitrary_text(text: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet="$()`'\"\\;|&<>{}[]*?~ \n\tabcrmshx-=", max_size=200))
 def test_the_policy_never_raises_on_shell_like_noise(text: str) -> None:
-    decision = load_policy("moderate").decide(ToolRequest("Bash", {"command": text}, cwd="/"))
+    decision = load_policy("moderate").decide(ToolCall("Bash", {"command": text}, cwd="/"))
     assert decision.behavior in ("allow", "ask", "deny")
 
 
@@ -195,7 +195,7 @@ def test_quoting_whitespace_and_flag_order_variants_of_rm_rf_stay_denied(
     line = space.join([name, flags, target])
     command = wrap.replace("{}", line, 1) if "{{" not in wrap else wrap.format(line)
     decision = load_policy("permissive").decide(
-        ToolRequest("Bash", {"command": command}, cwd="/tmp/csup-policy-ws")
+        ToolCall("Bash", {"command": command}, cwd="/tmp/csup-policy-ws")
     )
     assert decision.behavior == "deny", (command, decision)
 
@@ -228,7 +228,7 @@ def test_other_denied_commands_stay_denied_when_wrapped(
     line = prefix + command
     full = wrap.replace("{}", line, 1) if "{{" not in wrap else wrap.format(line)
     decision = load_policy("permissive").decide(
-        ToolRequest("Bash", {"command": full}, cwd="/tmp/csup-policy-ws")
+        ToolCall("Bash", {"command": full}, cwd="/tmp/csup-policy-ws")
     )
     assert decision.behavior == "deny", (full, decision)
 

@@ -16,7 +16,7 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
-from csup.policy import Decision, PolicyConfig, ToolRequest
+from csup.policy import Decision, PolicyConfig, ToolCall
 from csup.policy._command import Analysis, Command, Redirect
 from csup.policy._lazy_re import LazyRegex
 from csup.policy._paths import Where
@@ -24,17 +24,15 @@ from csup.policy._rules import Context, Finding
 
 
 def test_tool_request_takes_positional_and_keyword_arguments() -> None:
-    positional = ToolRequest("Bash", {"command": "ls"}, "/w", "s1")
-    keywords = ToolRequest(
-        tool_name="Bash", tool_input={"command": "ls"}, cwd="/w", session_id="s1"
-    )
+    positional = ToolCall("Bash", {"command": "ls"}, "/w", "s1")
+    keywords = ToolCall(tool_name="Bash", tool_input={"command": "ls"}, cwd="/w", session_id="s1")
     assert positional == keywords
     assert (positional.tool_name, positional.tool_input, positional.cwd) == (
         "Bash",
         {"command": "ls"},
         "/w",
     )
-    assert ToolRequest("Read", {}, cwd="/w").session_id is None
+    assert ToolCall("Read", {}, cwd="/w").session_id is None
 
 
 def test_decision_equality_hash_and_repr_are_those_of_the_dataclass() -> None:
@@ -43,7 +41,9 @@ def test_decision_equality_hash_and_repr_are_those_of_the_dataclass() -> None:
     assert decision != Decision("allow", "because", "fs.rule")
     assert hash(decision) == hash(Decision("deny", "because", "fs.rule"))
     assert decision != ("deny", "because", "fs.rule")  # not a tuple
-    assert repr(decision) == "Decision(behavior='deny', reason='because', rule='fs.rule')"
+    assert repr(decision) == (
+        "Decision(behavior='deny', reason='because', rule='fs.rule', source='policy', requested='')"
+    )
     assert len({decision, Decision("deny", "because", "fs.rule")}) == 1
 
 
@@ -55,7 +55,7 @@ def test_values_of_different_classes_are_never_equal() -> None:
 @pytest.mark.parametrize(
     "value",
     [
-        ToolRequest("Bash", {"command": "ls"}, "/w"),
+        ToolCall("Bash", {"command": "ls"}, "/w"),
         Decision("allow", "ok", "r"),
         Command(("ls",)),
         Where("/w", "/h", ("/w",)),
@@ -77,7 +77,7 @@ def test_frozen_values_cannot_be_changed(value: object) -> None:
 def test_frozen_values_survive_pickling() -> None:
     for value in (
         Decision("ask", "why", "r"),
-        ToolRequest("Write", {"file_path": "/w/a"}, "/w", "s"),
+        ToolCall("Write", {"file_path": "/w/a"}, "/w", "s"),
         PolicyConfig(level="strict", deny_tool=("WebSearch",), source="/p.toml"),
     ):
         assert pickle.loads(pickle.dumps(value)) == value
@@ -133,10 +133,10 @@ def _run_python(code: str) -> str:
 _DECIDE = """
 import json, sys
 import csup.hooks.command, csup.hooks.stdin
-from csup.policy import ToolRequest, load_policy
+from csup.policy import ToolCall, load_policy
 policy = load_policy("moderate")
-bash = policy.decide(ToolRequest("Bash", {"command": "git status && rm -rf ~"}, cwd="/tmp"))
-write = policy.decide(ToolRequest("Write", {"file_path": "/tmp/x/a.py"}, cwd="/tmp/x"))
+bash = policy.decide(ToolCall("Bash", {"command": "git status && rm -rf ~"}, cwd="/tmp"))
+write = policy.decide(ToolCall("Write", {"file_path": "/tmp/x/a.py"}, cwd="/tmp/x"))
 print(json.dumps({"rules": [bash.rule, write.rule], "modules": sorted(sys.modules)}))
 """
 

@@ -40,8 +40,17 @@ class Record:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
         return f"{type(self).__qualname__}({fields})"
 
-    def __reduce__(self) -> tuple[type[Record], tuple[object, ...]]:
-        return type(self), self._values()
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return _rebuild, (type(self), self._values())
+
+
+def _rebuild(cls: type[Record], values: tuple[object, ...]) -> Record:
+    """Unpickle a record field by field (its ``__init__`` may take keyword-only arguments)."""
+    record = object.__new__(cls)
+    names: tuple[str, ...] = cls.__slots__
+    for name, value in zip(names, values, strict=True):
+        object.__setattr__(record, name, value)
+    return record
 
 
 class Frozen(Record):
