@@ -171,7 +171,7 @@ def test_a_stop_during_a_slow_tool_kills_it_before_its_effect(scripted_model, op
     model = scripted_model({"slow": [[tool("Bash", command=SLOW, description="slow")]]})
     session = ClaudeSession("[scenario:slow] go", options(model), decide=allow_all)
     session.start()
-    sleeper = wait_for_tool_process(session._token, "time.sleep(30)")
+    sleeper = wait_for_tool_process(session.token, "time.sleep(30)")
     claude = psutil.Process(session.pid)
     result = session.stop("the user changed their mind")
     assert result is not None
@@ -179,7 +179,7 @@ def test_a_stop_during_a_slow_tool_kills_it_before_its_effect(scripted_model, op
     assert result.error == "the user changed their mind"
     assert not sleeper.is_running() or sleeper.status() == psutil.STATUS_ZOMBIE
     assert not claude.is_running() or claude.status() == psutil.STATUS_ZOMBIE
-    assert processes_with_token(session._token) == []
+    assert processes_with_token(session.token) == []
     # Every process that could still create the marker is gone, so it never will appear.
     assert not (workspace / "marker").exists()
 
