@@ -119,7 +119,7 @@ def test_a_decision_that_never_comes_is_a_deny_at_its_deadline_and_a_late_one_is
     core, clock = started(decision_timeout=3)
     core.output(tool_request())
     clock.advance(3)
-    write, applied = core.tick()
+    _, applied = core.tick()
     assert (
         applied.decision.behavior == "deny" and "no decision within 3s" in applied.decision.reason
     )
@@ -238,7 +238,7 @@ def test_idle_means_no_output_and_no_tool_running():
 
 
 def test_a_result_while_background_tasks_run_waits_for_them_and_the_turn_after():
-    core, clock = started()
+    core, _ = started()
     core.output(
         parse_event(
             {"type": "system", "subtype": "background_tasks_changed", "tasks": [{"task_id": "t1"}]}
