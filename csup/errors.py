@@ -11,7 +11,6 @@ and what to do about it::
     │   ├── ClaudeStartError       the binary exists but could not be started
     │   └── ProtocolError          claude said something csup cannot understand
     ├── PolicyError            a decision could not be made (csup then denies: it fails closed)
-    │   └── DecisionTimeout        no decision arrived within the timeout
     └── SessionError           a supervised session could not be started, found or run
         ├── SessionNotFound        no session with that id
         ├── MaxSessionsReached     every slot is taken and the caller would not wait
@@ -26,7 +25,6 @@ __all__ = [
     "ClaudeStartError",
     "ConfigError",
     "CsupError",
-    "DecisionTimeout",
     "MaxSessionsReached",
     "PolicyError",
     "PolicyFileError",
@@ -81,10 +79,6 @@ class ProtocolError(ClaudeError):
 
 class PolicyError(CsupError):
     """A decision could not be made. csup answers such a tool call with a deny."""
-
-
-class DecisionTimeout(PolicyError):
-    """No decision arrived within the decision timeout."""
 
 
 class SessionError(CsupError):

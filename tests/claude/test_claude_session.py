@@ -386,3 +386,40 @@ def test_a_subagents_tool_calls_are_decided_by_csup_too(scripted_model, options,
     assert agent_ids and agent_ids[0], "the subagent's call carries its agent_id"
     assert not (workspace / "sub.txt").exists()
     assert "subagents may not touch files" in model.tool_results("sub")[0].content
+
+
+def test_a_background_subagent_finishes_and_is_decided_before_the_session_ends(
+    scripted_model, options, workspace
+):
+    model = scripted_model(
+        {
+            "main": [
+                [
+                    tool(
+                        "Task",
+                        description="d",
+                        prompt="[scenario:sub] work",
+                        subagent_type="general-purpose",
+                        run_in_background=True,
+                    )
+                ],
+                [text("main done")],
+                [text("the background work is done too")],
+            ],
+            "sub": [
+                [tool("Bash", command="sleep 1; touch sub.txt", description="s")],
+                [text("sub done")],
+            ],
+        }
+    )
+    calls: list[str] = []
+
+    def decide(call: ToolCall) -> Decision:
+        calls.append(call.tool_name)
+        return Decision("allow", "fine")
+
+    result = run_session("[scenario:main] go", options(model), decide=decide, timeout=90)
+    assert result.status is SessionStatus.COMPLETED, result.error
+    assert calls == ["Agent", "Bash"], "the subagent's call came after the first result"
+    assert (workspace / "sub.txt").exists(), "the session did not end under its subagent"
+    assert result.stats.results >= 2
