@@ -4,6 +4,12 @@ A hook process lives for one tool call, so a writer thread and its batches make 
 there: the hook opens the record, writes its rows in one ``BEGIN IMMEDIATE`` transaction
 and closes it, with a small ``busy_timeout`` so a busy database costs it at most that long.
 Imports only :mod:`sqlite3` and the record's pure modules (no :mod:`logging`, no threads).
+
+``synchronous=OFF`` for this one connection: the last connection to close a WAL database
+checkpoints it, and with ``NORMAL`` that checkpoint syncs the disk, which cost each hook
+call 3 to 5 ms (``benchmarks/bench_hook.py``). A committed row still survives any crash of
+the process (the operating system has it); what ``OFF`` gives up is the guarantee against
+a power cut or a kernel crash in the middle of a checkpoint.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ def write_now(
         os.makedirs(directory, exist_ok=True)
     conn = connect(path, busy_timeout_ms=busy_timeout_ms)
     try:
+        conn.execute("PRAGMA synchronous = OFF")
         migrate(conn, path)
         conn.execute("BEGIN IMMEDIATE")
         try:

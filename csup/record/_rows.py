@@ -101,8 +101,15 @@ def event_rows(session_id: str, raw: Mapping[str, Any], at: object) -> list[Stat
 
 
 def decision_rows(
-    session_id: str, call: ToolCall, decision: Decision, latency_s: float | None, at: object
+    session_id: str,
+    call: ToolCall,
+    decision: Decision,
+    latency_s: float | None,
+    at: object,
+    *,
+    kind: str | None = None,
 ) -> list[Statement]:
+    """``kind`` overrides ``call.kind`` (the hook records which hook event decided)."""
     latency_ms = None if latency_s is None else round(float(latency_s) * 1000.0, 3)
     return [
         (
@@ -116,7 +123,7 @@ def decision_rows(
                 _json(mask_json(dict(call.tool_input))),
                 call.tool_use_id,
                 call.agent_id,
-                call.kind,
+                kind or call.kind,
                 str(decision.behavior),
                 decision.rule,
                 mask_text(decision.reason),

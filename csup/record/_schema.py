@@ -12,6 +12,7 @@ Times are REAL seconds since the epoch (UTC); JSON columns are TEXT.
 from __future__ import annotations
 
 import sqlite3
+import time
 
 from csup.errors import RecordError
 
@@ -127,10 +128,7 @@ def connect(
         check_same_thread=False,
     )
     try:
-        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-        if str(mode).lower() != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
+        _wal(conn, busy_timeout_ms)
         conn.execute("PRAGMA synchronous = NORMAL")
     except BaseException:
         conn.close()
@@ -138,10 +136,34 @@ def connect(
     return conn
 
 
+def _wal(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:
+    """Put the database in WAL mode (once: the mode stays in the file).
+
+    Switching needs the database to itself and SQLite does not wait for that (no busy
+    handler), so a new record opened by two processes at once is retried here, up to the
+    busy timeout.
+    """
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    while True:
+        try:
+            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.005)
+
+
 def _quote(path: str) -> str:
+    if not any(c in path for c in "?#%"):
+        return path
     from urllib.parse import quote  # noqa: PLC0415 - only when a path needs it
 
-    return quote(path) if any(c in path for c in "?#%") else path
+    return quote(path)
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
