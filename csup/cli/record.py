@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Callable
 
-__all__ = ["export", "log", "show"]
+__all__ = ["export", "log", "record_options", "show"]
 
 _db_option = click.option(
     "--db",
@@ -26,6 +26,25 @@ _db_option = click.option(
     default=None,
     help="The record to read (default: $CSUP_DB, else csup.db in the user's data dir).",
 )
+
+
+def record_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--db PATH``, ``--no-record`` and ``--require-record`` for a command that writes the
+    record (``run``, ``multi``): pass them to :func:`csup.record.open_writer`."""
+    command = click.option(
+        "--require-record",
+        is_flag=True,
+        help="Stop, rather than go on without it, if the record cannot be written.",
+    )(command)
+    command = click.option(
+        "--no-record", is_flag=True, help="Record nothing of this run (also CSUP_NO_RECORD=1)."
+    )(command)
+    return click.option(
+        "--db",
+        metavar="PATH",
+        default=None,
+        help="The record to write (default: $CSUP_DB, else csup.db in the user's data dir).",
+    )(command)
 
 
 def _open(db: str | None) -> sqlite3.Connection:

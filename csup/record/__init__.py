@@ -1,7 +1,8 @@
 """The record: a SQLite database of every run, session, event, decision and stop.
 
 * :func:`resolve_db_path` - where it is (``--db``, ``$CSUP_DB``, the user's data dir);
-* :class:`RecordWriter` - the writer a csup process feeds (one thread, batches);
+* :class:`RecordWriter` - the writer a csup process feeds (one thread, batches), and
+  :func:`open_writer`, which makes one from ``--db`` / ``--no-record`` / ``--require-record``;
 * :mod:`csup.record.queries` - what ``csup log``, ``show`` and ``export`` read;
 * :func:`mask_json` / :func:`mask_text` - secrets out before anything is stored.
 
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
     from csup.record._mask import MASK, mask_json, mask_text
     from csup.record._schema import SCHEMA_VERSION
     from csup.record._where import default_db_path, resolve_db_path
-    from csup.record._writer import RecordWriter
+    from csup.record._writer import RecordWriter, open_writer
 
 __all__ = [
     "MASK",
@@ -24,6 +25,7 @@ __all__ = [
     "default_db_path",
     "mask_json",
     "mask_text",
+    "open_writer",
     "resolve_db_path",
 ]
 
@@ -35,6 +37,7 @@ _WHERE = {
     "default_db_path": "_where",
     "resolve_db_path": "_where",
     "RecordWriter": "_writer",
+    "open_writer": "_writer",
 }
 
 

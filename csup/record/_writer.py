@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     _Op = tuple[str, tuple[object, ...], dict[str, object]]
 
-__all__ = ["BATCH_ROWS", "BATCH_SECONDS", "RecordWriter"]
+__all__ = ["BATCH_ROWS", "BATCH_SECONDS", "RecordWriter", "open_writer"]
 
 log = logging.getLogger("csup.record")
 
@@ -328,3 +328,22 @@ class RecordWriter:
 def _busy(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
+
+
+def open_writer(
+    db: str | os.PathLike[str] | None = None,
+    *,
+    no_record: bool = False,
+    require: bool = False,
+    on_problem: Callable[[RecordError], object] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> RecordWriter | None:
+    """The writer a ``run`` or ``multi`` feeds, from its options: ``--db``, ``--no-record``,
+    ``--require-record`` (and ``CSUP_DB`` / ``CSUP_NO_RECORD`` in ``env``); None when the
+    record is off. Raises :class:`RecordError` only when ``require`` is set."""
+    from csup.record._where import resolve_db_path  # noqa: PLC0415
+
+    path = resolve_db_path(db, env, no_record=no_record)
+    if path is None:
+        return None
+    return RecordWriter(path, require=require, on_problem=on_problem)

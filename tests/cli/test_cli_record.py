@@ -7,10 +7,12 @@ import io
 import json
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 
 from csup.cli import main
+from csup.cli.record import record_options
 from csup.record import RecordWriter
 from tests.record.conftest import fill
 
@@ -140,3 +142,15 @@ def test_export_of_a_session_says_to_show_it(db: str) -> None:
     result = CliRunner().invoke(main, ["export", "s1", "--db", db])
     assert result.exit_code == 1
     assert "is a session, not a run" in result.output
+
+
+def test_record_options_give_a_command_db_no_record_and_require_record() -> None:
+    seen = {}
+
+    @click.command()
+    @record_options
+    def command(**options: object) -> None:
+        seen.update(options)
+
+    CliRunner().invoke(command, ["--db", "x.db", "--require-record"], catch_exceptions=False)
+    assert seen == {"db": "x.db", "no_record": False, "require_record": True}

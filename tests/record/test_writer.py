@@ -14,7 +14,7 @@ import pytest
 
 from csup.calls import Decision, ToolCall
 from csup.errors import RecordError
-from csup.record import RecordWriter
+from csup.record import RecordWriter, open_writer
 
 from .conftest import rows
 
@@ -217,3 +217,15 @@ def test_a_required_record_reports_a_full_disk_through_the_callback(tiny_disk: P
     writer.close()
     assert len(problems) == 1
     assert "goes on" not in str(problems[0])  # the caller decides: it may stop
+
+
+def test_open_writer_follows_the_options_and_the_environment(tmp_path: Path) -> None:
+    assert open_writer(tmp_path / "a.db", no_record=True) is None
+    assert open_writer(env={"CSUP_NO_RECORD": "1"}) is None
+    writer = open_writer(env={"CSUP_DB": str(tmp_path / "b.db")})
+    assert writer is not None
+    writer.close()
+    assert writer.path == str(tmp_path / "b.db")
+    (tmp_path / "a-file").touch()
+    with pytest.raises(RecordError, match="cannot open the record"):
+        open_writer(tmp_path / "a-file" / "c.db", require=True)
