@@ -6,9 +6,12 @@ encodes and writes; it commits a batch when it holds :data:`BATCH_ROWS` operatio
 the oldest of them has waited :data:`BATCH_SECONDS`, whichever comes first.
 
 **What a crash loses.** Each batch is one transaction in WAL mode, so a SIGKILL of the
-process loses at most the operations of the batch not yet committed: at most
-:data:`BATCH_ROWS` operations, or 200 ms of them. The database itself is never left
-corrupt (SQLite's journal); :meth:`RecordWriter.flush` commits everything queued so far.
+process loses the operations not yet committed: the batch being gathered, at most
+:data:`BATCH_ROWS` operations or 200 ms of them, as long as the writer keeps up (it holds
+tens of thousands of rows a second, see ``benchmarks/bench_record.py``; a database locked
+by another process for long can make it fall behind). The database itself is never left
+corrupt (SQLite's WAL); :meth:`RecordWriter.flush` commits everything queued so far, and an
+ordinary exit of the interpreter closes the writer (:mod:`atexit`), which commits the rest.
 
 **When the record cannot be written** (disk full, a read-only file or directory, a file that
 is not a database): the writer says so once (a :mod:`logging` warning and the ``on_problem``
@@ -20,6 +23,7 @@ stop. A busy database (another csup writing) is waited for (``busy_timeout``) an
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
@@ -137,6 +141,7 @@ class RecordWriter:
             self._report(RecordError(f"{exc}; csup goes on without the record"))
         self._thread = threading.Thread(target=self._run, name="csup-record", daemon=True)
         self._thread.start()
+        atexit.register(self.close)
 
     # -- the API the session's owner calls: each one a put -------------------------------
 
@@ -198,8 +203,12 @@ class RecordWriter:
 
     def flush(self, timeout: float | None = 10.0) -> bool:
         """Wait until everything queued so far is committed; False on a timeout."""
-        if self._closed or not self._thread.is_alive():
-            return False
+        if (
+            self._closed
+            or not self._thread.is_alive()
+            or threading.current_thread() is self._thread
+        ):
+            return False  # (from the writer thread, e.g. in on_problem, it would wait forever)
         marker = _Flush()
         self._queue.put(marker)
         return marker.done.wait(timeout)
@@ -209,8 +218,10 @@ class RecordWriter:
         if self._closed:
             return
         self._closed = True
+        atexit.unregister(self.close)
         self._queue.put(_STOP)
-        self._thread.join(timeout)
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
 
     def __enter__(self) -> RecordWriter:
         return self

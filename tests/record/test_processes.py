@@ -141,3 +141,18 @@ def test_a_multi_and_two_hooks_write_one_record_at_once_without_losing_a_row(db:
         ("multi-2",),
     ]
     assert rows(db, "PRAGMA integrity_check") == [("ok",)]
+
+
+def test_an_ordinary_exit_without_close_still_commits_what_was_queued(db: Path) -> None:
+    code = (
+        _PRELUDE
+        + """
+writer = RecordWriter(sys.argv[1], batch_seconds=3600)
+for i in range(30):
+    writer.decision("s", call(f"t{i}"), ALLOW, 0.001)
+"""
+    )
+    child = python(code, str(db))
+    _out, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    assert rows(db, "SELECT count(*) FROM decisions") == [(30,)]
