@@ -11,10 +11,11 @@ and what to do about it::
     │   ├── ClaudeStartError       the binary exists but could not be started
     │   └── ProtocolError          claude said something csup cannot understand
     ├── PolicyError            a decision could not be made (csup then denies: it fails closed)
-    └── SessionError           a supervised session could not be started, found or run
-        ├── SessionNotFound        no session with that id
-        ├── MaxSessionsReached     every slot is taken and the caller would not wait
-        └── SupervisorStopped      the supervisor has been shut down
+    ├── SessionError           a supervised session could not be started, found or run
+    │   ├── SessionNotFound        no session with that id
+    │   ├── MaxSessionsReached     every slot is taken and the caller would not wait
+    │   └── SupervisorStopped      the supervisor has been shut down
+    └── RecordError            the record (csup's SQLite database) cannot be opened, read or written
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "PolicyError",
     "PolicyFileError",
     "ProtocolError",
+    "RecordError",
     "SessionError",
     "SessionNotFound",
     "SupervisorStopped",
@@ -103,3 +105,12 @@ class MaxSessionsReached(SessionError):
 
 class SupervisorStopped(SessionError):
     """The supervisor was shut down; it takes no more sessions."""
+
+
+class RecordError(CsupError):
+    """The record (csup's SQLite database of runs) cannot be opened, read or written.
+
+    Raised when the record is required (``require=True``) and cannot be written, and by the
+    read commands (``csup log``, ``show``, ``export``) for a missing or corrupt database or an
+    unknown id.
+    """
