@@ -20,12 +20,14 @@ import dataclasses
 import itertools
 import logging
 import os
+import secrets
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pykka
 
@@ -63,7 +65,10 @@ from csup.errors import ConfigError, MaxSessionsReached, SessionNotFound, Superv
 from csup.policy import Policy, resolve_policy
 from csup.stats import AggregatedStats, StatsBook
 
-__all__ = ["MultiSessionSupervisor", "PolicyLike", "Supervisor"]
+if TYPE_CHECKING:
+    from csup.record import RecordWriter
+
+__all__ = ["MultiSessionSupervisor", "PolicyLike", "Supervisor", "new_run_id"]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +77,11 @@ PolicyLike = str | os.PathLike[str] | Callable[[ToolCall], object] | Any | None
 _POLL = 0.25
 _ACTOR_STOP_TIMEOUT = 10.0
 _OPTION_NAMES = frozenset(f.name for f in dataclasses.fields(SessionOptions))
+
+
+def new_run_id() -> str:
+    """A run's id: when it started (UTC), and a few random letters (``20261202-0512-k3v9``)."""
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
 
 
 def _explicit_policy(policy: Any) -> Any:
@@ -95,15 +105,26 @@ class _Reporter:
         self._sup = sup
         self._id = spec.session_id
         self._task = spec.task
+        self._cwd = str(os.path.abspath(os.fspath(spec.options.cwd or ".")))
 
     def started(self, session_id: str, pid: int | None) -> None:
         sup = self._sup
+        if sup._record is not None:
+            sup._record.session_started(
+                sup.run_id,
+                sup.record_id(session_id),
+                task=self._task,
+                cwd=self._cwd,
+                started_at=time.time(),
+            )
         sup._board.started(session_id, pid, sup._clock.now())
         sup._tell(sup._metrics, Started(session_id, sup._clock.monotonic()))
         sup._signal(signals.session_started, session_id=session_id, task=self._task, pid=pid)
 
     def output(self, session_id: str, item: Event | Diagnostic) -> None:
         sup = self._sup
+        if sup._record is not None and isinstance(item, Event):
+            sup._record.event(sup.record_id(session_id), item.raw, time.time())
         sup._tell(sup._metrics, EventCounted(session_id))
         sup._signal(signals.event_received, session_id=session_id, event=item)
 
@@ -114,6 +135,8 @@ class _Reporter:
         self, session_id: str, call: ToolCall, decision: Decision, latency_s: float
     ) -> None:
         sup = self._sup
+        if sup._record is not None:
+            sup._record.decision(sup.record_id(session_id), call, decision, latency_s, time.time())
         sup._signal(signals.decision_made, session_id=session_id, call=call, decision=decision)
 
     def turn_ended(self, session_id: str, result: Result, stats: StatsSnapshot) -> None:
@@ -148,10 +171,14 @@ class Supervisor:
         options: SessionOptions | None = None,
         budget_usd: float | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        record: RecordWriter | None = None,
+        run_id: str | None = None,
     ) -> None:
         if max_sessions < 1:
             raise ConfigError(f"max_sessions must be at least 1, not {max_sessions}")
         self.max_sessions = max_sessions
+        self.run_id = run_id or new_run_id()
+        self._record = record
         self._defaults = options or SessionOptions()
         self._explicit = None if policy is None else _explicit_policy(policy)
         self._policies: dict[str, Policy] = {}
@@ -165,6 +192,10 @@ class Supervisor:
         self._ids_lock = threading.Lock()
         self._closed = False
         self._close_lock = threading.Lock()
+        if record is not None:
+            record.run_started(
+                self.run_id, argv=list(sys.argv), cwd=os.getcwd(), started_at=time.time()
+            )
         self._dispatch = Dispatcher("csup-signals")
         self._pool = DeciderPool("csup-decider")
         # Started in dependency order; stopped in reverse by close().
@@ -251,8 +282,36 @@ class Supervisor:
         self._tell(self._metrics, Queued(spec.session_id))
         self._signal(signals.session_queued, session_id=spec.session_id, task=spec.task)
 
+    def record_id(self, session_id: str) -> str:
+        """A session's id in the record: unique across runs (``RUN.s1``)."""
+        return f"{self.run_id}.{session_id}"
+
     def _ended(self, result: SessionResult) -> None:
-        """The one place a session's end is recorded: the board, the metrics, subscribers."""
+        """The one place a session's end is recorded: the board, the metrics, subscribers
+        and the record."""
+        record = self._record
+        if record is not None:
+            rid = self.record_id(result.session_id)
+            if result.started_at is None:  # stopped in the queue: it never ran
+                record.session_started(
+                    self.run_id, rid, task=result.task, cwd="", started_at=time.time()
+                )
+            tokens = result.stats.tokens
+            record.session_ended(
+                rid,
+                status=result.status.value,
+                error=result.error,
+                cost_usd=result.stats.cost_usd,
+                tokens={
+                    "input_tokens": tokens.input,
+                    "output_tokens": tokens.output,
+                    "cache_read_input_tokens": tokens.cache_read,
+                    "cache_creation_input_tokens": tokens.cache_creation,
+                },
+                turns=result.stats.turns,
+                ended_at=time.time(),
+                claude_session_id=result.claude_session_id,
+            )
         self._board.finished(result)
         self._tell(self._metrics, Finished(result, self._clock.monotonic()))
         self._signal(signals.session_finished, session_id=result.session_id, result=result)
@@ -366,6 +425,8 @@ class Supervisor:
             self._pool.close()
             self._fail_orphans("the supervisor shut down before the session started")
             self._dispatch.close()
+            if self._record is not None:
+                self._record.run_ended(self.run_id, ended_at=time.time())
 
     def __enter__(self) -> Supervisor:
         return self

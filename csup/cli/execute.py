@@ -61,6 +61,15 @@ class _Interrupted(KeyboardInterrupt):
 
 
 @dataclass(frozen=True)
+class RecordSettings:
+    """Where the run is recorded: ``--db``, ``--no-record``, ``--require-record``."""
+
+    db: str | None = None
+    off: bool = False
+    required: bool = False
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     task: str
     options: dict[str, Any] = field(default_factory=dict)
@@ -132,6 +141,35 @@ def _wind_down(sup: Supervisor, view: LiveView, signals_seen: _Signals) -> None:
         view.refresh()
 
 
+class _RecordProblems:
+    """The record could not be written: say so (the writer reports once); with
+    ``--require-record``, stop the run."""
+
+    def __init__(self, required: bool) -> None:
+        self.required = required
+        self.failed = False
+        self.supervisor: Supervisor | None = None
+
+    def __call__(self, problem: Exception) -> None:
+        self.failed = True
+        _say(f"the record cannot be written: {problem}")
+        if self.required and self.supervisor is not None:
+            self.supervisor.stop_all(reason=f"the record cannot be written: {problem}", wait=False)
+
+
+def _open_record(settings: RecordSettings) -> tuple[Any, _RecordProblems]:
+    from csup.record import open_writer  # noqa: PLC0415 - sqlite3 only when recording
+
+    problems = _RecordProblems(settings.required)
+    try:
+        writer = open_writer(
+            settings.db, no_record=settings.off, require=settings.required, on_problem=problems
+        )
+    except CsupError as exc:
+        raise UsageProblem(str(exc)) from exc
+    return writer, problems
+
+
 def execute(
     tasks: Sequence[TaskSpec],
     *,
@@ -140,18 +178,27 @@ def execute(
     defaults: SessionOptions,
     as_json: bool,
     budget_usd: float | None = None,
+    record: RecordSettings | None = None,
 ) -> int:
     """Run ``tasks`` under one supervisor and print the summary; the exit code."""
     try:
         find_claude(defaults.claude_bin)
     except ClaudeNotFoundError as exc:
         raise UsageProblem(str(exc)) from exc
+    writer, problems = _open_record(record or RecordSettings())
     try:
-        sup = Supervisor(max_parallel, policy, options=defaults, budget_usd=budget_usd)
+        sup = Supervisor(
+            max_parallel, policy, options=defaults, budget_usd=budget_usd, record=writer
+        )
     except ConfigError as exc:
+        if writer is not None:
+            writer.close()
         raise UsageProblem(str(exc)) from exc
     except CsupError as exc:
+        if writer is not None:
+            writer.close()
         raise click.ClickException(str(exc)) from exc
+    problems.supervisor = sup
 
     signals_seen = _Signals()
     live = sys.stderr.isatty() and not as_json
@@ -178,14 +225,21 @@ def execute(
             totals = sup.stats
             sup.close()
             guardian().close()
+            if writer is not None:
+                writer.close()
 
     try:
         if as_json:
-            click.echo(json.dumps(summary_json(sessions, totals), indent=2))
+            doc = {"run_id": sup.run_id, **summary_json(sessions, totals)}
+            click.echo(json.dumps(doc, indent=2))
         else:
             click.echo(summary_table(sessions, totals))
     except OSError:  # stdout went with the terminal
         pass
+    if writer is not None and not as_json:
+        _say(f"recorded as run {sup.run_id} (csup show {sup.run_id})")
     if signals_seen.first is not None:
         return _EXIT_BY_SIGNAL.get(signals_seen.first, EXIT_FAILED)
+    if problems.failed and (record and record.required):
+        return EXIT_FAILED
     return EXIT_OK if all(s.state == "completed" for s in sessions) else EXIT_FAILED

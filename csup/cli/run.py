@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
 from csup.claude.options import SessionOptions
-from csup.cli.execute import TaskSpec, UsageProblem, execute
+from csup.cli.execute import RecordSettings, TaskSpec, UsageProblem, execute
+from csup.cli.record import record_options
 
 __all__ = ["multi", "run"]
 
@@ -98,7 +99,11 @@ def session_options(func: F) -> F:
     ]
     for option in reversed(options):
         func = option(func)
-    return func
+    return cast(F, record_options(func))
+
+
+def _record_settings(kwargs: dict[str, Any]) -> RecordSettings:
+    return RecordSettings(kwargs["db"], kwargs["no_record"], kwargs["require_record"])
 
 
 def _defaults(kwargs: dict[str, Any]) -> SessionOptions:
@@ -130,6 +135,7 @@ def run(task: str, **kwargs: Any) -> None:
         defaults=_defaults(kwargs),
         as_json=kwargs["as_json"],
         budget_usd=kwargs["budget"],
+        record=_record_settings(kwargs),
     )
     raise SystemExit(code)
 
@@ -227,5 +233,6 @@ def multi(
         defaults=_defaults(kwargs),
         as_json=kwargs["as_json"],
         budget_usd=kwargs["budget"],
+        record=_record_settings(kwargs),
     )
     raise SystemExit(code)
