@@ -57,7 +57,7 @@ class DeciderPool:
         self._max = max_workers
         self._linger = linger
         self._lock = threading.Lock()
-        self._queue: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         self._idle = 0
         self._workers: dict[int, threading.Thread] = {}
         self._busy: set[int] = set()
@@ -105,6 +105,10 @@ class DeciderPool:
                     self._idle += 1
                 try:
                     job = self._queue.get(timeout=self._linger)
+                    if job is None:  # close(): an idle worker ends at once
+                        with self._lock:
+                            self._idle -= 1
+                        return
                 except queue.Empty:
                     with self._lock:
                         self._idle -= 1
@@ -139,13 +143,17 @@ class DeciderPool:
         with self._lock:
             self._closed = True
             busy = [self._workers[i] for i in self._busy if i in self._workers]
+            idle = len(self._workers) - len(busy)
         while True:
             try:
-                _, _, reply, _ = self._queue.get_nowait()
+                job = self._queue.get_nowait()
             except queue.Empty:
                 break
-            with contextlib.suppress(Exception):
-                reply(Decision("deny", _SHUT, "csup.shutdown", "csup"))
+            if job is not None:
+                with contextlib.suppress(Exception):
+                    job[2](Decision("deny", _SHUT, "csup.shutdown", "csup"))
+        for _ in range(idle):
+            self._queue.put(None)
         for thread in busy:
             _raise_in(thread, DeciderAbandoned)
         deadline = time.monotonic() + wait

@@ -24,8 +24,7 @@ import secrets
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
@@ -50,12 +49,11 @@ from csup.actors.messages import (
 )
 from csup.actors.metrics import MetricsActor
 from csup.actors.policy import PolicyActor, PolicyClient
-from csup.actors.session import SessionActor
+from csup.backends import Backend, SessionHandle, make_backend
 from csup.board import SessionBoard, SessionInfo
 from csup.calls import Decision, ToolCall
 from csup.claude.events import Diagnostic, Event, Result
 from csup.claude.options import SessionOptions
-from csup.claude.process import claude_transport
 from csup.claude.result import SessionResult, SessionStatus
 from csup.claude.stats import StatsSnapshot
 from csup.clock import SYSTEM_CLOCK, Clock
@@ -173,6 +171,8 @@ class Supervisor:
         clock: Clock = SYSTEM_CLOCK,
         record: RecordWriter | None = None,
         run_id: str | None = None,
+        backend: str | Backend = "local",
+        backend_options: Mapping[str, Any] | None = None,
     ) -> None:
         if max_sessions < 1:
             raise ConfigError(f"max_sessions must be at least 1, not {max_sessions}")
@@ -187,6 +187,7 @@ class Supervisor:
         if self._policy is None:
             self._policy = self._policy_for(os.fspath(self._defaults.cwd or os.getcwd()))
         self._clock = clock
+        self._backend = make_backend(backend, clock=clock, **dict(backend_options or {}))
         self._board = SessionBoard()
         self._ids = itertools.count(1)
         self._ids_lock = threading.Lock()
@@ -266,16 +267,12 @@ class Supervisor:
 
     # -- what sessions report (any thread) --------------------------------------------------
 
-    def _start_session(self, spec: SessionSpec) -> pykka.ActorRef[Any]:
-        """Coordinator thread: start the actor of one session (raises if it cannot)."""
-        cwd = str(os.path.abspath(os.fspath(spec.options.cwd or ".")))
-        token = uuid.uuid4().hex
-        return SessionActor.start(
+    def _start_session(self, spec: SessionSpec) -> SessionHandle:
+        """Coordinator thread: start one session on the backend (raises if it cannot)."""
+        return self._backend.start(
             spec,
-            transport=claude_transport(spec.options, cwd=cwd, token=token),
-            decider=PolicyClient(self._policy_actor, spec.policy),
             observer=_Reporter(self, spec),
-            clock=self._clock,
+            decider=PolicyClient(self._policy_actor, spec.policy),
         )
 
     def _queued(self, spec: SessionSpec) -> None:
@@ -423,6 +420,7 @@ class Supervisor:
                 except pykka.Timeout:
                     log.error("csup: %s did not stop within %ss", ref, _ACTOR_STOP_TIMEOUT)
             self._pool.close()
+            self._backend.close()
             self._fail_orphans("the supervisor shut down before the session started")
             self._dispatch.close()
             if self._record is not None:

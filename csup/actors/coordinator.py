@@ -40,7 +40,7 @@ class CoordinatorActor(pykka.ThreadingActor):
         self,
         max_sessions: int,
         *,
-        start_session: Callable[[SessionSpec], pykka.ActorRef[Any]],
+        start_session: Callable[[SessionSpec], Any],
         queued: Callable[[SessionSpec], None],
         ended: Callable[[SessionResult], None],
         clock: Clock,
@@ -56,7 +56,7 @@ class CoordinatorActor(pykka.ThreadingActor):
         self._clock = clock
         self._budget = budget_usd
         self._queue: OrderedDict[str, SessionSpec] = OrderedDict()
-        self._running: dict[str, pykka.ActorRef[Any]] = {}
+        self._running: dict[str, Any] = {}  # session id -> its handle (an ActorRef locally)
         self._costs: dict[str, float] = {}
         self._over_budget = False
 
