@@ -36,6 +36,7 @@ def _session(info: SessionInfo) -> dict[str, Any]:
         "duration_s": round(result.duration_s, 3) if result else 0.0,
         "error": result.error if result else None,
         "claude_session_id": result.claude_session_id if result else None,
+        "rounds": result.rounds if result else 0,
         "denied_calls": [
             {
                 "tool": denied.tool,

@@ -56,6 +56,12 @@ class SessionOptions:
     # claude must answer `initialize` within this time, or the session fails.
     startup_timeout: float = 60.0
     max_cost_usd: float | None = None
+    # Carry on until CMD passes: when claude says it is done, csup runs CMD in the session's
+    # cwd (under the policy, within until_timeout); if it fails, its output goes back to
+    # claude as the next prompt, up to max_rounds checks in all.
+    until: str | None = None
+    max_rounds: int = 3
+    until_timeout: float = 600.0
     # Bounded waits of the stop ladder: interrupt, then close stdin, then SIGTERM, then SIGKILL.
     interrupt_wait: float = 3.0
     close_wait: float = 2.0

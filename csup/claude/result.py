@@ -107,6 +107,8 @@ class SessionResult:
     exited_early: bool = False
     # The tool calls that were not allowed (the first 100), with their rules and reasons.
     denied: tuple[DeniedCall, ...] = ()
+    # How many times the --until check ran (0: no check).
+    rounds: int = 0
 
     @property
     def outcome(self) -> Outcome:

@@ -32,6 +32,9 @@ _PER_TASK: dict[str, tuple[str, str, click.ParamType[Any], bool]] = {
     "max_cost": ("max_cost_usd", "--max-cost", _USD, False),
     "max_cost_usd": ("max_cost_usd", "--max-cost", _USD, False),
     "decision_timeout": ("decision_timeout", "--decision-timeout", _SECONDS, False),
+    "until": ("until", "--until", click.STRING, False),
+    "max_rounds": ("max_rounds", "--max-rounds", _TURNS, False),
+    "until_timeout": ("until_timeout", "--until-timeout", _SECONDS, False),
     "allowed_tools": ("allowed_tools", "--allowed-tools", click.STRING, True),
     "disallowed_tools": ("disallowed_tools", "--disallowed-tools", click.STRING, True),
 }
@@ -88,6 +91,27 @@ def session_options(func: F) -> F:
             help="Deny a tool call whose decision takes longer than S seconds.",
         ),
         click.option(
+            "--until",
+            metavar="CMD",
+            help="When claude says it is done, run CMD in the session's directory (under the "
+            "policy); if it fails, give claude its output and let it go on.",
+        ),
+        click.option(
+            "--max-rounds",
+            type=_TURNS,
+            default=3,
+            show_default=True,
+            help="How many times --until's check runs before the session ends as failed.",
+        ),
+        click.option(
+            "--until-timeout",
+            type=_SECONDS,
+            default=600.0,
+            show_default=True,
+            metavar="S",
+            help="Time limit of one --until check (past it the check failed).",
+        ),
+        click.option(
             "--claude-bin",
             type=click.Path(path_type=Path),
             envvar="CSUP_CLAUDE_BIN",
@@ -118,6 +142,9 @@ def _defaults(kwargs: dict[str, Any]) -> SessionOptions:
         allowed_tools=tuple(kwargs["allowed_tools"]),
         disallowed_tools=tuple(kwargs["disallowed_tools"]),
         decision_timeout=kwargs["decision_timeout"],
+        until=kwargs["until"],
+        max_rounds=kwargs["max_rounds"],
+        until_timeout=kwargs["until_timeout"],
     )
 
 
