@@ -36,6 +36,7 @@ from csup.actors.messages import (
     CostReported,
     EventCounted,
     Finished,
+    Forward,
     GetTotals,
     Queued,
     SessionSpec,
@@ -59,8 +60,15 @@ from csup.claude.stats import StatsSnapshot
 from csup.clock import SYSTEM_CLOCK, Clock
 from csup.deciders import DeciderPool
 from csup.dispatch import Dispatcher
-from csup.errors import ConfigError, MaxSessionsReached, SessionNotFound, SupervisorStopped
+from csup.errors import (
+    ConfigError,
+    MaxSessionsReached,
+    SessionError,
+    SessionNotFound,
+    SupervisorStopped,
+)
 from csup.policy import Policy, resolve_policy
+from csup.session.owner import EndInput, Prompt
 from csup.stats import AggregatedStats, StatsBook
 
 if TYPE_CHECKING:
@@ -104,6 +112,7 @@ class _Reporter:
         self._id = spec.session_id
         self._task = spec.task
         self._cwd = str(os.path.abspath(os.fspath(spec.options.cwd or ".")))
+        self._resumed_from = spec.resumed_from
 
     def started(self, session_id: str, pid: int | None) -> None:
         sup = self._sup
@@ -114,6 +123,7 @@ class _Reporter:
                 task=self._task,
                 cwd=self._cwd,
                 started_at=time.time(),
+                resumed_from=self._resumed_from,
             )
         sup._board.started(session_id, pid, sup._clock.now())
         sup._tell(sup._metrics, Started(session_id, sup._clock.monotonic()))
@@ -236,7 +246,9 @@ class Supervisor:
 
     # -- starting ---------------------------------------------------------------------------
 
-    def _spec(self, task: str, options: dict[str, Any]) -> SessionSpec:
+    def _spec(
+        self, task: str, options: dict[str, Any], resumed_from: str | None = None
+    ) -> SessionSpec:
         if self._closed:
             raise SupervisorStopped("this supervisor has been shut down; make a new one")
         unknown = set(options) - _OPTION_NAMES
@@ -253,7 +265,7 @@ class Supervisor:
             policy = self._policy_for(os.fspath(session_options.cwd or os.getcwd()))
         with self._ids_lock:
             session_id = f"s{next(self._ids)}"
-        return SessionSpec(session_id, task, session_options, policy)
+        return SessionSpec(session_id, task, session_options, policy, resumed_from)
 
     def _policy_for(self, cwd: str) -> Policy:
         """The policy of a session in ``cwd``: found from there (cached per directory).
@@ -324,9 +336,12 @@ class Supervisor:
         except pykka.ActorDeadError:
             log.debug("csup: %r for an actor that has stopped", message)
 
-    def submit(self, task: str, **options: Any) -> str:
-        """Queue ``task``; it starts when a slot is free. Returns the session id at once."""
-        spec = self._spec(task, options)
+    def submit(self, task: str, *, resumed_from: str | None = None, **options: Any) -> str:
+        """Queue ``task``; it starts when a slot is free. Returns the session id at once.
+
+        ``resumed_from`` names the recorded session this one continues (see :meth:`resume`).
+        """
+        spec = self._spec(task, options, resumed_from)
         self._board.add(spec.session_id, task, self._clock.now())
         self._coordinator_tell(Submit(spec))
         return spec.session_id
@@ -361,6 +376,42 @@ class Supervisor:
         self.wait_all()
         results = [self._board.get(session_id).result for session_id in ids]
         return [result for result in results if result is not None]
+
+    def resume(
+        self,
+        claude_session_id: str,
+        prompt: str = "Go on with the task where you stopped.",
+        *,
+        resumed_from: str | None = None,
+        **options: Any,
+    ) -> str:
+        """Continue claude's session ``claude_session_id`` (claude's own ``--resume``) with
+        ``prompt``, as a new session under this supervisor's policy; give ``cwd=`` the
+        directory it ran in. Returns the new session's id."""
+        return self.submit(prompt, resumed_from=resumed_from, resume=claude_session_id, **options)
+
+    def send(self, session_id: str, text: str) -> None:
+        """A follow-up prompt to a running session: claude takes it into its current turn,
+        or as a new turn if it is between turns (a session submitted with
+        ``keep_open=True``). Raises :class:`SessionError` if the session is not running."""
+        if not text.strip():
+            raise ConfigError("a prompt must be a non-empty text")
+        self._forward(session_id, Prompt(text))
+
+    def close_session(self, session_id: str) -> None:
+        """Let a session kept open (``keep_open=True``) end after its current turn."""
+        self._forward(session_id, EndInput())
+
+    def _forward(self, session_id: str, message: Any) -> None:
+        info = self._board.get(session_id)
+        if info.state != "running":
+            raise SessionError(f"session {session_id} is not running ({info.state})")
+        try:
+            delivered = self._coordinator.ask(Forward(session_id, message), timeout=10)
+        except (pykka.ActorDeadError, pykka.Timeout) as exc:
+            raise SupervisorStopped("csup's coordinator is not running") from exc
+        if not delivered:
+            raise SessionError(f"session {session_id} is not running")
 
     # -- stopping ---------------------------------------------------------------------------
 

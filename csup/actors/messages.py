@@ -28,6 +28,7 @@ class SessionSpec:
     task: str
     options: SessionOptions
     policy: Any = None
+    resumed_from: str | None = None  # the recorded session this one continues
 
 
 # -- to the coordinator ---------------------------------------------------------------------
@@ -55,6 +56,15 @@ class StopSession:
     reason: str
     killed: bool = False
     force: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Forward:
+    """Asked: hand ``message`` (a prompt, an end of input) to a running session; ``True``
+    if it was running."""
+
+    session_id: str
+    message: Any
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,8 @@ class SessionOptions:
     # claude must answer `initialize` within this time, or the session fails.
     startup_timeout: float = 60.0
     max_cost_usd: float | None = None
+    # Stay open after claude's result for follow-up prompts (Supervisor.send) until closed.
+    keep_open: bool = False
     # Carry on until CMD passes: when claude says it is done, csup runs CMD in the session's
     # cwd (under the policy, within until_timeout); if it fails, its output goes back to
     # claude as the next prompt, up to max_rounds checks in all.

@@ -180,7 +180,7 @@ class SessionCore:
         self.task = task
         self.options = options
         self.cwd = str(Path(options.cwd or ".").absolute())
-        self.keep_open = keep_open
+        self.keep_open = keep_open or options.keep_open
         self._clock = clock
         self._stats = SessionStats()
         self._init_id = f"csup_init_{session_id}"
