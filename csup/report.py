@@ -37,6 +37,8 @@ def _session(info: SessionInfo) -> dict[str, Any]:
         "error": result.error if result else None,
         "claude_session_id": result.claude_session_id if result else None,
         "rounds": result.rounds if result else 0,
+        "limited": result.limited if result else False,
+        "limit_resets_at": result.limit_resets_at if result else None,
         "denied_calls": [
             {
                 "tool": denied.tool,

@@ -58,6 +58,7 @@ from csup.claude.options import SessionOptions
 from csup.claude.result import SessionResult, SessionStatus
 from csup.claude.stats import StatsSnapshot
 from csup.clock import SYSTEM_CLOCK, Clock
+from csup.deadlines import Deadline, schedule
 from csup.deciders import DeciderPool
 from csup.dispatch import Dispatcher
 from csup.errors import (
@@ -183,12 +184,22 @@ class Supervisor:
         run_id: str | None = None,
         backend: str | Backend = "local",
         backend_options: Mapping[str, Any] | None = None,
+        retry_on_limit: bool = False,
+        limit_wait: float = 60.0,
+        max_limit_retries: int = 3,
     ) -> None:
         if max_sessions < 1:
             raise ConfigError(f"max_sessions must be at least 1, not {max_sessions}")
         self.max_sessions = max_sessions
         self.run_id = run_id or new_run_id()
         self._record = record
+        self._retry_on_limit = retry_on_limit
+        self._limit_wait = limit_wait
+        self._max_limit_retries = max_limit_retries
+        self._specs: dict[str, SessionSpec] = {}  # what each session was asked, for retries
+        self._retries: dict[str, tuple[Deadline, SessionSpec]] = {}  # waiting for a reset
+        self._retry_lock = threading.Lock()
+        self._resumed_as: dict[str, str] = {}  # a session that hit a limit -> its retry
         self._defaults = options or SessionOptions()
         self._explicit = None if policy is None else _explicit_policy(policy)
         self._policies: dict[str, Policy] = {}
@@ -322,8 +333,72 @@ class Supervisor:
                 claude_session_id=result.claude_session_id,
             )
         self._board.finished(result)
+        if self._retry_on_limit and result.limited and result.claude_session_id:
+            self._retry_after_reset(result)
         self._tell(self._metrics, Finished(result, self._clock.monotonic()))
         self._signal(signals.session_finished, session_id=result.session_id, result=result)
+
+    def _retry_after_reset(self, result: SessionResult) -> None:
+        """A session stopped on an API usage or rate limit: resume it once the limit resets
+        (at the time claude reported, else after ``limit_wait`` seconds). The new session is
+        on the board at once (queued), so waits go on until it has run."""
+        old = self._specs.get(result.session_id)
+        if old is None or self._closed:
+            return
+        depth = 0
+        cursor: SessionSpec | None = old
+        while cursor is not None and cursor.resumed_from is not None:
+            depth += 1
+            cursor = self._specs.get(cursor.resumed_from.rsplit(".", 1)[-1])
+        if depth >= self._max_limit_retries:
+            return
+        options = dataclasses.replace(old.options, resume=result.claude_session_id)
+        with self._ids_lock:
+            session_id = f"s{next(self._ids)}"
+        spec = SessionSpec(
+            session_id,
+            "Go on with the task where you stopped (the API limit has reset).",
+            options,
+            old.policy,
+            self.record_id(result.session_id),
+        )
+        self._specs[session_id] = spec
+        self._resumed_as[result.session_id] = session_id
+        resets = result.limit_resets_at
+        delay = self._limit_wait if resets is None else max(0.0, resets - time.time())
+        self._board.add(session_id, spec.task, self._clock.now())
+
+        def submit() -> None:
+            with self._retry_lock:
+                if self._retries.pop(session_id, None) is None:
+                    return
+            self._coordinator_tell(Submit(spec))
+
+        with self._retry_lock:
+            self._retries[session_id] = (schedule(delay, submit), spec)
+
+    def carried_on(self, session_id: str) -> bool:
+        """Whether a session that stopped on a limit was resumed, and its last resumption
+        completed (``--retry-on-limit``)."""
+        while session_id in self._resumed_as:
+            session_id = self._resumed_as[session_id]
+        info = self._board.get(session_id)
+        return info.state == "completed"
+
+    def _cancel_retries(self, reason: str) -> None:
+        with self._retry_lock:
+            waiting, self._retries = list(self._retries.values()), {}
+        for deadline, spec in waiting:
+            deadline.cancel()
+            self._ended(
+                SessionResult(
+                    session_id=spec.session_id,
+                    task=spec.task,
+                    status=SessionStatus.CANCELLED,
+                    error=reason,
+                    ended_at=self._clock.now(),
+                )
+            )
 
     def _signal(self, signal: Any, **kwargs: Any) -> None:
         if signal.receivers:
@@ -342,6 +417,7 @@ class Supervisor:
         ``resumed_from`` names the recorded session this one continues (see :meth:`resume`).
         """
         spec = self._spec(task, options, resumed_from)
+        self._specs[spec.session_id] = spec
         self._board.add(spec.session_id, task, self._clock.now())
         self._coordinator_tell(Submit(spec))
         return spec.session_id
@@ -431,7 +507,21 @@ class Supervisor:
         info = self._board.get(session_id)
         if info.result is None:
             self._board.stop_requested(session_id)
-            self._coordinator_tell(StopSession(session_id, reason))
+            with self._retry_lock:
+                waiting = self._retries.pop(session_id, None)
+            if waiting is not None:
+                waiting[0].cancel()
+                self._ended(
+                    SessionResult(
+                        session_id=session_id,
+                        task=info.task,
+                        status=SessionStatus.CANCELLED,
+                        error=reason,
+                        ended_at=self._clock.now(),
+                    )
+                )
+            else:
+                self._coordinator_tell(StopSession(session_id, reason))
         if not wait:
             return None
         self._wait(lambda: self._board.wait_for(lambda: self._finished(session_id), _POLL), timeout)
@@ -448,6 +538,7 @@ class Supervisor:
         """Stop every session and drop the queue; with ``force``, kill at once."""
         for info in self._board.pending():
             self._board.stop_requested(info.id)
+        self._cancel_retries(reason)
         self._coordinator_tell(StopAll(reason, force=force))
         if wait:
             self._wait(lambda: self._board.wait_all(_POLL), timeout)

@@ -109,6 +109,9 @@ class SessionResult:
     denied: tuple[DeniedCall, ...] = ()
     # How many times the --until check ran (0: no check).
     rounds: int = 0
+    # It stopped on an API usage or rate limit; when that limit resets (epoch s), if claude said.
+    limited: bool = False
+    limit_resets_at: float | None = None
 
     @property
     def outcome(self) -> Outcome:

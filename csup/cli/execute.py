@@ -179,6 +179,8 @@ def execute(
     as_json: bool,
     budget_usd: float | None = None,
     record: RecordSettings | None = None,
+    retry_on_limit: bool = False,
+    limit_wait: float = 60.0,
 ) -> int:
     """Run ``tasks`` under one supervisor and print the summary; the exit code."""
     try:
@@ -188,7 +190,13 @@ def execute(
     writer, problems = _open_record(record or RecordSettings())
     try:
         sup = Supervisor(
-            max_parallel, policy, options=defaults, budget_usd=budget_usd, record=writer
+            max_parallel,
+            policy,
+            options=defaults,
+            budget_usd=budget_usd,
+            record=writer,
+            retry_on_limit=retry_on_limit,
+            limit_wait=limit_wait,
         )
     except ConfigError as exc:
         if writer is not None:
@@ -242,4 +250,5 @@ def execute(
         return _EXIT_BY_SIGNAL.get(signals_seen.first, EXIT_FAILED)
     if problems.failed and (record and record.required):
         return EXIT_FAILED
-    return EXIT_OK if all(s.state == "completed" for s in sessions) else EXIT_FAILED
+    done = all(s.state == "completed" or sup.carried_on(s.id) for s in sessions)
+    return EXIT_OK if done else EXIT_FAILED

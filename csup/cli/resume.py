@@ -66,5 +66,7 @@ def resume(session: str, prompt: str | None, **kwargs: Any) -> None:
         as_json=kwargs["as_json"],
         budget_usd=kwargs["budget"],
         record=_record_settings(kwargs),
+        retry_on_limit=kwargs["retry_on_limit"],
+        limit_wait=kwargs["limit_wait"],
     )
     raise SystemExit(code)

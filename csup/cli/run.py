@@ -112,6 +112,20 @@ def session_options(func: F) -> F:
             help="Time limit of one --until check (past it the check failed).",
         ),
         click.option(
+            "--retry-on-limit",
+            is_flag=True,
+            help="Resume a session that stopped on an API usage or rate limit once the limit "
+            "resets (the time claude reports, else after --limit-wait).",
+        ),
+        click.option(
+            "--limit-wait",
+            type=_SECONDS,
+            default=60.0,
+            show_default=True,
+            metavar="S",
+            help="With --retry-on-limit: the wait when claude does not say when the limit resets.",
+        ),
+        click.option(
             "--claude-bin",
             type=click.Path(path_type=Path),
             envvar="CSUP_CLAUDE_BIN",
@@ -163,6 +177,8 @@ def run(task: str, **kwargs: Any) -> None:
         as_json=kwargs["as_json"],
         budget_usd=kwargs["budget"],
         record=_record_settings(kwargs),
+        retry_on_limit=kwargs["retry_on_limit"],
+        limit_wait=kwargs["limit_wait"],
     )
     raise SystemExit(code)
 
@@ -261,5 +277,7 @@ def multi(
         as_json=kwargs["as_json"],
         budget_usd=kwargs["budget"],
         record=_record_settings(kwargs),
+        retry_on_limit=kwargs["retry_on_limit"],
+        limit_wait=kwargs["limit_wait"],
     )
     raise SystemExit(code)

@@ -18,6 +18,7 @@ Guarantees, each with its own test:
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ from csup.claude.stats import SessionStats, StatsSnapshot
 from csup.clock import SYSTEM_CLOCK, Clock
 from csup.errors import SessionError
 from csup.session import ladder
-from csup.session.outcome import StopRequest, classify
+from csup.session.outcome import StopRequest, classify, hit_limit
 
 __all__ = [
     "Action",
@@ -199,6 +200,7 @@ class SessionCore:
         self._background_ended_at: float | None = None
         self.last_result: Result | None = None
         self.last_retry: dict[str, Any] | None = None
+        self.rate_limit: dict[str, Any] | None = None  # claude's last rate_limit_event
         self._diagnostics: list[str] = []
         self._denied: list[DeniedCall] = []
         self._stop: StopRequest | None = None
@@ -325,6 +327,9 @@ class SessionCore:
                 self._running_tools.discard(tool_result.tool_use_id or "")
         elif isinstance(item, Result):
             return self._result(item)
+        elif item.type == "rate_limit_event":
+            info = item.raw.get("rate_limit_info")
+            self.rate_limit = dict(info) if isinstance(info, dict) else None
         return []
 
     def decided(self, request_id: str, decision: Decision) -> list[Action]:
@@ -625,6 +630,11 @@ class SessionCore:
             error = f"{error}; {note}" if error else note
         last = self.last_result
         now = self._clock.monotonic()
+        limited = ending.status is SessionStatus.FAILED and hit_limit(last, self.rate_limit)
+        reset = (self.rate_limit or {}).get("resetsAt")
+        resets = float(reset) if isinstance(reset, int | float) else None
+        if limited and error and resets is not None:
+            error = f"{error} (the limit resets at {_clock_text(resets)})"
         self.result = SessionResult(
             session_id=self.session_id,
             task=self.task,
@@ -642,7 +652,13 @@ class SessionCore:
             exited_early=ending.exited_early,
             denied=tuple(self._denied),
             rounds=self.rounds,
+            limited=limited,
+            limit_resets_at=resets if limited else None,
         )
         self._pending.clear()
         self._step_deadline = None
         return [Finished(self.result)]
+
+
+def _clock_text(epoch: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))

@@ -80,3 +80,46 @@ def test_an_until_check_that_never_passes_stops_at_max_rounds_and_says_so(
     assert result.exit_code == 1, result.output
     assert "failed" in result.stdout
     assert "still failed after 2 rounds" in result.stdout and "test_x FAILED" in result.stdout
+
+
+def test_a_session_stopped_by_a_rate_limit_is_marked_and_resumed_after_the_reset(
+    scripted_model, claude_env, workspace, claude_bin
+):
+    from csup.testing import turn  # noqa: PLC0415
+
+    model = scripted_model({"rl": [turn(text("hi there"), error=429, error_times=2)]})
+    env = claude_env(model, extra={"CLAUDE_CODE_MAX_RETRIES": "1"})
+    plain = run(
+        [
+            "run",
+            "[scenario:rl] go",
+            "--cwd",
+            str(workspace),
+            "--claude-bin",
+            str(claude_bin),
+            "--json",
+        ],
+        env=env,
+    )
+    assert plain.exit_code == 1
+    (limited,) = json.loads(plain.stdout)["sessions"]
+    assert limited["limited"] is True and "rate or usage limit" in limited["error"]
+
+    model = scripted_model({"rl": [turn(text("hi there"), error=429, error_times=2)]})
+    env = claude_env(model, extra={"CLAUDE_CODE_MAX_RETRIES": "1"})
+    retried = run(
+        [
+            "run",
+            "[scenario:rl] go",
+            "--cwd",
+            str(workspace),
+            "--claude-bin",
+            str(claude_bin),
+            "--retry-on-limit",
+            "--json",
+        ],
+        env=env,
+    )
+    assert retried.exit_code == 0, retried.output
+    first, second = json.loads(retried.stdout)["sessions"]
+    assert first["limited"] and second["status"] == "completed"
