@@ -12,10 +12,12 @@ and what to do about it::
     │   └── ProtocolError          claude said something csup cannot understand
     ├── PolicyError            a decision could not be made (csup then denies: it fails closed)
     │   └── DecisionTimeout        no decision arrived within the timeout
-    └── SessionError           a supervised session could not be started, found or run
-        ├── SessionNotFound        no session with that id
-        ├── MaxSessionsReached     every slot is taken and the caller would not wait
-        └── SupervisorStopped      the supervisor has been shut down
+    ├── SessionError           a supervised session could not be started, found or run
+    │   ├── SessionNotFound        no session with that id
+    │   ├── MaxSessionsReached     every slot is taken and the caller would not wait
+    │   └── SupervisorStopped      the supervisor has been shut down
+    └── WorktreeError          a session's git worktree could not be made, finished or merged
+        └── NotAGitRepository      the directory is not inside a git repository with a work tree
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ __all__ = [
     "CsupError",
     "DecisionTimeout",
     "MaxSessionsReached",
+    "NotAGitRepository",
     "PolicyError",
     "PolicyFileError",
     "ProtocolError",
     "SessionError",
     "SessionNotFound",
     "SupervisorStopped",
+    "WorktreeError",
 ]
 
 
@@ -109,3 +113,14 @@ class MaxSessionsReached(SessionError):
 
 class SupervisorStopped(SessionError):
     """The supervisor was shut down; it takes no more sessions."""
+
+
+class WorktreeError(CsupError):
+    """A session's git worktree could not be made, finished, merged, listed or cleaned.
+
+    The message names the repository and what git said, and what to do about it.
+    """
+
+
+class NotAGitRepository(WorktreeError):
+    """The directory is not inside a git repository, or the repository has no work tree."""
