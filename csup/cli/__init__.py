@@ -19,11 +19,13 @@ def _register() -> None:
     from csup.cli.demo import demo  # noqa: PLC0415
     from csup.cli.hooks import install_hooks, uninstall_hooks  # noqa: PLC0415
     from csup.cli.run import multi, run  # noqa: PLC0415
+    from csup.cli.worktrees import worktrees  # noqa: PLC0415
 
     main.add_command(check)
     main.add_command(run)
     main.add_command(multi)
     main.add_command(demo)
+    main.add_command(worktrees)
 
     main.add_command(install_hooks)
     main.add_command(uninstall_hooks)

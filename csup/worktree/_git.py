@@ -7,15 +7,18 @@ messages in English so they can be matched) and a message a user can act on when
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from csup.errors import NotAGitRepository, WorktreeError
 
-__all__ = ["GIT_TIMEOUT", "Repo", "find_repo", "git_env", "run"]
+__all__ = ["GIT_TIMEOUT", "Repo", "find_repo", "git_env", "locked", "run"]
 
 GIT_TIMEOUT = 120.0
 """Seconds any one git command may take (a checkout of a large repository included)."""
@@ -54,11 +57,13 @@ def run(
     check: bool = True,
     env: Mapping[str, str] | None = None,
     timeout: float = GIT_TIMEOUT,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``git ARGS`` in ``cwd`` and return it; raise :class:`WorktreeError` if it fails.
 
     ``check=False`` returns a failed command too (the caller reads its status); a git that
-    cannot be started or runs over ``timeout`` raises either way.
+    cannot be started or runs over ``timeout`` raises either way. ``stdin`` is git's input
+    (default: none, so git never waits on csup's terminal).
     """
     argv = ["git", "-c", "core.quotePath=false", *args]
     what = f"git {' '.join(args[:3])}"
@@ -67,7 +72,7 @@ def run(
             argv,
             cwd=cwd,
             env=git_env(env),
-            stdin=subprocess.DEVNULL,
+            input=stdin if stdin is not None else "",
             capture_output=True,
             text=True,
             encoding="utf-8",
@@ -154,3 +159,39 @@ def find_repo(repo_dir: str | os.PathLike[str]) -> Repo:
     top = run(["rev-parse", "--show-toplevel", "--show-prefix"], cwd=path).stdout.splitlines()
     prefix = top[1] if len(top) > 1 else ""
     return Repo(top=Path(top[0]).resolve(), common_dir=Path(common).resolve(), prefix=prefix)
+
+
+_held = threading.local()
+
+
+@contextlib.contextmanager
+def locked(repo: Repo) -> Iterator[None]:
+    """Hold csup's lock of ``repo``'s worktrees (re-entrant in a thread; across processes).
+
+    git is not safe against itself here: a ``git worktree add`` that reads the administrative
+    files of a worktree another ``add`` is still writing fails ("failed to read
+    .git/worktrees/x/commondir"). So every command of csup's that adds, locks, removes or
+    scans worktrees holds this ``flock`` on ``<root>/.lock``; the kernel drops it if csup dies.
+    """
+    held: dict[str, int] = _held.__dict__.setdefault("held", {})
+    key = str(repo.common_dir)
+    if held.get(key):
+        held[key] += 1
+        try:
+            yield
+        finally:
+            held[key] -= 1
+        return
+    try:
+        repo.root.mkdir(parents=True, exist_ok=True)
+        handle = open(repo.root / ".lock", "a+b")  # noqa: SIM115 - held across the yield
+    except OSError as error:
+        raise WorktreeError(f"cannot open csup's lock in {repo.root}: {error}") from None
+    with handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        held[key] = 1
+        try:
+            yield
+        finally:
+            held[key] = 0
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

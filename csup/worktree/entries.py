@@ -126,13 +126,19 @@ def delete_branch(repo: Repo, branch: str | None) -> bool:
     """Delete csup's ``branch`` (never another); false when git would not (checked out)."""
     if not branch or not branch.startswith(BRANCH_PREFIX):
         return False
-    done = _git.run(["branch", "-D", "--", branch], cwd=repo.top, check=False)
+    with _git.locked(repo):  # git branch reads every worktree's HEAD
+        done = _git.run(["branch", "-D", "--", branch], cwd=repo.top, check=False)
     return done.returncode == 0
 
 
 def repair(repo: Repo) -> list[Entry]:
     """Remove csup's half-made entries (their preparer died) and entries whose directory is
     gone; return what was removed. Entries held by a live csup process are left alone."""
+    with _git.locked(repo):
+        return _repair(repo)
+
+
+def _repair(repo: Repo) -> list[Entry]:
     removed = []
     for entry in scan(repo):
         held = entry.locked is not None and holder_alive(entry.locked)

@@ -75,6 +75,11 @@ def branch_stats(
 
 def _remove(worktree: Worktree) -> None:
     repo = Repo(top=worktree.repo, common_dir=worktree.common_dir, prefix="")
+    with _git.locked(repo):
+        _remove_locked(repo, worktree)
+
+
+def _remove_locked(repo: Repo, worktree: Worktree) -> None:
     done = _git.run(
         ["worktree", "remove", "--force", str(worktree.path)], cwd=worktree.repo, check=False
     )
@@ -102,7 +107,8 @@ def finish(worktree: Worktree, *, task: str, keep: bool) -> WorktreeReport:
     committed = False
     exists = (worktree.path / ".git").exists()
     if exists:
-        _git.run(["worktree", "unlock", str(worktree.path)], cwd=worktree.repo, check=False)
+        with _git.locked(repo):
+            _git.run(["worktree", "unlock", str(worktree.path)], cwd=worktree.repo, check=False)
         on = _git.run(["symbolic-ref", "-q", "HEAD"], cwd=worktree.path, check=False).stdout.strip()
         if on != f"refs/heads/{worktree.branch}":
             keep = True
@@ -117,10 +123,11 @@ def finish(worktree: Worktree, *, task: str, keep: bool) -> WorktreeReport:
                 keep = True
                 note = f"could not commit what the session left ({error}); worktree kept"
     else:
-        for entry in entries.scan(repo):  # unregister the vanished directory
-            if entry.path == worktree.path:
-                entries.drop(repo, entry)
-                note = "the worktree's directory had vanished: the branch holds what was committed"
+        with _git.locked(repo):
+            for entry in entries.scan(repo):  # unregister the vanished directory
+                if entry.path == worktree.path:
+                    entries.drop(repo, entry)
+                    note = "the worktree's directory had vanished: the branch holds its commits"
     head, commits, files, insertions, deletions = branch_stats(repo, worktree.base, worktree.branch)
     if head is None:
         note = f"the branch {worktree.branch} no longer exists"

@@ -91,8 +91,9 @@ def list_worktrees(repo_dir: str | os.PathLike[str]) -> list[WorktreeInfo]:
     died are removed, so they are never listed.
     """
     repo = find_repo(repo_dir)
-    entries.repair(repo)
-    return [info for info, _ in _infos(repo)]
+    with _git.locked(repo):
+        entries.repair(repo)
+        return [info for info, _ in _infos(repo)]
 
 
 def clean(
@@ -109,6 +110,11 @@ def clean(
     if merged_only and all:
         raise WorktreeError("clean: choose one of merged_only (--merged) and all (--all)")
     repo = find_repo(repo_dir)
+    with _git.locked(repo):
+        return _clean(repo, merged_only=merged_only, all=all)
+
+
+def _clean(repo: Repo, *, merged_only: bool, all: bool) -> CleanReport:
     entries.repair(repo)
     removed: list[Path] = []
     deleted: list[str] = []

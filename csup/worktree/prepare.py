@@ -75,7 +75,10 @@ def copy_included(source: Path, target: Path) -> tuple[str, ...]:
     if not listed:
         return ()
     ignored = _git.run(
-        ["check-ignore", "--no-index", "-z", "--", *listed], cwd=source, check=False
+        ["check-ignore", "--no-index", "--stdin", "-z"],
+        cwd=source,
+        check=False,
+        stdin="\0".join(listed) + "\0",
     ).stdout.split("\0")
     copied = []
     for name in sorted({name for name in ignored if name}):
@@ -91,29 +94,45 @@ def copy_included(source: Path, target: Path) -> tuple[str, ...]:
     return tuple(copied)
 
 
+def _make_dir(path: Path) -> bool:
+    """Make ``path``; false if it exists. Exclusive: one thread or process gets each name.
+
+    Retried when the run's directory vanishes in between (a ``finish`` or ``repair`` removing
+    it while empty).
+    """
+    for _ in range(20):
+        try:
+            path.mkdir(parents=True)
+        except FileExistsError:
+            return False
+        except FileNotFoundError:
+            continue
+        except OSError as error:
+            raise WorktreeError(f"cannot make the worktree directory {path}: {error}") from None
+        return True
+    raise WorktreeError(f"cannot make the worktree directory {path}: its parent keeps vanishing")
+
+
 def _claim(repo: Repo, run_id: str, slug0: str, base_sha: str) -> tuple[str, Path, str]:
     """Make the worktree on the first free ``slug``, ``slug-2``, ...; locked as preparing."""
     for n in range(1, _MAX_TRIES + 1):
         slug = slug0 if n == 1 else f"{slug0}-{n}"
         path, branch = repo.root / run_id / slug, branch_name(run_id, slug)
-        try:
-            path.mkdir(parents=True)  # exclusive: one thread or process per name
-        except FileExistsError:
+        if not _make_dir(path):
             continue
-        except OSError as error:
-            raise WorktreeError(f"cannot make the worktree directory {path}: {error}") from None
         taken = _git.run(
             ["rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"], cwd=repo.top, check=False
         )
         if taken.returncode == 0:
             path.rmdir()
             continue
-        add = _git.run(
-            ["worktree", "add", "--lock", "--reason", entries.lock_reason("preparing"),
-             "-b", branch, str(path), base_sha],
-            cwd=repo.top,
-            check=False,
-        )  # fmt: skip
+        with _git.locked(repo):
+            add = _git.run(
+                ["worktree", "add", "--lock", "--reason", entries.lock_reason("preparing"),
+                 "-b", branch, str(path), base_sha],
+                cwd=repo.top,
+                check=False,
+            )  # fmt: skip
         if add.returncode == 0:
             return slug, path, branch
         with contextlib.suppress(OSError):
@@ -127,7 +146,7 @@ def _claim(repo: Repo, run_id: str, slug0: str, base_sha: str) -> tuple[str, Pat
 
 def _undo(repo: Repo, path: Path, branch: str) -> None:
     """Remove a worktree being prepared, and its new branch (best effort, never raises)."""
-    with contextlib.suppress(Exception):
+    with contextlib.suppress(Exception), _git.locked(repo):
         for entry in entries.scan(repo):
             if entry.path == path:
                 entries.drop(repo, entry)
@@ -169,11 +188,12 @@ def prepare(
                 f"the new worktree {path} is not on {branch} at {base_sha[:12]}: {head.stdout!r}"
             )
         copied = copy_included(repo.top, path) if include else ()
-        _git.run(["worktree", "unlock", str(path)], cwd=repo.top)
-        _git.run(
-            ["worktree", "lock", "--reason", entries.lock_reason("session"), str(path)],
-            cwd=repo.top,
-        )
+        with _git.locked(repo):
+            _git.run(["worktree", "unlock", str(path)], cwd=repo.top)
+            _git.run(
+                ["worktree", "lock", "--reason", entries.lock_reason("session"), str(path)],
+                cwd=repo.top,
+            )
     except BaseException:
         _undo(repo, path, branch)
         raise
