@@ -2,13 +2,14 @@
 
 A worktree csup is making is locked (``git worktree add --lock``) with the reason
 ``csup preparing pid=P started=T host=H`` from the moment git creates it until csup has
-checked it out, verified it and copied its included files; then the lock becomes
-``csup session ...`` until :func:`~csup.worktree.finish` unlocks it. A locked worktree is never
-pruned by git (``git worktree prune``, ``git gc``) nor listed as prunable, so a csup killed at
-any point leaves either nothing, or a locked entry whose holder is dead. :func:`repair` (run by
-every ``prepare``, ``list_worktrees`` and ``clean``) removes such half-made entries, and csup's
-entries whose directory is gone; a ``csup session`` entry whose holder died keeps its directory
-(it may hold the session's work) and shows as interrupted.
+checked it out, verified it and copied its included files. Then the reason becomes
+``csup session ...`` in one atomic step (:func:`relock`), until
+:func:`~csup.worktree.finish` unlocks it. A locked worktree is never pruned by git
+(``git worktree prune``, ``git gc``) nor listed as prunable, so a csup killed at any point
+leaves either nothing, or a locked entry whose holder is dead. :func:`repair` (run by every
+``prepare``, ``list_worktrees`` and ``clean``) removes such half-made entries, and csup's
+entries whose directory is gone. A ``csup session`` entry whose holder died keeps its
+directory (it may hold the session's work) and shows as interrupted.
 
 Entries are read from git's administrative directory (``<common-dir>/worktrees/<id>/``:
 ``gitdir``, ``HEAD``, ``locked``) rather than ``git worktree list``, because a half-made entry
@@ -27,11 +28,21 @@ from pathlib import Path
 
 import psutil
 
+from csup.errors import WorktreeError
 from csup.worktree import _git
 from csup.worktree._git import Repo
 from csup.worktree.names import BRANCH_PREFIX
 
-__all__ = ["Entry", "drop", "holder_alive", "lock_reason", "repair", "scan"]
+__all__ = [
+    "Entry",
+    "delete_branch",
+    "drop",
+    "holder_alive",
+    "lock_reason",
+    "relock",
+    "repair",
+    "scan",
+]
 
 _REASON = re.compile(r"csup (preparing|session) pid=(\d+) started=([\d.]+) host=(\S*)")
 
@@ -120,6 +131,24 @@ def drop(repo: Repo, entry: Entry) -> None:
     if entry.path is not None and _inside(entry.path, repo.root) and entry.path != repo.root:
         shutil.rmtree(entry.path, ignore_errors=True)
     shutil.rmtree(entry.admin, ignore_errors=True)
+
+
+def relock(path: Path, reason: str) -> None:
+    """Change the lock reason of the worktree at ``path`` in one atomic step.
+
+    ``git worktree unlock`` then ``lock`` would leave a moment with no lock; this replaces
+    the ``locked`` file (gitrepository-layout: its content is the reason) instead.
+    """
+    try:
+        pointer = (path / ".git").read_text(encoding="utf-8").strip()
+        if not pointer.startswith("gitdir: "):
+            raise OSError(f"{path / '.git'} does not point to a git directory")
+        admin = Path(pointer.removeprefix("gitdir: "))
+        temporary = admin / "locked.csup-new"
+        temporary.write_text(reason, encoding="utf-8")
+        os.replace(temporary, admin / "locked")
+    except OSError as error:
+        raise WorktreeError(f"cannot lock the worktree {path}: {error}") from None
 
 
 def delete_branch(repo: Repo, branch: str | None) -> bool:

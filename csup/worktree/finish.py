@@ -35,6 +35,21 @@ def _message(worktree: Worktree, task: str) -> str:
     )
 
 
+def _in_progress(worktree: Worktree) -> str | None:
+    """What the session left half-done in the worktree (a merge, a rebase, ...), or None."""
+    path = worktree.path
+    for ref, what in (
+        ("MERGE_HEAD", "a merge"),
+        ("CHERRY_PICK_HEAD", "a cherry-pick"),
+        ("REVERT_HEAD", "a revert"),
+        ("REBASE_HEAD", "a rebase"),
+    ):
+        if _git.run(["rev-parse", "-q", "--verify", ref], cwd=path, check=False).returncode == 0:
+            return f"{what} in progress"
+    unmerged = _git.run(["diff", "--name-only", "--diff-filter=U"], cwd=path).stdout.split()
+    return f"unmerged files ({', '.join(unmerged[:5])})" if unmerged else None
+
+
 def _commit_leftovers(worktree: Worktree, task: str) -> bool:
     """Commit everything uncommitted in the worktree (ignored files excepted); true if any."""
     path = worktree.path
@@ -97,10 +112,12 @@ def finish(worktree: Worktree, *, task: str, keep: bool) -> WorktreeReport:
 
     Whatever the session left uncommitted (ignored files excepted) is committed on its branch,
     author and committer ``csup <csup@localhost>``, the message naming the task; then the
-    worktree is removed, unless ``keep``. It is kept anyway when it cannot be committed (the
-    report's ``note`` says why) or the session checked out another branch in it: nothing is
-    lost. Idempotent; a worktree whose directory vanished is unregistered, and its branch
-    reported. Raises :class:`WorktreeError` only when git cannot read the repository at all.
+    worktree is removed, unless ``keep``. Nothing is lost: the worktree is kept anyway, with
+    nothing committed and the report's ``note`` saying why, when the commit fails, when the
+    session checked out another branch, or left a merge, rebase or conflict half-done
+    (conflict markers are never committed). Idempotent; a worktree whose directory vanished
+    is unregistered and its branch reported. Raises :class:`WorktreeError` only when git
+    cannot read the repository at all.
     """
     repo = Repo(top=worktree.repo, common_dir=worktree.common_dir, prefix="")
     note = None
@@ -116,6 +133,9 @@ def finish(worktree: Worktree, *, task: str, keep: bool) -> WorktreeReport:
                 f"the session left {on or 'a detached HEAD'} checked out, not {worktree.branch}; "
                 f"nothing committed, worktree kept for review at {worktree.path}"
             )
+        elif busy := _in_progress(worktree):
+            keep = True
+            note = f"the session left {busy}; nothing committed, worktree kept at {worktree.path}"
         else:
             try:
                 committed = _commit_leftovers(worktree, task)

@@ -101,6 +101,6 @@ def merge(
             )  # fmt: skip
         return MergeReport(
             into, tuple(merged), tuple(up_to_date), not_tried=(branch, *rest),
-            error=f"git could not merge {branch}: {_git.tail(done.stderr or done.stdout)}",
+            error=f"git could not merge {branch}: {_git.tail(done.stderr or done.stdout, 8)}",
         )  # fmt: skip
     return MergeReport(into, tuple(merged), tuple(up_to_date))

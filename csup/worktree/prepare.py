@@ -188,12 +188,7 @@ def prepare(
                 f"the new worktree {path} is not on {branch} at {base_sha[:12]}: {head.stdout!r}"
             )
         copied = copy_included(repo.top, path) if include else ()
-        with _git.locked(repo):
-            _git.run(["worktree", "unlock", str(path)], cwd=repo.top)
-            _git.run(
-                ["worktree", "lock", "--reason", entries.lock_reason("session"), str(path)],
-                cwd=repo.top,
-            )
+        entries.relock(path, entries.lock_reason("session"))
     except BaseException:
         _undo(repo, path, branch)
         raise
