@@ -177,14 +177,38 @@ def _repair(repo: Repo) -> list[Entry]:
             drop(repo, entry)
             delete_branch(repo, entry.branch)
             removed.append(entry)
-        elif (entry.path is None or not entry.path.exists()) and (
-            entry.locked is None or entry.csup_lock
-        ):
-            drop(repo, entry)
-            removed.append(entry)
-    with contextlib.suppress(OSError):
-        for run_dir in repo.root.iterdir():
-            if run_dir.is_dir() and not any(run_dir.iterdir()):
+        elif not entry.exists and (entry.locked is None or entry.csup_lock):
+            # git would call it prunable: unregister it; a directory with files in it but no
+            # .git stays (it may be a session's work) for `clean --all` to remove
+            shutil.rmtree(entry.admin, ignore_errors=True)
+            if entry.path is not None:
                 with contextlib.suppress(OSError):
-                    run_dir.rmdir()
+                    entry.path.rmdir()
+            removed.append(entry)
+    registered = {entry.path for entry in scan(repo)}
+    for run_dir in _children(repo.root):
+        for path in _children(run_dir):
+            if path not in registered:
+                with contextlib.suppress(OSError):
+                    path.rmdir()  # only when empty: a name claimed by a csup that died
+        with contextlib.suppress(OSError):
+            run_dir.rmdir()
     return removed
+
+
+def orphans(repo: Repo) -> list[Path]:
+    """Directories under csup's root that no worktree entry owns (left by a killed csup)."""
+    registered = {entry.path for entry in scan(repo)}
+    return [
+        path
+        for run_dir in _children(repo.root)
+        for path in _children(run_dir)
+        if path not in registered
+    ]
+
+
+def _children(path: Path) -> list[Path]:
+    try:
+        return sorted(child for child in path.iterdir() if child.is_dir())
+    except OSError:
+        return []

@@ -7,6 +7,7 @@ the user's other worktrees nor Claude Code's (``.claude/worktrees/``, branches `
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from csup.errors import WorktreeError
@@ -105,7 +106,8 @@ def clean(
       has all of it); keep every branch. Nothing is lost.
     * ``merged_only``: remove the worktrees and branches of sessions merged into HEAD (a
       worktree with uncommitted changes is kept).
-    * ``all``: remove every csup worktree and branch, uncommitted and unmerged work included.
+    * ``all``: remove every csup worktree and branch, uncommitted and unmerged work included,
+      and directories under csup's root that no worktree owns any more.
     """
     if merged_only and all:
         raise WorktreeError("clean: choose one of merged_only (--merged) and all (--all)")
@@ -137,5 +139,9 @@ def _clean(repo: Repo, *, merged_only: bool, all: bool) -> CleanReport:
             entries.drop(repo, entry)
         if (all or merged_only) and entries.delete_branch(repo, info.branch):
             deleted.append(name)
+    if all:
+        for orphan in entries.orphans(repo):
+            shutil.rmtree(orphan, ignore_errors=True)
+            removed.append(orphan)
     entries.repair(repo)  # empty run directories
     return CleanReport(tuple(removed), tuple(deleted), tuple(skipped))

@@ -94,54 +94,39 @@ def copy_included(source: Path, target: Path) -> tuple[str, ...]:
     return tuple(copied)
 
 
-def _make_dir(path: Path) -> bool:
-    """Make ``path``; false if it exists. Exclusive: one thread or process gets each name.
-
-    Retried when the run's directory vanishes in between (a ``finish`` or ``repair`` removing
-    it while empty).
-    """
-    for _ in range(20):
-        try:
-            path.mkdir(parents=True)
-        except FileExistsError:
-            return False
-        except FileNotFoundError:
-            continue
-        except OSError as error:
-            raise WorktreeError(f"cannot make the worktree directory {path}: {error}") from None
-        return True
-    raise WorktreeError(f"cannot make the worktree directory {path}: its parent keeps vanishing")
-
-
 def _claim(repo: Repo, run_id: str, slug0: str, base_sha: str) -> tuple[str, Path, str]:
-    """Make the worktree on the first free ``slug``, ``slug-2``, ...; locked as preparing."""
-    for n in range(1, _MAX_TRIES + 1):
-        slug = slug0 if n == 1 else f"{slug0}-{n}"
-        path, branch = repo.root / run_id / slug, branch_name(run_id, slug)
-        if not _make_dir(path):
-            continue
-        taken = _git.run(
-            ["rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"], cwd=repo.top, check=False
-        )
-        if taken.returncode == 0:
-            path.rmdir()
-            continue
-        with _git.locked(repo):
-            add = _git.run(
-                ["worktree", "add", "--lock", "--reason", entries.lock_reason("preparing"),
-                 "-b", branch, str(path), base_sha],
-                cwd=repo.top,
-                check=False,
-            )  # fmt: skip
-        if add.returncode == 0:
-            return slug, path, branch
-        with contextlib.suppress(OSError):
-            path.rmdir()
-        if "already exists" in add.stderr and "branch" in add.stderr:
-            continue  # another csup took the branch between the check and the add
-        _undo(repo, path, branch)
-        raise WorktreeError(f"git could not make the worktree {path}: {_git.tail(add.stderr)}")
+    """Make the worktree on the first free ``slug``, ``slug-2``, ...; locked as preparing.
+
+    Under csup's lock of the repository, so no other csup is claiming a name meanwhile (and
+    :func:`~csup.worktree.entries.repair` may remove empty directories nobody registered).
+    """
+    with _git.locked(repo):
+        for n in range(1, _MAX_TRIES + 1):
+            slug = slug0 if n == 1 else f"{slug0}-{n}"
+            path, branch = repo.root / run_id / slug, branch_name(run_id, slug)
+            if path.exists() or _branch_exists(repo, branch):
+                continue
+            try:
+                add = _git.run(
+                    ["worktree", "add", "--lock", "--reason", entries.lock_reason("preparing"),
+                     "-b", branch, str(path), base_sha],
+                    cwd=repo.top,
+                    check=False,
+                )  # fmt: skip
+            except BaseException:
+                _undo(repo, path, branch)
+                raise
+            if add.returncode == 0:
+                return slug, path, branch
+            _undo(repo, path, branch)
+            raise WorktreeError(f"git could not make the worktree {path}: {_git.tail(add.stderr)}")
     raise WorktreeError(f"no free worktree name for {slug0!r} in run {run_id} after {_MAX_TRIES}")
+
+
+def _branch_exists(repo: Repo, branch: str) -> bool:
+    ref = f"refs/heads/{branch}"
+    done = _git.run(["rev-parse", "--verify", "--quiet", ref], cwd=repo.top, check=False)
+    return done.returncode == 0
 
 
 def _undo(repo: Repo, path: Path, branch: str) -> None:
