@@ -69,3 +69,8 @@ def repo(tmp_path: Path) -> Path:
 def new_repo(tmp_path: Path) -> Callable[..., Path]:
     """``new_repo(name, files)``: another repository in the test's directory."""
     return lambda name, files=None: make_repo(tmp_path / name, files)
+
+
+def csup_branches(repo: Path) -> list[str]:
+    """The names of the branches under ``csup/``."""
+    return git(repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/csup/").split()
