@@ -88,6 +88,40 @@ def branch_stats(
     )
 
 
+def _settle(worktree: Worktree, task: str) -> tuple[bool, str | None]:
+    """Commit the session's leftovers: ``(committed, None)``, or ``(False, why not)``."""
+    on = _git.run(["symbolic-ref", "-q", "HEAD"], cwd=worktree.path, check=False).stdout.strip()
+    if on != f"refs/heads/{worktree.branch}":
+        return False, (
+            f"the session left {on or 'a detached HEAD'} checked out, not {worktree.branch}; "
+            f"nothing committed, worktree kept for review at {worktree.path}"
+        )
+    if busy := _in_progress(worktree):
+        return (
+            False,
+            f"the session left {busy}; nothing committed, worktree kept at {worktree.path}",
+        )
+    return _commit_leftovers(worktree, task), None
+
+
+def _unregister(repo: Repo, worktree: Worktree) -> tuple[bool, str | None]:
+    """Forget a worktree whose ``.git`` is gone; ``(kept, note)``. Files left there stay."""
+    note = None
+    with _git.locked(repo):
+        for entry in entries.scan(repo):
+            if entry.path == worktree.path:
+                shutil.rmtree(entry.admin, ignore_errors=True)
+                note = "the worktree's directory had vanished: the branch holds its commits"
+    with contextlib.suppress(OSError):
+        worktree.path.rmdir()  # only when empty
+    if worktree.path.exists():
+        return True, (
+            f"the worktree lost its .git file: nothing committed, its files are kept at "
+            f"{worktree.path}"
+        )
+    return False, note
+
+
 def _remove(worktree: Worktree) -> None:
     repo = Repo(top=worktree.repo, common_dir=worktree.common_dir, prefix="")
     with _git.locked(repo):
@@ -126,28 +160,14 @@ def finish(worktree: Worktree, *, task: str, keep: bool) -> WorktreeReport:
     if exists:
         with _git.locked(repo):
             _git.run(["worktree", "unlock", str(worktree.path)], cwd=worktree.repo, check=False)
-        on = _git.run(["symbolic-ref", "-q", "HEAD"], cwd=worktree.path, check=False).stdout.strip()
-        if on != f"refs/heads/{worktree.branch}":
-            keep = True
-            note = (
-                f"the session left {on or 'a detached HEAD'} checked out, not {worktree.branch}; "
-                f"nothing committed, worktree kept for review at {worktree.path}"
-            )
-        elif busy := _in_progress(worktree):
-            keep = True
-            note = f"the session left {busy}; nothing committed, worktree kept at {worktree.path}"
-        else:
-            try:
-                committed = _commit_leftovers(worktree, task)
-            except WorktreeError as error:
-                keep = True
-                note = f"could not commit what the session left ({error}); worktree kept"
+        try:
+            committed, note = _settle(worktree, task)
+        except WorktreeError as error:
+            note = f"could not commit what the session left ({error}); worktree kept"
+        keep = keep or note is not None
     else:
-        with _git.locked(repo):
-            for entry in entries.scan(repo):  # unregister the vanished directory
-                if entry.path == worktree.path:
-                    entries.drop(repo, entry)
-                    note = "the worktree's directory had vanished: the branch holds its commits"
+        exists, note = _unregister(repo, worktree)
+        keep = exists
     head, commits, files, insertions, deletions = branch_stats(repo, worktree.base, worktree.branch)
     if head is None:
         note = f"the branch {worktree.branch} no longer exists"

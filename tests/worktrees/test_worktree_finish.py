@@ -124,3 +124,13 @@ def test_the_report_is_json_ready(repo):
     data = finish(wt, task="a", keep=True).as_dict()
     assert data["branch"] == wt.branch and data["kept"] == str(wt.path)
     assert set(data) >= {"commits", "files", "insertions", "deletions"}
+
+
+def test_a_worktree_that_lost_its_git_file_keeps_the_files_left_there(repo):
+    wt = prepare(repo, run_id="r1", task="a")
+    (wt.path / "work.txt").write_text("work\n")
+    (wt.path / ".git").unlink()
+    report = finish(wt, task="a", keep=False)
+    assert report.kept == wt.path and (wt.path / "work.txt").exists()
+    assert ".git file" in (report.note or "")
+    assert [e["worktree"] for e in porcelain(repo)] == [str(repo)]
