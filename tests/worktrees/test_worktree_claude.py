@@ -76,3 +76,21 @@ def test_parallel_sessions_each_see_only_their_own_change_and_their_branches_hol
     assert (merged.conflict, merged.conflict_files) == (reports["b"].branch, ("shared.txt",))
     assert status(repo) == ""
     assert (repo / "shared.txt").read_text() == "base\nfrom-a\n"
+
+
+def test_a_session_stopped_mid_way_keeps_its_worktree_and_its_work_is_committed(
+    repo, claude_bin, scripted_model, claude_env
+):
+    steps = [[tool("Bash", command=f"echo {n} > step{n}.txt", description="s")] for n in range(5)]
+    model = scripted_model({"long": steps})
+    task = "[scenario:long] many steps"
+    wt = prepare(repo, run_id="r1", task=task)
+    options = SessionOptions(cwd=wt.cwd, env=claude_env(model), claude_bin=claude_bin, max_turns=2)
+    result = run_session(task, options, decide=lambda call: Decision("allow", "fine"), timeout=90)
+    assert result.status is SessionStatus.KILLED, result.error
+
+    report = finish(wt, task=task, keep=result.status is not SessionStatus.COMPLETED)
+    assert report.kept == wt.path and wt.path.is_dir()
+    assert report.committed_leftovers and report.commits == 1
+    assert git(repo, "show", f"{wt.branch}:step0.txt") == "0\n"
+    assert status(repo) == "" and not (repo / "step0.txt").exists()
