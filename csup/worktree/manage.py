@@ -51,13 +51,20 @@ def _infos(repo: Repo) -> list[tuple[WorktreeInfo, entries.Entry | None]]:
         found.append(
             (
                 WorktreeInfo(
-                    branch=branch, run_id=run_id, slug=slug, path=entry.path, exists=exists,
-                    dirty=dirty, merged=branch in merged, ahead=_ahead(repo, branch),
-                    running=running, interrupted=bool(entry.csup_lock) and not running,
+                    branch=branch,
+                    run_id=run_id,
+                    slug=slug,
+                    path=entry.path,
+                    exists=exists,
+                    dirty=dirty,
+                    merged=branch in merged,
+                    ahead=_ahead(repo, branch),
+                    running=running,
+                    interrupted=bool(entry.csup_lock) and not running,
                 ),
                 entry,
             )
-        )  # fmt: skip
+        )
     for branch in _branches(repo):
         if branch in seen:
             continue
@@ -65,13 +72,20 @@ def _infos(repo: Repo) -> list[tuple[WorktreeInfo, entries.Entry | None]]:
         found.append(
             (
                 WorktreeInfo(
-                    branch=branch, run_id=run_id, slug=slug, path=None, exists=False,
-                    dirty=False, merged=branch in merged, ahead=_ahead(repo, branch),
-                    running=False, interrupted=False,
+                    branch=branch,
+                    run_id=run_id,
+                    slug=slug,
+                    path=None,
+                    exists=False,
+                    dirty=False,
+                    merged=branch in merged,
+                    ahead=_ahead(repo, branch),
+                    running=False,
+                    interrupted=False,
                 ),
                 None,
             )
-        )  # fmt: skip
+        )
     found.sort(key=lambda pair: (pair[0].branch or "", str(pair[0].path)))
     return found
 

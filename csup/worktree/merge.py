@@ -69,9 +69,12 @@ def merge(
         )
         if known.returncode != 0:
             return MergeReport(
-                into, tuple(merged), tuple(up_to_date), not_tried=rest,
+                into,
+                tuple(merged),
+                tuple(up_to_date),
+                not_tried=rest,
                 error=f"the branch {branch} does not exist (deleted since the run?)",
-            )  # fmt: skip
+            )
         contained = _git.run(["merge-base", "--is-ancestor", branch, "HEAD"], cwd=top, check=False)
         if contained.returncode == 0:
             up_to_date.append(branch)
@@ -96,11 +99,18 @@ def merge(
             _git.run(["merge", "--abort"], cwd=top)
         if conflicted:
             return MergeReport(
-                into, tuple(merged), tuple(up_to_date), conflict=branch,
-                conflict_files=conflicted, not_tried=rest,
-            )  # fmt: skip
+                into,
+                tuple(merged),
+                tuple(up_to_date),
+                conflict=branch,
+                conflict_files=conflicted,
+                not_tried=rest,
+            )
         return MergeReport(
-            into, tuple(merged), tuple(up_to_date), not_tried=(branch, *rest),
+            into,
+            tuple(merged),
+            tuple(up_to_date),
+            not_tried=(branch, *rest),
             error=f"git could not merge {branch}: {_git.tail(done.stderr or done.stdout, 8)}",
-        )  # fmt: skip
+        )
     return MergeReport(into, tuple(merged), tuple(up_to_date))

@@ -108,11 +108,20 @@ def _claim(repo: Repo, run_id: str, slug0: str, base_sha: str) -> tuple[str, Pat
                 continue
             try:
                 add = _git.run(
-                    ["worktree", "add", "--lock", "--reason", entries.lock_reason("preparing"),
-                     "-b", branch, str(path), base_sha],
+                    [
+                        "worktree",
+                        "add",
+                        "--lock",
+                        "--reason",
+                        entries.lock_reason("preparing"),
+                        "-b",
+                        branch,
+                        str(path),
+                        base_sha,
+                    ],
                     cwd=repo.top,
                     check=False,
-                )  # fmt: skip
+                )
             except BaseException:
                 _undo(repo, path, branch)
                 raise
