@@ -67,60 +67,21 @@ from bench_protocol import (
     ALLOW,
     PAUSE_ENV,
     REPORT_ENV,
+    TimedClaudeProcess,
     load_text,
     make_timed_fake,
     pct,
     read_fake_reports,
 )
 
-import csup.actors.session as session_module
-from csup.claude.events import ControlRequest, Diagnostic, Event
+import csup.claude.process as process_module
+from csup.calls import Decision, ToolCall
 from csup.claude.options import SessionOptions
-from csup.claude.result import Decision, SessionStatus, ToolCall
-from csup.claude.runner import ClaudeSession
+from csup.claude.result import SessionStatus
 from csup.supervisor import MultiSessionSupervisor
 
-P99_AIM_MS = 5.0
+P99_AIM_MS = 2.0
 AIM_SESSIONS = 50
-
-
-class TimedClaudeSession(ClaudeSession):
-    """A :class:`ClaudeSession` that stamps each tool request's arrival and answer.
-
-    Every instance made is kept in :attr:`made` (the benchmark reads them after a run).
-    """
-
-    made: list[TimedClaudeSession] = []  # noqa: RUF012 - the benchmark's registry
-    made_lock = threading.Lock()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.arrived: dict[str, float] = {}
-        self.answered: dict[str, float] = {}
-        self.emitted = 0
-        self.first_line: float | None = None
-        self.last_line = 0.0
-        with self.made_lock:
-            self.made.append(self)
-
-    def _on_line(self, item: Event | Diagnostic) -> None:
-        now = time.perf_counter()
-        if self.first_line is None:
-            self.first_line = now
-        self.last_line = now
-        if isinstance(item, ControlRequest) and item.is_tool_request:
-            self.arrived.setdefault(item.request_id, now)
-        super()._on_line(item)
-
-    def _emit(self, item: Event | Diagnostic) -> None:
-        self.emitted += 1
-        super()._emit(item)
-
-    def _answer(
-        self, request: ControlRequest, decision: Decision, call: ToolCall | None = None
-    ) -> None:
-        super()._answer(request, decision, call)
-        self.answered.setdefault(request.request_id, time.perf_counter())
 
 
 def allow_everything(call: ToolCall) -> Decision:
@@ -139,9 +100,9 @@ class Peak:
 
 
 ROLES = (
-    ("claude-", "-stdout", "readers"),
-    ("claude-", "-stderr", "stderr"),
-    ("claude-", "-wait", "waiters"),
+    ("claude-", "", "readers"),
+    ("csup-decider", "", "deciders"),
+    ("csup-signals", "", "signals"),
     ("SessionActor-", "", "session actors"),
     ("PolicyActor-", "", "policy actor"),
     ("MetricsActor-", "", "metrics actor"),
@@ -291,7 +252,7 @@ def run_config(
 
     ``pause``: seconds each fake waits before each tool call (0: as fast as it can).
     """
-    TimedClaudeSession.made.clear()
+    TimedClaudeProcess.made.clear()
     fakes_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     reports = Path(tempfile.mkdtemp(prefix="reports-", dir=work))
     options = SessionOptions(
@@ -326,7 +287,7 @@ def run_config(
     latencies: list[float] = []
     steady: list[float] = []
     emitted = 0
-    made = TimedClaudeSession.made
+    made = TimedClaudeProcess.made
     # The window when every session was running: from the last one's first line to the
     # first one's last line (empty when the first sessions ended before the last started).
     all_started = max((s.first_line or 0.0 for s in made), default=0.0)
@@ -431,8 +392,8 @@ CPU_ROLES = [
     "policy actor",
     "metrics actor",
     "coordinator",
-    "waiters",  # the session's end: _on_exit, kill_tree
-    "stderr",
+    "deciders",
+    "signals",
     "other csup",
     "main",
 ]
@@ -481,7 +442,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, load {load_text()}")
     print(f"{tools} tool calls per session; fake claude: csup/testing/fake_claude.py (hook-allow)")
 
-    session_module.ClaudeSession = TimedClaudeSession  # type: ignore[attr-defined]
+    process_module.ClaudeProcess = TimedClaudeProcess  # type: ignore[misc]
     ThreadCpu.install()
     runs: list[Run] = []
     paced: list[Run] = []

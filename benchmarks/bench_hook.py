@@ -6,6 +6,8 @@ This runs, interleaved in the same process and the same run:
 * ``python -c pass`` with the same interpreter csup runs on (the floor);
 * ``csup hook pre-tool-use`` with a Bash input (loads the shell parser);
 * ``csup hook pre-tool-use`` with a Write input (no shell parsing);
+* the same two with ``CSUP_NO_RECORD=1``: the difference is what writing the decision to the
+  record (a scratch ``CSUP_DB``) costs each call;
 
 and prints the median wall time of each, and its ratio to the bare interpreter (aim: 1.5x).
 With ``--imports`` it also times a staircase of ``python -c "import ..."`` steps (each adding
@@ -34,6 +36,8 @@ from tabulate import tabulate
 
 PYTHON = sys.executable
 CSUP = str(Path(sys.executable).parent / "csup")
+ROOT = str(Path(__file__).resolve().parents[1])  # the checkout this script is in
+NOT_RECORDED = {"CSUP_NO_RECORD": "1"}
 
 
 def hook_input(workspace: str, tool: str, tool_input: dict[str, object]) -> bytes:
@@ -138,24 +142,29 @@ def main() -> int:
         os.mkdir(workspace)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("CSUP_", "PYTHON"))}
         env["HOME"] = home
+        env["PYTHONPATH"] = ROOT  # measure this checkout's csup, not the installed one
+        env["CSUP_DB"] = os.path.join(scratch, "record", "csup.db")
         bash = hook_input(workspace, "Bash", {"command": "git status && ls -la src | wc -l"})
         write = hook_input(
             workspace, "Write", {"file_path": f"{workspace}/a.py", "content": "x = 1\n" * 200}
         )
+        hook = [CSUP, "hook", "pre-tool-use"]
         cases = {
-            "python -c pass": ([PYTHON, "-c", "pass"], b""),
-            "csup hook pre-tool-use (Bash)": ([CSUP, "hook", "pre-tool-use"], bash),
-            "csup hook pre-tool-use (Write)": ([CSUP, "hook", "pre-tool-use"], write),
+            "python -c pass": ([PYTHON, "-c", "pass"], b"", {}),
+            "csup hook pre-tool-use (Bash)": (hook, bash, {}),
+            "csup hook pre-tool-use (Write)": (hook, write, {}),
+            "  the same, not recorded (Bash)": (hook, bash, NOT_RECORDED),
+            "  the same, not recorded (Write)": (hook, write, NOT_RECORDED),
         }
         if args.imports:
             for label, code in STAIRCASE:
-                cases[label] = ([PYTHON, "-c", code], b"")
+                cases[label] = ([PYTHON, "-c", code], b"", {})
         samples: dict[str, list[float]] = {name: [] for name in cases}
-        for argv, stdin in cases.values():  # warm the OS caches once
-            timed(argv, stdin, env, workspace)
+        for argv, stdin, extra in cases.values():  # warm the OS caches once
+            timed(argv, stdin, {**env, **extra}, workspace)
         for _ in range(args.rounds):
-            for name, (argv, stdin) in cases.items():
-                samples[name].append(timed(argv, stdin, env, workspace))
+            for name, (argv, stdin, extra) in cases.items():
+                samples[name].append(timed(argv, stdin, {**env, **extra}, workspace))
         bare = statistics.median(samples["python -c pass"])
         rows = []
         previous = bare

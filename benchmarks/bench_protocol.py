@@ -44,7 +44,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,12 +56,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import csup.claude.process as process_module  # noqa: E402
 from csup.calls import Decision, ToolCall  # noqa: E402
 from csup.claude.events import ControlRequest, Diagnostic, Event, parse_line  # noqa: E402
 from csup.claude.options import SessionOptions  # noqa: E402
-from csup.claude.process import ClaudeProcess  # noqa: E402
+from csup.claude.process import ClaudeProcess, claude_transport  # noqa: E402
 from csup.claude.result import SessionStatus  # noqa: E402
-from csup.claude.runner import ClaudeSession, Respond  # noqa: E402
+from csup.claude.runner import ClaudeSession  # noqa: E402
+from csup.claude.transport import Exited, Output  # noqa: E402
 from csup.testing.replay import find_recording  # noqa: E402
 
 REPORT_ENV = "CSUP_BENCH_FAKE_REPORT"
@@ -160,25 +163,62 @@ def load_text() -> str:
 # -- 1. decision latency ----------------------------------------------------------------------
 
 
+class TimedClaudeProcess(ClaudeProcess):
+    """A :class:`ClaudeProcess` that stamps each tool request's arrival and its answer.
+
+    A request is stamped when the reader thread has parsed its line, its answer when the
+    session's owner writes it to claude's stdin: the time covers the reader → owner →
+    policy actor → owner hops and the decision itself. Every instance made is kept in
+    :attr:`made` (the benchmark reads them after a run).
+    """
+
+    made: list[TimedClaudeProcess] = []  # noqa: RUF012 - the benchmark's registry
+    made_lock = threading.Lock()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.arrived: dict[str, float] = {}
+        self.answered: dict[str, float] = {}
+        self.emitted = 0
+        self.first_line: float | None = None
+        self.last_line = 0.0
+        super().__init__(*args, **kwargs)
+        with self.made_lock:
+            self.made.append(self)
+
+    def _emit(self, item: Any) -> None:
+        now = time.perf_counter()
+        if self.first_line is None:
+            self.first_line = now
+        self.last_line = now
+        if isinstance(item, bytes):
+            parsed = parse_line(item)
+            if parsed is not None:
+                self.emitted += 1
+                if isinstance(parsed, ControlRequest) and parsed.is_tool_request:
+                    self.arrived.setdefault(parsed.request_id, now)
+                self._deliver(Output(parsed))
+            return
+        self.emitted += 1
+        super()._emit(item)
+
+    def send(self, message: Mapping[str, Any]) -> bool:
+        ok = super().send(message)
+        response = message.get("response")
+        if isinstance(response, Mapping):
+            rid = response.get("request_id")
+            if isinstance(rid, str) and rid in self.arrived:
+                self.answered.setdefault(rid, time.perf_counter())
+        return ok
+
+
 def decision_latency(fake: Path, tools: int, variant: str, work: Path) -> list[Any]:
     """One session of ``tools`` tool calls with an allow decider given as ``variant``."""
-    arrived: dict[str, float] = {}
-    answered: dict[str, float] = {}
     clock = time.perf_counter
-
-    def on_event(item: Event | Diagnostic) -> None:
-        if isinstance(item, ControlRequest) and item.is_tool_request and item.tool_use_id:
-            arrived[item.tool_use_id] = clock()
-
-    def on_decision(call: ToolCall, verdict: Decision) -> None:
-        now = clock()
-        if call.tool_use_id and call.tool_use_id not in answered:
-            answered[call.tool_use_id] = now
 
     def allow(call: ToolCall) -> Decision:
         return ALLOW
 
-    def allow_inline(call: ToolCall, respond: Respond) -> None:
+    def allow_inline(call: ToolCall, respond: Callable[[object], None]) -> None:
         respond(ALLOW)
 
     reports = Path(tempfile.mkdtemp(prefix="reports-", dir=work))
@@ -187,13 +227,25 @@ def decision_latency(fake: Path, tools: int, variant: str, work: Path) -> list[A
         cwd=work,
         env={"CSUP_FAKE_TOOLS": str(tools), REPORT_ENV: str(reports)},
     )
+    made: list[TimedClaudeProcess] = []
+    factory = claude_transport(options, cwd=str(work), token=uuid.uuid4().hex)
+
+    def timed(deliver: Any) -> TimedClaudeProcess:
+        process_module.ClaudeProcess = TimedClaudeProcess  # type: ignore[misc]
+        try:
+            proc = factory(deliver)
+        finally:
+            process_module.ClaudeProcess = ClaudeProcess  # type: ignore[misc]
+        assert isinstance(proc, TimedClaudeProcess)
+        made.append(proc)
+        return proc
+
     session = ClaudeSession(
         "benchmark",
         options,
         decide=allow if variant == "sync" else None,
         decide_async=allow_inline if variant == "async" else None,
-        on_event=on_event,
-        on_decision=on_decision,
+        transport=timed,
     )
     started = clock()
     session.start()
@@ -201,7 +253,8 @@ def decision_latency(fake: Path, tools: int, variant: str, work: Path) -> list[A
     wall = clock() - started
     if result is None or result.status is not SessionStatus.COMPLETED:
         raise SystemExit(f"the {variant} session did not complete: {result}")
-    latencies = [answered[k] - arrived[k] for k in arrived if k in answered]
+    (proc,) = made
+    latencies = [proc.answered[k] - proc.arrived[k] for k in proc.arrived if k in proc.answered]
     if len(latencies) != tools:
         raise SystemExit(f"{variant}: {len(latencies)} decisions timed, expected {tools}")
     fake_side = read_fake_reports(reports)
@@ -272,16 +325,22 @@ def reader_throughput(name: str, block: bytes, repeats: int, work: Path) -> list
             done.set()
 
     spawned = time.perf_counter()
+
+    def deliver(message: Output | Exited) -> None:
+        if isinstance(message, Output):
+            on_line(message.item)
+
     process = ClaudeProcess(
         [sys.executable, "-c", CHILD, str(source), str(repeats)],
         cwd=work,
         env=dict(os.environ),
         token="bench",
-        on_line=on_line,
+        deliver=deliver,
     )
-    process.close_stdin()
+    process.close_input()
     done.wait(600)
     process.wait(30)
+    process.release()
     if count != expected or bad:
         raise SystemExit(f"{name}: {count} lines delivered ({bad} unreadable), expected {expected}")
     span = last - first
@@ -349,7 +408,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
         print(
-            "csup side: on_event (ControlRequest parsed) -> on_decision (answer written). "
+            "csup side: the request line parsed (reader thread) -> its answer written "
+            "(session owner). "
             "fake RT: the fake's request write -> answer read."
         )
 

@@ -11,11 +11,11 @@ and what to do about it::
     │   ├── ClaudeStartError       the binary exists but could not be started
     │   └── ProtocolError          claude said something csup cannot understand
     ├── PolicyError            a decision could not be made (csup then denies: it fails closed)
-    │   └── DecisionTimeout        no decision arrived within the timeout
     ├── SessionError           a supervised session could not be started, found or run
     │   ├── SessionNotFound        no session with that id
     │   ├── MaxSessionsReached     every slot is taken and the caller would not wait
     │   └── SupervisorStopped      the supervisor has been shut down
+    ├── RecordError            the record (csup's SQLite database) cannot be opened, read or written
     └── WorktreeError          a session's git worktree could not be made, finished or merged
         └── NotAGitRepository      the directory is not inside a git repository with a work tree
 """
@@ -28,12 +28,12 @@ __all__ = [
     "ClaudeStartError",
     "ConfigError",
     "CsupError",
-    "DecisionTimeout",
     "MaxSessionsReached",
     "NotAGitRepository",
     "PolicyError",
     "PolicyFileError",
     "ProtocolError",
+    "RecordError",
     "SessionError",
     "SessionNotFound",
     "SupervisorStopped",
@@ -87,10 +87,6 @@ class PolicyError(CsupError):
     """A decision could not be made. csup answers such a tool call with a deny."""
 
 
-class DecisionTimeout(PolicyError):
-    """No decision arrived within the decision timeout."""
-
-
 class SessionError(CsupError):
     """A supervised session could not be started, found or run."""
 
@@ -113,6 +109,15 @@ class MaxSessionsReached(SessionError):
 
 class SupervisorStopped(SessionError):
     """The supervisor was shut down; it takes no more sessions."""
+
+
+class RecordError(CsupError):
+    """The record (csup's SQLite database of runs) cannot be opened, read or written.
+
+    Raised when the record is required (``require=True``) and cannot be written, and by the
+    read commands (``csup log``, ``show``, ``export``) for a missing or corrupt database or an
+    unknown id.
+    """
 
 
 class WorktreeError(CsupError):

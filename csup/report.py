@@ -8,6 +8,7 @@ from typing import Any
 from tabulate import SEPARATING_LINE, tabulate
 
 from csup.board import SessionInfo
+from csup.display import one_line
 from csup.stats import AggregatedStats
 
 __all__ = ["HEADERS", "summary_json", "summary_table"]
@@ -17,8 +18,7 @@ _TASK_WIDTH = 40
 
 
 def _short(text: str, width: int = _TASK_WIDTH) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return one_line(text, width)
 
 
 def _session(info: SessionInfo) -> dict[str, Any]:
@@ -36,6 +36,16 @@ def _session(info: SessionInfo) -> dict[str, Any]:
         "duration_s": round(result.duration_s, 3) if result else 0.0,
         "error": result.error if result else None,
         "claude_session_id": result.claude_session_id if result else None,
+        "denied_calls": [
+            {
+                "tool": denied.tool,
+                "input": denied.input,
+                "rule": denied.rule,
+                "reason": denied.reason,
+                "requested": denied.requested or "deny",
+            }
+            for denied in (result.denied if result else ())
+        ],
     }
 
 
@@ -96,7 +106,7 @@ def summary_table(sessions: Sequence[SessionInfo], totals: AggregatedStats) -> s
     )
     table = tabulate(rows, headers=HEADERS, disable_numparse=True, colalign=_ALIGN)
     problems = [
-        f"{info.id} {info.state}: {info.result.error}"
+        f"{info.id} {info.state}: {one_line(info.result.error)}"
         for info in sessions
         if info.result is not None and info.result.error and info.state != "completed"
     ]

@@ -20,65 +20,145 @@ import dataclasses
 import itertools
 import logging
 import os
+import secrets
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pykka
 
+from csup import signals
 from csup.actors.coordinator import CoordinatorActor
-from csup.actors.messages import GetTotals, SessionSpec, StopAll, StopSession, Submit, TryStart
+from csup.actors.messages import (
+    CostReported,
+    EventCounted,
+    Finished,
+    GetTotals,
+    Queued,
+    SessionSpec,
+    SlotFree,
+    Started,
+    StatsChanged,
+    StopAll,
+    StopSession,
+    Submit,
+    TryStart,
+)
 from csup.actors.metrics import MetricsActor
-from csup.actors.policy import DecisionEngine, PolicyActor
+from csup.actors.policy import PolicyActor, PolicyClient
+from csup.backends import Backend, SessionHandle, make_backend
 from csup.board import SessionBoard, SessionInfo
 from csup.calls import Decision, ToolCall
+from csup.claude.events import Diagnostic, Event, Result
 from csup.claude.options import SessionOptions
 from csup.claude.result import SessionResult, SessionStatus
+from csup.claude.stats import StatsSnapshot
 from csup.clock import SYSTEM_CLOCK, Clock
+from csup.deciders import DeciderPool
+from csup.dispatch import Dispatcher
 from csup.errors import ConfigError, MaxSessionsReached, SessionNotFound, SupervisorStopped
-from csup.policy import resolve_policy
+from csup.policy import Policy, resolve_policy
 from csup.stats import AggregatedStats, StatsBook
 
-__all__ = ["MultiSessionSupervisor", "PolicyLike"]
+if TYPE_CHECKING:
+    from csup.record import RecordWriter
+
+__all__ = ["MultiSessionSupervisor", "PolicyLike", "Supervisor", "new_run_id"]
 
 log = logging.getLogger(__name__)
 
-PolicyLike = str | os.PathLike[str] | Callable[[ToolCall], Decision] | Any | None
+PolicyLike = str | os.PathLike[str] | Callable[[ToolCall], object] | Any | None
 
 _POLL = 0.25
 _ACTOR_STOP_TIMEOUT = 10.0
 _OPTION_NAMES = frozenset(f.name for f in dataclasses.fields(SessionOptions))
 
 
-def _engine_for(policy: Any, cwd: str) -> tuple[Any, DecisionEngine]:
-    """The policy object users see, and the engine the policy actor calls."""
-    if policy is None or isinstance(policy, str | os.PathLike):
-        policy = resolve_policy(None if policy is None else os.fspath(policy), cwd=cwd)
-    decide = getattr(policy, "decide", None)
-    if callable(decide):
+def new_run_id() -> str:
+    """A run's id: when it started (UTC), and a few random letters (``20261202-0512-k3v9``)."""
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
 
-        def engine(call: ToolCall) -> Decision:
-            result: Decision = decide(call)
-            return result
 
-        return policy, engine
-    if callable(policy):
-        return policy, policy
+def _explicit_policy(policy: Any) -> Any:
+    """The engine for an explicit ``policy``: a level or file (loaded now), a Policy, or a
+    callable / object with ``decide`` (run on worker threads)."""
+    if isinstance(policy, str | os.PathLike):
+        return resolve_policy(os.fspath(policy), cwd=os.getcwd())
+    if isinstance(policy, Policy) or callable(policy) or callable(getattr(policy, "decide", None)):
+        return policy
     raise ConfigError(
         f"policy must be a level name, a policy file, a Policy or a callable, not {policy!r}"
     )
 
 
-class MultiSessionSupervisor:
+class _Reporter:
+    """A session's :class:`~csup.session.owner.SessionObserver`: feeds the board, the
+    metrics actor, the coordinator and the signal dispatcher. Runs on the session's owner
+    thread, so each call is a short non-blocking hand-over."""
+
+    def __init__(self, sup: Supervisor, spec: SessionSpec) -> None:
+        self._sup = sup
+        self._id = spec.session_id
+        self._task = spec.task
+        self._cwd = str(os.path.abspath(os.fspath(spec.options.cwd or ".")))
+
+    def started(self, session_id: str, pid: int | None) -> None:
+        sup = self._sup
+        if sup._record is not None:
+            sup._record.session_started(
+                sup.run_id,
+                sup.record_id(session_id),
+                task=self._task,
+                cwd=self._cwd,
+                started_at=time.time(),
+            )
+        sup._board.started(session_id, pid, sup._clock.now())
+        sup._tell(sup._metrics, Started(session_id, sup._clock.monotonic()))
+        sup._signal(signals.session_started, session_id=session_id, task=self._task, pid=pid)
+
+    def output(self, session_id: str, item: Event | Diagnostic) -> None:
+        sup = self._sup
+        if sup._record is not None and isinstance(item, Event):
+            sup._record.event(sup.record_id(session_id), item.raw, time.time())
+        sup._tell(sup._metrics, EventCounted(session_id))
+        sup._signal(signals.event_received, session_id=session_id, event=item)
+
+    def tool_requested(self, session_id: str, call: ToolCall) -> None:
+        self._sup._signal(signals.tool_requested, session_id=session_id, call=call)
+
+    def decided(
+        self, session_id: str, call: ToolCall, decision: Decision, latency_s: float
+    ) -> None:
+        sup = self._sup
+        if sup._record is not None:
+            sup._record.decision(sup.record_id(session_id), call, decision, latency_s, time.time())
+        sup._signal(signals.decision_made, session_id=session_id, call=call, decision=decision)
+
+    def turn_ended(self, session_id: str, result: Result, stats: StatsSnapshot) -> None:
+        sup = self._sup
+        sup._tell(sup._metrics, StatsChanged(session_id, stats))
+        if result.total_cost_usd is not None:
+            sup._tell(sup._coordinator, CostReported(session_id, result.total_cost_usd))
+
+    def finished(self, result: SessionResult) -> None:
+        self._sup._ended(result)
+        self._sup._tell(self._sup._coordinator, SlotFree(result.session_id))
+
+
+class Supervisor:
     """Runs claude sessions, at most ``max_sessions`` at once, under one policy.
 
     ``policy``: a level (``"permissive"``, ``"moderate"``, ``"strict"``), the path of a
-    policy file, a :class:`csup.policy.Policy`, or a callable ``(ToolCall) -> Decision``;
-    ``None`` finds the policy as ``csup run`` does. ``options`` are the defaults for every
-    session; keyword options given to :meth:`submit` override them. ``budget_usd`` caps the
-    cost of the whole run: past it, every session is stopped.
+    policy file, a :class:`csup.policy.Policy`, or a callable ``(ToolCall) -> Decision``
+    (run on worker threads: a slow one costs only its own calls). ``None`` (the default)
+    finds each session's policy from its *own* working directory, as ``csup run`` does
+    (``$CSUP_POLICY``, ``.csup/policy.toml`` there or above, ``~/.config/csup/policy.toml``,
+    the default level). ``options`` are the defaults for every session; keyword options
+    given to :meth:`submit` override them. ``budget_usd`` caps the cost of the whole run:
+    past it, every session is stopped.
     """
 
     def __init__(
@@ -89,28 +169,44 @@ class MultiSessionSupervisor:
         options: SessionOptions | None = None,
         budget_usd: float | None = None,
         clock: Clock = SYSTEM_CLOCK,
+        record: RecordWriter | None = None,
+        run_id: str | None = None,
+        backend: str | Backend = "local",
+        backend_options: Mapping[str, Any] | None = None,
     ) -> None:
         if max_sessions < 1:
             raise ConfigError(f"max_sessions must be at least 1, not {max_sessions}")
         self.max_sessions = max_sessions
+        self.run_id = run_id or new_run_id()
+        self._record = record
         self._defaults = options or SessionOptions()
-        cwd = os.fspath(self._defaults.cwd or os.getcwd())
-        self._policy, engine = _engine_for(policy, cwd)
+        self._explicit = None if policy is None else _explicit_policy(policy)
+        self._policies: dict[str, Policy] = {}
+        self._policies_lock = threading.Lock()
+        self._policy = self._explicit
+        if self._policy is None:
+            self._policy = self._policy_for(os.fspath(self._defaults.cwd or os.getcwd()))
         self._clock = clock
+        self._backend = make_backend(backend, clock=clock, **dict(backend_options or {}))
         self._board = SessionBoard()
         self._ids = itertools.count(1)
         self._ids_lock = threading.Lock()
         self._closed = False
         self._close_lock = threading.Lock()
+        if record is not None:
+            record.run_started(
+                self.run_id, argv=list(sys.argv), cwd=os.getcwd(), started_at=time.time()
+            )
+        self._dispatch = Dispatcher("csup-signals")
+        self._pool = DeciderPool("csup-decider")
         # Started in dependency order; stopped in reverse by close().
-        self._metrics = MetricsActor.start(sender=self, clock=clock)
-        self._policy_actor = PolicyActor.start(engine)
+        self._metrics = MetricsActor.start(sender=self, clock=clock, dispatch=self._dispatch)
+        self._policy_actor = PolicyActor.start(pool=self._pool)
         self._coordinator = CoordinatorActor.start(
             max_sessions,
-            policy=self._policy_actor,
-            metrics=self._metrics,
-            board=self._board,
-            sender=self,
+            start_session=self._start_session,
+            queued=self._queued,
+            ended=self._ended,
             clock=clock,
             budget_usd=budget_usd,
         )
@@ -149,9 +245,84 @@ class MultiSessionSupervisor:
                 f"unknown session option(s) {', '.join(sorted(unknown))}; "
                 f"known: {', '.join(sorted(_OPTION_NAMES))}"
             )
+        if not isinstance(task, str) or not task.strip():
+            raise ConfigError("a task must be a non-empty text")
+        session_options = dataclasses.replace(self._defaults, **options)
+        policy = self._explicit
+        if policy is None:
+            policy = self._policy_for(os.fspath(session_options.cwd or os.getcwd()))
         with self._ids_lock:
             session_id = f"s{next(self._ids)}"
-        return SessionSpec(session_id, task, dataclasses.replace(self._defaults, **options))
+        return SessionSpec(session_id, task, session_options, policy)
+
+    def _policy_for(self, cwd: str) -> Policy:
+        """The policy of a session in ``cwd``: found from there (cached per directory).
+        A policy file that cannot be read raises :class:`ConfigError` naming it."""
+        key = os.path.abspath(cwd)
+        with self._policies_lock:
+            found = self._policies.get(key)
+            if found is None:
+                found = self._policies[key] = resolve_policy(None, cwd=key)
+            return found
+
+    # -- what sessions report (any thread) --------------------------------------------------
+
+    def _start_session(self, spec: SessionSpec) -> SessionHandle:
+        """Coordinator thread: start one session on the backend (raises if it cannot)."""
+        return self._backend.start(
+            spec,
+            observer=_Reporter(self, spec),
+            decider=PolicyClient(self._policy_actor, spec.policy),
+        )
+
+    def _queued(self, spec: SessionSpec) -> None:
+        self._tell(self._metrics, Queued(spec.session_id))
+        self._signal(signals.session_queued, session_id=spec.session_id, task=spec.task)
+
+    def record_id(self, session_id: str) -> str:
+        """A session's id in the record: unique across runs (``RUN.s1``)."""
+        return f"{self.run_id}.{session_id}"
+
+    def _ended(self, result: SessionResult) -> None:
+        """The one place a session's end is recorded: the board, the metrics, subscribers
+        and the record."""
+        record = self._record
+        if record is not None:
+            rid = self.record_id(result.session_id)
+            if result.started_at is None:  # stopped in the queue: it never ran
+                record.session_started(
+                    self.run_id, rid, task=result.task, cwd="", started_at=time.time()
+                )
+            tokens = result.stats.tokens
+            record.session_ended(
+                rid,
+                status=result.status.value,
+                error=result.error,
+                cost_usd=result.stats.cost_usd,
+                tokens={
+                    "input_tokens": tokens.input,
+                    "output_tokens": tokens.output,
+                    "cache_read_input_tokens": tokens.cache_read,
+                    "cache_creation_input_tokens": tokens.cache_creation,
+                },
+                turns=result.stats.turns,
+                ended_at=time.time(),
+                claude_session_id=result.claude_session_id,
+            )
+        self._board.finished(result)
+        self._tell(self._metrics, Finished(result, self._clock.monotonic()))
+        self._signal(signals.session_finished, session_id=result.session_id, result=result)
+
+    def _signal(self, signal: Any, **kwargs: Any) -> None:
+        if signal.receivers:
+            self._dispatch.call(signals.send, signal, self, **kwargs)
+
+    @staticmethod
+    def _tell(ref: pykka.ActorRef[Any], message: Any) -> None:
+        try:
+            ref.tell(message)
+        except pykka.ActorDeadError:
+            log.debug("csup: %r for an actor that has stopped", message)
 
     def submit(self, task: str, **options: Any) -> str:
         """Queue ``task``; it starts when a slot is free. Returns the session id at once."""
@@ -248,9 +419,14 @@ class MultiSessionSupervisor:
                     ref.stop(block=True, timeout=_ACTOR_STOP_TIMEOUT)
                 except pykka.Timeout:
                     log.error("csup: %s did not stop within %ss", ref, _ACTOR_STOP_TIMEOUT)
+            self._pool.close()
+            self._backend.close()
             self._fail_orphans("the supervisor shut down before the session started")
+            self._dispatch.close()
+            if self._record is not None:
+                self._record.run_ended(self.run_id, ended_at=time.time())
 
-    def __enter__(self) -> MultiSessionSupervisor:
+    def __enter__(self) -> Supervisor:
         return self
 
     def __exit__(
@@ -353,3 +529,7 @@ class MultiSessionSupervisor:
             if info.state == "queued":
                 self._fail_unstarted(info.id, reason)
         self._board.notify()
+
+
+MultiSessionSupervisor = Supervisor
+"""The name of :class:`Supervisor` in csup 0.1 (kept)."""

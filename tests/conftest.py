@@ -26,6 +26,17 @@ from csup.testing import claude_env as make_claude_env
 from csup.testing.script import ScenarioLike
 
 
+@pytest.fixture(autouse=True)
+def _scratch_record(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test records into a scratch database, never the developer's own."""
+    path = tmp_path_factory.mktemp("record") / "csup.db"
+    monkeypatch.setenv("CSUP_DB", str(path))
+    monkeypatch.delenv("CSUP_NO_RECORD", raising=False)
+    return path
+
+
 @pytest.fixture(scope="session")
 def claude_bin() -> Path:
     """The claude binary: ``CSUP_CLAUDE_BIN``, else the project's pinned install, else PATH.

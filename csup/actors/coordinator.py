@@ -4,25 +4,20 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import pykka
 
-from csup import signals
 from csup.actors.messages import (
     CostReported,
-    Finished,
-    Ping,
-    Queued,
-    SessionEnded,
     SessionSpec,
+    SlotFree,
     StopAll,
     StopSession,
     Submit,
     TryStart,
 )
-from csup.actors.session import SessionActor
-from csup.board import SessionBoard
 from csup.claude.result import SessionResult, SessionStatus
 from csup.clock import Clock
 
@@ -36,17 +31,18 @@ class CoordinatorActor(pykka.ThreadingActor):
 
     It only ``tell``s the sessions (they never wait on it), and keeps the run's total
     budget: when the sessions' cost goes over ``budget_usd``, every session is stopped
-    (``killed``) and the queue dropped.
+    (``killed``) and the queue dropped. ``start_session(spec)`` starts a session actor;
+    ``queued(spec)`` and ``ended(result)`` report a session queued, and one that ends without
+    having started (stopped in the queue).
     """
 
     def __init__(
         self,
         max_sessions: int,
         *,
-        policy: pykka.ActorRef[Any],
-        metrics: pykka.ActorRef[Any],
-        board: SessionBoard,
-        sender: Any,
+        start_session: Callable[[SessionSpec], Any],
+        queued: Callable[[SessionSpec], None],
+        ended: Callable[[SessionResult], None],
         clock: Clock,
         budget_usd: float | None = None,
     ) -> None:
@@ -54,14 +50,13 @@ class CoordinatorActor(pykka.ThreadingActor):
         if max_sessions < 1:
             raise ValueError(f"max_sessions must be at least 1, not {max_sessions}")
         self.max_sessions = max_sessions
-        self._policy = policy
-        self._metrics = metrics
-        self._board = board
-        self._sender = sender
+        self._start_session = start_session
+        self._queued = queued
+        self._ended = ended
         self._clock = clock
         self._budget = budget_usd
         self._queue: OrderedDict[str, SessionSpec] = OrderedDict()
-        self._running: dict[str, pykka.ActorRef[Any]] = {}
+        self._running: dict[str, Any] = {}  # session id -> its handle (an ActorRef locally)
         self._costs: dict[str, float] = {}
         self._over_budget = False
 
@@ -78,14 +73,12 @@ class CoordinatorActor(pykka.ThreadingActor):
                 return self._stop_one(session_id, stop)
             case StopAll(reason=reason, killed=killed, force=force):
                 self._stop_all(reason, killed=killed, force=force)
-            case SessionEnded(result=result):
-                self._running.pop(result.session_id, None)
+            case SlotFree(session_id=session_id):
+                self._running.pop(session_id, None)
                 self._fill()
             case CostReported(session_id=session_id, cost_usd=cost):
                 self._costs[session_id] = cost
                 self._check_budget()
-            case Ping():
-                return True
             case _:
                 return super().on_receive(message)
         return None
@@ -100,10 +93,7 @@ class CoordinatorActor(pykka.ThreadingActor):
             self._end_unstarted(spec, SessionStatus.KILLED, "the run's budget was used up")
             return
         self._queue[spec.session_id] = spec
-        self._metrics.tell(Queued(spec.session_id))
-        signals.send(
-            signals.session_queued, self._sender, session_id=spec.session_id, task=spec.task
-        )
+        self._queued(spec)
         self._fill()
 
     def _fill(self) -> None:
@@ -113,15 +103,7 @@ class CoordinatorActor(pykka.ThreadingActor):
 
     def _start(self, spec: SessionSpec) -> None:
         try:
-            ref = SessionActor.start(
-                spec,
-                policy=self._policy,
-                coordinator=self.actor_ref,
-                metrics=self._metrics,
-                board=self._board,
-                sender=self._sender,
-                clock=self._clock,
-            )
+            ref = self._start_session(spec)
         except Exception as exc:
             log.exception("csup: could not start the actor of session %s", spec.session_id)
             self._end_unstarted(spec, SessionStatus.FAILED, f"could not start the session: {exc}")
@@ -131,19 +113,14 @@ class CoordinatorActor(pykka.ThreadingActor):
     # -- stopping ---------------------------------------------------------------------------
 
     def _end_unstarted(self, spec: SessionSpec, status: SessionStatus, reason: str) -> None:
-        now = self._clock.now()
         result = SessionResult(
             session_id=spec.session_id,
             task=spec.task,
             status=status,
             error=reason,
-            ended_at=now,
+            ended_at=self._clock.now(),
         )
-        self._board.finished(result)
-        self._metrics.tell(Finished(result, self._clock.monotonic()))
-        signals.send(
-            signals.session_finished, self._sender, session_id=spec.session_id, result=result
-        )
+        self._ended(result)
 
     def _stop_one(self, session_id: str, stop: StopSession) -> bool:
         spec = self._queue.pop(session_id, None)

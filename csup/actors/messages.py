@@ -1,4 +1,8 @@
-"""The messages actors tell each other: frozen dataclasses, matched in ``on_receive``."""
+"""The messages actors tell each other: frozen dataclasses, matched in ``on_receive``.
+
+A session actor's own inbox takes the owner's messages (:mod:`csup.session.owner`: claude's
+output and exit, decisions, stops, ticks); the ones here are for the other actors.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from csup.calls import Decision, ToolCall
-from csup.claude.events import Diagnostic, Event
 from csup.claude.options import SessionOptions
 from csup.claude.result import SessionResult
 from csup.claude.stats import StatsSnapshot
@@ -15,11 +18,16 @@ from csup.claude.stats import StatsSnapshot
 
 @dataclass(frozen=True, slots=True)
 class SessionSpec:
-    """A task to run: what the coordinator queues and a session actor runs."""
+    """A task to run: what the coordinator queues and a session actor runs.
+
+    ``policy`` is what decides its tool calls: a :class:`csup.policy.Policy` (decided on the
+    policy actor's thread) or any callable ``(ToolCall) -> decision`` (run on a worker).
+    """
 
     session_id: str
     task: str
     options: SessionOptions
+    policy: Any = None
 
 
 # -- to the coordinator ---------------------------------------------------------------------
@@ -41,7 +49,7 @@ class TryStart:
 
 @dataclass(frozen=True, slots=True)
 class StopSession:
-    """Stop one session (queued or running). Also told to a session actor."""
+    """Stop one session (queued or running)."""
 
     session_id: str
     reason: str
@@ -59,10 +67,10 @@ class StopAll:
 
 
 @dataclass(frozen=True, slots=True)
-class SessionEnded:
-    """A session actor's claude has ended: its slot is free."""
+class SlotFree:
+    """A session has ended: its slot is free."""
 
-    result: SessionResult
+    session_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,39 +81,16 @@ class CostReported:
     cost_usd: float
 
 
-# -- to a session actor ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class EventArrived:
-    event: Event | Diagnostic
-
-
-@dataclass(frozen=True, slots=True)
-class ToolCalled:
-    call: ToolCall
-
-
-@dataclass(frozen=True, slots=True)
-class DecisionApplied:
-    call: ToolCall
-    verdict: Decision
-
-
-@dataclass(frozen=True, slots=True)
-class ClaudeFinished:
-    result: SessionResult
-
-
 # -- to the policy actor --------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class Decide:
-    """Decide on ``call`` and hand the decision to ``respond`` (thread-safe, exactly once)."""
+    """Decide on ``call`` with ``policy`` and hand the decision to ``reply`` (exactly once)."""
 
     call: ToolCall
-    respond: Callable[[Decision], None]
+    policy: Any
+    reply: Callable[[Decision], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,10 +134,3 @@ class Finished:
 @dataclass(frozen=True, slots=True)
 class GetTotals:
     """Asked: the current :class:`~csup.stats.AggregatedStats`."""
-
-
-@dataclass(frozen=True, slots=True)
-class Ping:
-    """Asked: answers ``True`` once every message before it has been handled."""
-
-    payload: Any = None

@@ -11,12 +11,12 @@ from csup.actors.messages import (
     EventCounted,
     Finished,
     GetTotals,
-    Ping,
     Queued,
     Started,
     StatsChanged,
 )
 from csup.clock import Clock
+from csup.dispatch import Dispatcher
 from csup.stats import StatsBook
 
 __all__ = ["MetricsActor"]
@@ -25,8 +25,9 @@ __all__ = ["MetricsActor"]
 class MetricsActor(pykka.ThreadingActor):
     """Keeps a :class:`~csup.stats.StatsBook` fed by the other actors' messages."""
 
-    def __init__(self, *, sender: Any, clock: Clock) -> None:
+    def __init__(self, *, sender: Any, clock: Clock, dispatch: Dispatcher) -> None:
         super().__init__()
+        self._dispatch = dispatch
         self._book = StatsBook()
         self._sender = sender
         self._clock = clock
@@ -47,16 +48,11 @@ class MetricsActor(pykka.ThreadingActor):
                 self._publish()
             case GetTotals():
                 return self._book.totals(self._clock.monotonic())
-            case Ping():
-                return True
             case _:
                 return super().on_receive(message)
         return None
 
     def _publish(self) -> None:
         if signals.stats_updated.receivers:
-            signals.send(
-                signals.stats_updated,
-                self._sender,
-                stats=self._book.totals(self._clock.monotonic()),
-            )
+            totals = self._book.totals(self._clock.monotonic())
+            self._dispatch.call(signals.send, signals.stats_updated, self._sender, stats=totals)

@@ -1,4 +1,11 @@
-"""The session actor: owns one claude process (a :class:`~csup.claude.runner.ClaudeSession`)."""
+"""The session actor: the owner of one claude session, as a pykka actor.
+
+Its inbox is the owner's inbox (:mod:`csup.session.owner`): claude's lines and exit come
+from the reader thread, decisions from the policy actor or its workers, stops from the
+coordinator, ticks from the shared timer. It handles one at a time and is the only writer to
+its claude; none of them blocks it for long (the stop ladder is a sequence of deadlines, not
+of waits), so a stop is handled within milliseconds even while a decision is pending.
+"""
 
 from __future__ import annotations
 
@@ -9,112 +16,75 @@ from typing import Any
 
 import pykka
 
-from csup import signals
-from csup.actors.messages import (
-    ClaudeFinished,
-    CostReported,
-    Crash,
-    Decide,
-    DecisionApplied,
-    EventArrived,
-    EventCounted,
-    Finished,
-    Ping,
-    SessionEnded,
-    SessionSpec,
-    Started,
-    StatsChanged,
-    StopSession,
-    ToolCalled,
-)
-from csup.board import SessionBoard
-from csup.calls import Decision, ToolCall
-from csup.claude.events import Diagnostic, Event, Result
-from csup.claude.result import SessionResult, SessionStatus
-from csup.claude.runner import ClaudeSession, Respond
+from csup.actors.messages import Crash, SessionSpec, StopSession
+from csup.claude.result import SessionStatus
+from csup.claude.transport import TransportFactory
 from csup.clock import Clock
+from csup.deadlines import Deadline, schedule
+from csup.errors import CsupError
+from csup.session.core import SessionCore
+from csup.session.owner import Decider, SessionObserver, SessionOwner, Stop, Tick
 
 __all__ = ["SessionActor"]
 
 log = logging.getLogger(__name__)
 
-_STOP_WAIT = 15.0
+_FLUSH = 0.02
 
 
 class SessionActor(pykka.ThreadingActor):
-    """Runs one task in one claude process and reports on it.
-
-    The actor never blocks: claude's events reach it from the reader thread as messages;
-    tool calls go from the reader thread straight to the policy actor, and the decision goes
-    back to claude through a thread-safe callback; the stop ladder runs on its own thread.
-    So a stop is handled within milliseconds even while a decision is pending.
-    """
+    """Runs one task in one claude process; see the module docstring."""
 
     def __init__(
         self,
         spec: SessionSpec,
         *,
-        policy: pykka.ActorRef[Any],
-        coordinator: pykka.ActorRef[Any],
-        metrics: pykka.ActorRef[Any],
-        board: SessionBoard,
-        sender: Any,
+        transport: TransportFactory,
+        decider: Decider,
+        observer: SessionObserver,
         clock: Clock,
     ) -> None:
         super().__init__()
         self.spec = spec
-        self._policy = policy
-        self._coordinator = coordinator
-        self._metrics = metrics
-        self._board = board
-        self._sender = sender
         self._clock = clock
-        self._session: ClaudeSession | None = None
-        self._reported = False
-        self._report_lock = threading.Lock()
+        core = SessionCore(spec.session_id, spec.task, spec.options, clock=clock)
+        self._owner = SessionOwner(
+            core, transport=transport, decider=decider, observer=observer, post=self._post
+        )
+        self._tick: Deadline | None = None
+        self._tick_at: float | None = None
+        self._tick_lock = threading.Lock()
 
     # -- lifecycle --------------------------------------------------------------------------
 
     def on_start(self) -> None:
-        spec = self.spec
-        session = ClaudeSession(
-            spec.task,
-            spec.options,
-            decide_async=self._decide,
-            on_event=self._on_event,
-            on_decision=self._on_decision,
-            on_finish=self._on_finish,
-            session_id=spec.session_id,
-            clock=self._clock,
-        )
-        self._session = session
         try:
-            session.start()
-        except Exception as exc:
-            now = self._clock.now()
-            self._report(
-                SessionResult(
-                    session_id=spec.session_id,
-                    task=spec.task,
-                    status=SessionStatus.FAILED,
-                    error=str(exc),
-                    started_at=now,
-                    ended_at=now,
-                )
-            )
-            return
-        self._board.started(spec.session_id, session.pid, self._clock.now())
-        self._tell(self._metrics, Started(spec.session_id, self._clock.monotonic()))
-        signals.send(
-            signals.session_started,
-            self._sender,
-            session_id=spec.session_id,
-            task=spec.task,
-            pid=session.pid,
-        )
+            self._owner.start()
+        except CsupError:
+            pass  # the owner reported the failed start
+        except Exception:
+            log.exception("csup: session %s could not start", self.spec.session_id)
+            self._owner.kill_now("csup could not start the session")
+        self._after()
+
+    def on_receive(self, message: Any) -> Any:
+        match message:
+            case StopSession(reason=reason, killed=killed, force=force):
+                status = SessionStatus.KILLED if killed else SessionStatus.CANCELLED
+                self._owner.handle(Stop(reason, status, force))
+            case Crash(error=error):
+                raise RuntimeError(error)
+            case _:
+                if isinstance(message, Tick):
+                    with self._tick_lock:
+                        self._tick_at = None
+                self._owner.handle(message)
+        self._after()
+        return None
 
     def on_stop(self) -> None:
-        self._make_sure_claude_is_gone("the supervisor stopped")
+        self._cancel_tick()
+        self._owner.kill_now("the supervisor stopped")
 
     def on_failure(
         self,
@@ -122,101 +92,43 @@ class SessionActor(pykka.ThreadingActor):
         exception_value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._make_sure_claude_is_gone(f"the session actor failed: {exception_value}")
+        self._cancel_tick()
+        self._owner.kill_now(f"the session actor failed: {exception_value}")
 
-    def _make_sure_claude_is_gone(self, reason: str) -> None:
-        session = self._session
-        if session is None or session.pid is None or session.done:
-            return  # never started, or already over
-        session.request_stop(reason, force=True)
-        result = session.wait(_STOP_WAIT)
-        if result is not None:
-            # The actor is gone, so _on_finish could not tell it: report from here.
-            self._report(result)
+    # -- deadlines --------------------------------------------------------------------------
 
-    # -- messages ---------------------------------------------------------------------------
-
-    def on_receive(self, message: Any) -> Any:
-        match message:
-            case EventArrived(event=event):
-                self._event(event)
-            case ToolCalled(call=call):
-                signals.send(
-                    signals.tool_requested, self._sender, session_id=self.spec.session_id, call=call
-                )
-            case DecisionApplied(call=call, verdict=verdict):
-                signals.send(
-                    signals.decision_made,
-                    self._sender,
-                    session_id=self.spec.session_id,
-                    call=call,
-                    decision=verdict,
-                )
-                if self._session is not None:
-                    stats = self._session.stats()
-                    self._tell(self._metrics, StatsChanged(self.spec.session_id, stats))
-            case StopSession(reason=reason, killed=killed, force=force):
-                if self._session is not None:
-                    self._session.request_stop(reason, killed=killed, force=force)
-            case ClaudeFinished(result=result):
-                self._report(result)
-            case Ping():
-                return True
-            case Crash(error=error):
-                raise RuntimeError(error)
-            case _:
-                return super().on_receive(message)
-        return None
-
-    def _event(self, event: Event | Diagnostic) -> None:
-        session_id = self.spec.session_id
-        signals.send(signals.event_received, self._sender, session_id=session_id, event=event)
-        self._tell(self._metrics, EventCounted(session_id))
-        if isinstance(event, Result) and event.total_cost_usd is not None:
-            self._tell(self._coordinator, CostReported(session_id, event.total_cost_usd))
-            if self._session is not None:
-                self._tell(self._metrics, StatsChanged(session_id, self._session.stats()))
-
-    def _report(self, result: SessionResult) -> None:
-        """Hand the result on, once: slot first, then the board, metrics and subscribers."""
-        with self._report_lock:
-            if self._reported:
-                return
-            self._reported = True
-        self._tell(self._coordinator, SessionEnded(result))
-        self._board.finished(result)
-        self._tell(self._metrics, Finished(result, self._clock.monotonic()))
-        signals.send(
-            signals.session_finished, self._sender, session_id=result.session_id, result=result
-        )
-        if self.actor_ref.is_alive():
+    def _after(self) -> None:
+        owner = self._owner
+        if owner.finished:
+            self._cancel_tick()
             self.stop()
+            return
+        due = owner.core.next_deadline()
+        delay = None if due is None else max(0.0, due - self._clock.monotonic())
+        if owner.backlog:
+            delay = _FLUSH if delay is None else min(delay, _FLUSH)
+        if delay is None:
+            return
+        at = self._clock.monotonic() + delay
+        with self._tick_lock:
+            if self._tick_at is not None and self._tick_at <= at + 0.001:
+                return  # a tick no later than this one is already on its way
+            if self._tick is not None:
+                self._tick.cancel()
+            self._tick_at = at
+            self._tick = schedule(delay, lambda: self._post(Tick()))
 
-    # -- called from other threads ----------------------------------------------------------
+    def _cancel_tick(self) -> None:
+        with self._tick_lock:
+            if self._tick is not None:
+                self._tick.cancel()
+            self._tick = None
+            self._tick_at = None
 
-    @staticmethod
-    def _tell(ref: pykka.ActorRef[Any], message: Any) -> bool:
+    def _post(self, message: Any) -> None:
+        """The owner's inbox: this actor's. Called from any thread; a message for an actor
+        that is gone is dropped (its session has ended)."""
         try:
-            ref.tell(message)
+            self.actor_ref.tell(message)
         except pykka.ActorDeadError:
-            return False
-        return True
-
-    def _on_event(self, event: Event | Diagnostic) -> None:
-        self._tell(self.actor_ref, EventArrived(event))
-
-    def _decide(self, call: ToolCall, respond: Respond) -> None:
-        """Reader thread: send the call to the policy actor; a dead one means deny."""
-        self._tell(self.actor_ref, ToolCalled(call))
-        if not self._tell(self._policy, Decide(call, respond)):
-            respond(
-                Decision("deny", "csup's policy actor is not running; denied", "csup.policy-down")
-            )
-
-    def _on_decision(self, call: ToolCall, verdict: Decision) -> None:
-        # Runs on whichever thread answered (often the shared policy actor's): only a tell.
-        self._tell(self.actor_ref, DecisionApplied(call, verdict))
-
-    def _on_finish(self, result: SessionResult) -> None:
-        if not self._tell(self.actor_ref, ClaudeFinished(result)):
-            self._report(result)
+            log.debug("csup: %r for session %s, which has ended", message, self.spec.session_id)

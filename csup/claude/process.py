@@ -1,9 +1,21 @@
-"""One claude child process: spawning it, reading its output, writing to it, killing it.
+"""One claude child process: the real :class:`~csup.claude.transport.Transport`.
+
+One reader thread per claude watches its stdout, its stderr and its exit (a pidfd) with a
+selector: it frames stdout into lines and delivers each as an ``Output`` message, then
+exactly one ``Exited`` once claude has exited and its output has been read to the end (or a
+short grace has passed, when a leftover tool still holds the pipe). It never calls into the
+session: the owner reads those messages from its inbox.
+
+Writes never block the owner: stdin is non-blocking, and what claude does not take at once
+waits in a buffer (its size is :attr:`ClaudeProcess.backlog`; a claude that stopped reading
+makes it grow, and the owner stops it).
 
 Claude starts its tools in their own session, so killing claude, or even its process group,
 leaves a running Bash tool alive. A hard stop therefore kills every descendant, found
 *before* claude dies, plus every process that still carries the session's token in its
 environment (a tool that daemonised itself is no longer a descendant, but keeps the token).
+Every claude is also watched by csup's guardian (:mod:`csup.guardian`), which kills all of
+it if csup itself dies.
 """
 
 from __future__ import annotations
@@ -13,44 +25,32 @@ import contextlib
 import json
 import logging
 import os
+import selectors
 import signal
 import subprocess
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import IO, Any
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import psutil
 
-from csup.claude.events import Diagnostic, Event, parse_line
-from csup.errors import ClaudeStartError
+from csup.claude.events import Diagnostic, parse_line
+from csup.claude.locate import find_claude
+from csup.claude.options import SessionOptions, build_argv, build_env
+from csup.claude.transport import Deliver, Exited, Output, TransportFactory
+from csup.errors import ClaudeStartError, SessionError
+from csup.guardian import guardian
 
-__all__ = ["ClaudeProcess", "processes_with_token"]
+__all__ = ["ClaudeProcess", "claude_transport", "processes_with_token"]
 
 log = logging.getLogger(__name__)
-
-LineHandler = Callable[[Event | Diagnostic], None]
 
 _CHUNK = 1 << 16
 DEFAULT_MAX_LINE = 256 << 20
 DEFAULT_STDERR_LIMIT = 64 << 10
-
-
-def _chunks(stream: IO[bytes] | None) -> Iterator[bytes]:
-    """What a pipe delivers, chunk by chunk, as soon as it arrives, until EOF; then close it."""
-    assert stream is not None
-    fd = stream.fileno()
-    try:
-        while True:
-            try:
-                chunk = os.read(fd, _CHUNK)
-            except OSError:
-                return
-            if not chunk:
-                return
-            yield chunk
-    finally:
-        with contextlib.suppress(OSError):
-            stream.close()
+EXIT_GRACE = 2.0
+"""Seconds to keep reading stdout after claude exited (a leftover tool may hold the pipe)."""
 
 
 def _pids_with_token_from_proc(token: str) -> list[int] | None:
@@ -86,15 +86,14 @@ def processes_with_token(token: str, since: float | None = None) -> list[psutil.
     process that existed before the token cannot carry it.
     """
     pids = _pids_with_token_from_proc(token)
+    found = []
     if pids is not None:
-        found = []
         for pid in pids:
             with contextlib.suppress(psutil.Error):
                 proc = psutil.Process(pid)
                 if since is None or proc.create_time() >= since:
                     found.append(proc)
         return found
-    found = []
     me = os.getpid()
     for proc in psutil.process_iter():
         if proc.pid == me:
@@ -110,12 +109,9 @@ def processes_with_token(token: str, since: float | None = None) -> list[psutil.
 
 
 class ClaudeProcess:
-    """A running claude child with a reader thread for stdout and one for stderr.
+    """A running claude child and its reader thread. See the module docstring.
 
-    ``on_line`` is called in the reader thread for every line, in order: typed events, or a
-    :class:`Diagnostic` for text that is not a JSON object. ``on_exit`` is called once, from
-    the waiter thread, after claude has exited *and* its stdout has been read to the end (or
-    a short grace period has passed, when a leftover tool still holds the pipe).
+    Only the session's owner calls its methods (one thread): it is not meant to be shared.
     """
 
     def __init__(
@@ -125,29 +121,30 @@ class ClaudeProcess:
         cwd: str | os.PathLike[str] | None,
         env: Mapping[str, str],
         token: str,
-        on_line: LineHandler,
-        on_exit: Callable[[int], None] | None = None,
+        deliver: Deliver,
         max_line: int = DEFAULT_MAX_LINE,
         stderr_limit: int = DEFAULT_STDERR_LIMIT,
     ) -> None:
         self.token = token
-        self._on_line = on_line
-        self._on_exit = on_exit
+        self._deliver = deliver
         self._max_line = max_line
         self._stderr: collections.deque[bytes] = collections.deque()
         self._stderr_size = 0
         self._stderr_limit = stderr_limit
         self._stderr_lock = threading.Lock()
-        self._write_lock = threading.Lock()
+        self._out = bytearray()
+        self._close_after_flush = False
         self._stdin_closed = False
-        self._stdout_done = threading.Event()
         self._exited = threading.Event()
         self._known: dict[int, psutil.Process] = {}
+        keeper = guardian()
+        keeper.ensure()
+        env = {**env, **keeper.env()}
         try:
             self._popen = subprocess.Popen(
                 list(argv),
                 cwd=cwd,
-                env=dict(env),
+                env=env,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -156,19 +153,19 @@ class ClaudeProcess:
             )
         except OSError as exc:
             raise ClaudeStartError(f"Could not start claude ({argv[0]}): {exc}") from exc
+        keeper.watch(self._popen.pid)
         try:
             # Every process of the session is at least as young as claude itself.
             self._created: float | None = psutil.Process(self._popen.pid).create_time()
         except psutil.Error:
             self._created = None
-        name = f"claude-{self._popen.pid}"
-        self._threads = [
-            threading.Thread(target=self._read_stdout, name=f"{name}-stdout", daemon=True),
-            threading.Thread(target=self._read_stderr, name=f"{name}-stderr", daemon=True),
-            threading.Thread(target=self._wait, name=f"{name}-wait", daemon=True),
-        ]
-        for thread in self._threads:
-            thread.start()
+        assert self._popen.stdin is not None
+        self._stdin_fd = self._popen.stdin.fileno()
+        os.set_blocking(self._stdin_fd, False)
+        self._thread = threading.Thread(
+            target=self._read, name=f"claude-{self._popen.pid}", daemon=True
+        )
+        self._thread.start()
 
     # -- state ------------------------------------------------------------------------------
 
@@ -184,8 +181,12 @@ class ClaudeProcess:
     def exited(self) -> bool:
         return self._exited.is_set()
 
+    @property
+    def backlog(self) -> int:
+        return len(self._out)
+
     def wait(self, timeout: float | None = None) -> int | None:
-        """Wait until claude has exited and its output has been handled; the exit code."""
+        """Wait until claude has exited and its output has been delivered; the exit code."""
         self._exited.wait(timeout)
         return self.returncode
 
@@ -198,45 +199,57 @@ class ClaudeProcess:
     # -- writing ----------------------------------------------------------------------------
 
     def send(self, message: Mapping[str, Any]) -> bool:
-        """Write one JSON line to claude's stdin; ``False`` if claude no longer reads it."""
-        data = (json.dumps(message, separators=(",", ":")) + "\n").encode()
-        stdin = self._popen.stdin
-        with self._write_lock:
-            if self._stdin_closed or stdin is None:
-                return False
-            try:
-                stdin.write(data)
-                stdin.flush()
-            except (BrokenPipeError, ValueError, OSError):
-                self._stdin_closed = True
-                return False
-        return True
+        """Queue one JSON line for claude and write what it takes now; never blocks."""
+        if self._stdin_closed or self._close_after_flush:
+            return False
+        self._out += (json.dumps(message, separators=(",", ":")) + "\n").encode()
+        self.flush()
+        return not self._stdin_closed
 
-    def close_stdin(self) -> None:
-        """Close claude's stdin: it finishes what it is doing and exits."""
-        with self._write_lock:
-            if self._stdin_closed:
+    def flush(self) -> None:
+        while self._out and not self._stdin_closed:
+            try:
+                written = os.write(self._stdin_fd, self._out)
+            except BlockingIOError:
                 return
-            self._stdin_closed = True
-            if self._popen.stdin is not None:
-                with contextlib.suppress(OSError):
-                    self._popen.stdin.close()
+            except OSError:  # EPIPE: claude no longer reads
+                self._close_stdin()
+                return
+            del self._out[:written]
+        if self._close_after_flush:
+            self._close_stdin()
+
+    def close_input(self) -> None:
+        self._close_after_flush = True
+        self.flush()
+
+    def _close_stdin(self) -> None:
+        if self._stdin_closed:
+            return
+        self._stdin_closed = True
+        self._out.clear()
+        assert self._popen.stdin is not None
+        with contextlib.suppress(OSError):
+            self._popen.stdin.close()
 
     # -- stopping ---------------------------------------------------------------------------
 
-    def remember_descendants(self) -> None:
+    def note_descendants(self) -> None:
         """Note claude's current descendants, so they can be killed after claude is gone."""
         try:
             children = psutil.Process(self.pid).children(recursive=True)
         except psutil.Error:
             return
+        keeper = guardian()
         for child in children:
-            self._known.setdefault(child.pid, child)
+            if child.pid not in self._known:
+                self._known[child.pid] = child
+                keeper.watch(child.pid)
 
     def terminate(self) -> None:
         """SIGTERM to claude (it kills its running tool and exits)."""
-        self.remember_descendants()
-        if not self._exited.is_set():
+        self.note_descendants()
+        if self._popen.poll() is None:
             with contextlib.suppress(OSError):
                 self._popen.send_signal(signal.SIGTERM)
 
@@ -245,9 +258,9 @@ class ClaudeProcess:
 
         Returns the pids that were still alive and got the signal.
         """
-        self.remember_descendants()
+        self.note_descendants()
         targets: dict[int, psutil.Process] = {}
-        if not self._exited.is_set():
+        if self._popen.poll() is None:
             with contextlib.suppress(psutil.Error):
                 targets[self.pid] = psutil.Process(self.pid)
         for proc in self._alive(self._known.values()):
@@ -261,6 +274,12 @@ class ClaudeProcess:
                 killed.append(proc.pid)
         psutil.wait_procs(list(targets.values()), timeout=wait)
         return killed
+
+    def release(self) -> None:
+        """The session is over: close claude's stdin (on the owner's thread, the only one that
+        writes it) and let the guardian forget its pids."""
+        self._close_stdin()
+        guardian().forget([self.pid, *self._known])
 
     def leftover_processes(self) -> list[psutil.Process]:
         """Processes of this session still alive (descendants noted earlier, token carriers)."""
@@ -279,79 +298,171 @@ class ClaudeProcess:
                     out.append(proc)
         return out
 
-    # -- threads ----------------------------------------------------------------------------
+    # -- the reader thread ------------------------------------------------------------------
 
-    def _deliver(self, line: bytes) -> None:
-        item = parse_line(line)
-        if item is None:
-            return
+    def _read(self) -> None:
+        code: int | None = None
         try:
-            self._on_line(item)
-        except Exception:
-            log.exception("csup: handling a line from claude pid %s failed", self.pid)
-
-    def _read_stdout(self) -> None:
-        # The start of an unfinished line, as chunks joined once when its newline arrives.
-        pending: list[bytes] = []
-        size = 0
-        skipping = False
-        try:
-            for chunk in _chunks(self._popen.stdout):
-                start = 0
-                while (end := chunk.find(b"\n", start)) >= 0:
-                    if skipping:
-                        skipping = False
-                    elif pending:
-                        pending.append(chunk[start:end])
-                        self._deliver(b"".join(pending))
-                        pending.clear()
-                        size = 0
-                    else:
-                        self._deliver(chunk[start:end])
-                    start = end + 1
-                if skipping or start == len(chunk):
-                    continue
-                pending.append(chunk[start:])
-                size += len(chunk) - start
-                if size > self._max_line:
-                    skipping = True
-                    pending.clear()
-                    dropped, size = size, 0
-                    self._on_line(
-                        Diagnostic(
-                            "", f"line longer than {self._max_line} bytes dropped ({dropped}+)"
-                        )
-                    )
-            if pending:
-                self._deliver(b"".join(pending))
+            code = self._read_until_exit()
+        except Exception:  # pragma: no cover - a bug here must still end the session
+            log.exception("csup: the reader of claude pid %s failed", self.pid)
         finally:
-            self._stdout_done.set()
+            if code is None:
+                code = self._reap()
+            self._exited.set()
+            self._deliver(Exited(code, self.stderr_tail()))
 
-    def _read_stderr(self) -> None:
-        for chunk in _chunks(self._popen.stderr):
-            with self._stderr_lock:
-                self._stderr.append(chunk)
-                self._stderr_size += len(chunk)
-                while self._stderr_size > self._stderr_limit and len(self._stderr) > 1:
-                    self._stderr_size -= len(self._stderr.popleft())
-                if self._stderr_size > self._stderr_limit:
-                    only = self._stderr.pop()[-self._stderr_limit :]
-                    self._stderr.append(only)
-                    self._stderr_size = len(only)
+    def _reap(self) -> int:
+        """claude's exit code; kills it first if it is somehow still running."""
+        try:
+            return self._popen.wait(timeout=EXIT_GRACE)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(OSError):
+                self._popen.kill()
+            return self._popen.wait()
 
-    def _wait(self) -> None:
-        code = self._popen.wait()
-        # Output written before the exit is still in the pipe: let the reader finish it.
-        # A tool that outlived claude may hold the pipe open; don't wait for it forever.
-        self._stdout_done.wait(2.0)
-        if self._popen.stdin is not None:
-            with self._write_lock:
-                self._stdin_closed = True
-                with contextlib.suppress(OSError):
-                    self._popen.stdin.close()
-        self._exited.set()
-        if self._on_exit is not None:
+    def _read_until_exit(self) -> int | None:
+        assert self._popen.stdout is not None and self._popen.stderr is not None
+        out_fd, err_fd = self._popen.stdout.fileno(), self._popen.stderr.fileno()
+        pidfd = _pidfd(self.pid)
+        streams = {out_fd, err_fd}
+        exited_at: float | None = None
+        code: int | None = None
+        lines = _LineFramer(self._max_line, self._emit)
+        with selectors.DefaultSelector() as selector:
+            for fd in streams:
+                selector.register(fd, selectors.EVENT_READ)
+            if pidfd is not None:
+                selector.register(pidfd, selectors.EVENT_READ)
             try:
-                self._on_exit(code)
-            except Exception:
-                log.exception("csup: exit handler for claude pid %s failed", self.pid)
+                while streams:
+                    if exited_at is not None:
+                        timeout: float | None = max(0.0, exited_at + EXIT_GRACE - time.monotonic())
+                    else:
+                        timeout = None if pidfd is not None else 0.1
+                    ready = selector.select(timeout)
+                    for key, _ in ready:
+                        fd = key.fd
+                        if fd == pidfd:
+                            selector.unregister(pidfd)
+                            code = self._popen.wait()
+                            exited_at = time.monotonic()
+                            continue
+                        chunk = _read_chunk(fd)
+                        if chunk:
+                            if fd == out_fd:
+                                lines.feed(chunk)
+                            else:
+                                self._keep_stderr(chunk)
+                            continue
+                        selector.unregister(fd)
+                        streams.discard(fd)
+                    if pidfd is None and exited_at is None and self._popen.poll() is not None:
+                        code, exited_at = self._popen.returncode, time.monotonic()
+                    if exited_at is not None and time.monotonic() >= exited_at + EXIT_GRACE:
+                        break
+            finally:
+                lines.finish()
+                if pidfd is not None:
+                    with contextlib.suppress(OSError):
+                        os.close(pidfd)
+                for stream in (self._popen.stdout, self._popen.stderr):
+                    with contextlib.suppress(OSError):
+                        stream.close()
+        return code if code is not None else self._popen.poll()
+
+    def _emit(self, item: Diagnostic | bytes) -> None:
+        if isinstance(item, Diagnostic):
+            self._deliver(Output(item))
+            return
+        parsed = parse_line(item)
+        if parsed is not None:
+            self._deliver(Output(parsed))
+
+    def _keep_stderr(self, chunk: bytes) -> None:
+        with self._stderr_lock:
+            self._stderr.append(chunk)
+            self._stderr_size += len(chunk)
+            while self._stderr_size > self._stderr_limit and len(self._stderr) > 1:
+                self._stderr_size -= len(self._stderr.popleft())
+            if self._stderr_size > self._stderr_limit:
+                only = self._stderr.pop()[-self._stderr_limit :]
+                self._stderr.append(only)
+                self._stderr_size = len(only)
+
+
+def _pidfd(pid: int) -> int | None:
+    opener = getattr(os, "pidfd_open", None)
+    if opener is None:
+        return None
+    try:
+        fd: int = opener(pid)
+    except OSError:
+        return None
+    return fd
+
+
+def _read_chunk(fd: int) -> bytes:
+    """What the pipe holds now (the selector said it is readable); ``b""`` at its end."""
+    try:
+        return os.read(fd, _CHUNK)
+    except OSError:
+        return b""
+
+
+class _LineFramer:
+    """Splits a byte stream into lines as chunks arrive; a line longer than ``max_line`` is
+    dropped (with one diagnostic) and reading goes on."""
+
+    def __init__(self, max_line: int, emit: Any) -> None:
+        self._max_line = max_line
+        self._emit = emit
+        self._pending: list[bytes] = []
+        self._size = 0
+        self._skipping = False
+
+    def feed(self, chunk: bytes) -> None:
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            if self._skipping:
+                self._skipping = False
+            elif self._pending:
+                self._pending.append(chunk[start:end])
+                self._emit(b"".join(self._pending))
+                self._pending.clear()
+                self._size = 0
+            else:
+                self._emit(chunk[start:end])
+            start = end + 1
+        if self._skipping or start == len(chunk):
+            return
+        self._pending.append(chunk[start:])
+        self._size += len(chunk) - start
+        if self._size > self._max_line:
+            dropped = self._size
+            self._skipping = True
+            self._pending.clear()
+            self._size = 0
+            self._emit(
+                Diagnostic("", f"line longer than {self._max_line} bytes dropped ({dropped}+)")
+            )
+
+    def finish(self) -> None:
+        if self._pending and not self._skipping:
+            self._emit(b"".join(self._pending))
+        self._pending.clear()
+
+
+def claude_transport(options: SessionOptions, *, cwd: str, token: str) -> TransportFactory:
+    """The factory that starts claude for a session with ``options`` (found and checked now:
+    a missing binary or working directory raises here, before anything runs)."""
+    binary = find_claude(options.claude_bin)
+    if not os.path.isdir(cwd):
+        raise SessionError(f"working directory {cwd} does not exist or is not a directory")
+    argv = build_argv(binary, options)
+    env = build_env(options, token)
+
+    def start(deliver: Deliver) -> ClaudeProcess:
+        return ClaudeProcess(argv, cwd=cwd, env=env, token=token, deliver=deliver)
+
+    return start

@@ -11,6 +11,7 @@ from csup.claude.stats import StatsSnapshot, Tokens
 __all__ = [
     "Cancelled",
     "Completed",
+    "DeniedCall",
     "Failed",
     "Killed",
     "Outcome",
@@ -32,6 +33,17 @@ class SessionStatus(enum.StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     KILLED = "killed"
+
+
+@dataclass(frozen=True, slots=True)
+class DeniedCall:
+    """A tool call of the session that was not allowed, as the summary and ``--json`` show it."""
+
+    tool: str
+    input: str  # a one-line summary of the call (its command, path or URL)
+    rule: str
+    reason: str
+    requested: str = ""  # "ask" when the policy asked and nobody could approve
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +105,8 @@ class SessionResult:
     diagnostics: tuple[str, ...] = ()
     # True when claude exited on its own before finishing a turn (a crash, an early exit).
     exited_early: bool = False
+    # The tool calls that were not allowed (the first 100), with their rules and reasons.
+    denied: tuple[DeniedCall, ...] = ()
 
     @property
     def outcome(self) -> Outcome:

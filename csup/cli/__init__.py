@@ -18,6 +18,7 @@ def _register() -> None:
     from csup.cli.check import check  # noqa: PLC0415
     from csup.cli.demo import demo  # noqa: PLC0415
     from csup.cli.hooks import install_hooks, uninstall_hooks  # noqa: PLC0415
+    from csup.cli.record import export, log, show  # noqa: PLC0415
     from csup.cli.run import multi, run  # noqa: PLC0415
     from csup.cli.worktrees import worktrees  # noqa: PLC0415
 
@@ -29,6 +30,9 @@ def _register() -> None:
 
     main.add_command(install_hooks)
     main.add_command(uninstall_hooks)
+
+    for command in (log, show, export):
+        main.add_command(command)
 
 
 _register()

@@ -5,27 +5,35 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
 from csup.claude.options import SessionOptions
-from csup.cli.execute import TaskSpec, UsageProblem, execute
+from csup.cli.execute import RecordSettings, TaskSpec, UsageProblem, execute
+from csup.cli.record import record_options
 
 __all__ = ["multi", "run"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_PER_TASK_KEYS = {
-    "cwd": "cwd",
-    "model": "model",
-    "timeout": "timeout",
-    "idle_timeout": "idle_timeout",
-    "max_turns": "max_turns",
-    "max_cost": "max_cost_usd",
-    "max_cost_usd": "max_cost_usd",
-    "allowed_tools": "allowed_tools",
-    "disallowed_tools": "disallowed_tools",
+_SECONDS = click.FloatRange(min=0, min_open=True)
+_USD = click.FloatRange(min=0)
+_TURNS = click.IntRange(min=1)
+_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+
+# Per-task keys of a tasks file: (session option, command-line twin, type, repeatable).
+_PER_TASK: dict[str, tuple[str, str, click.ParamType[Any], bool]] = {
+    "cwd": ("cwd", "--cwd", _DIR, False),
+    "model": ("model", "--model", click.STRING, False),
+    "timeout": ("timeout", "--timeout", _SECONDS, False),
+    "idle_timeout": ("idle_timeout", "--idle-timeout", _SECONDS, False),
+    "max_turns": ("max_turns", "--max-turns", _TURNS, False),
+    "max_cost": ("max_cost_usd", "--max-cost", _USD, False),
+    "max_cost_usd": ("max_cost_usd", "--max-cost", _USD, False),
+    "decision_timeout": ("decision_timeout", "--decision-timeout", _SECONDS, False),
+    "allowed_tools": ("allowed_tools", "--allowed-tools", click.STRING, True),
+    "disallowed_tools": ("disallowed_tools", "--disallowed-tools", click.STRING, True),
 }
 
 
@@ -38,34 +46,24 @@ def session_options(func: F) -> F:
             help="permissive, moderate, strict, or a policy TOML file "
             "(default: $CSUP_POLICY, .csup/policy.toml, ~/.config/csup/policy.toml, moderate).",
         ),
-        click.option(
-            "--cwd",
-            type=click.Path(exists=True, file_okay=False, path_type=Path),
-            help="Working directory of the sessions (default: here).",
-        ),
+        click.option("--cwd", type=_DIR, help="Working directory of the sessions (default: here)."),
         click.option("--model", help="Model for claude (--model)."),
         click.option(
-            "--timeout",
-            type=click.FloatRange(min=0, min_open=True),
-            metavar="S",
-            help="Stop a session after S seconds (killed).",
+            "--timeout", type=_SECONDS, metavar="S", help="Stop a session after S seconds (killed)."
         ),
         click.option(
             "--idle-timeout",
-            type=click.FloatRange(min=0, min_open=True),
+            type=_SECONDS,
             metavar="S",
-            help="Stop a session after S seconds without output from claude.",
+            help="Stop a session after S seconds with no output from claude and no tool running.",
         ),
-        click.option("--max-turns", type=click.IntRange(min=1), help="Passed to claude."),
+        click.option("--max-turns", type=_TURNS, help="Passed to claude."),
         click.option(
-            "--max-cost",
-            type=click.FloatRange(min=0),
-            metavar="USD",
-            help="Stop a session whose cost goes over USD.",
+            "--max-cost", type=_USD, metavar="USD", help="Stop a session whose cost goes over USD."
         ),
         click.option(
             "--budget",
-            type=click.FloatRange(min=0),
+            type=_USD,
             metavar="USD",
             help="Stop every session once the run's total cost goes over USD.",
         ),
@@ -83,7 +81,7 @@ def session_options(func: F) -> F:
         ),
         click.option(
             "--decision-timeout",
-            type=click.FloatRange(min=0, min_open=True),
+            type=_SECONDS,
             default=30.0,
             show_default=True,
             metavar="S",
@@ -101,7 +99,11 @@ def session_options(func: F) -> F:
     ]
     for option in reversed(options):
         func = option(func)
-    return func
+    return cast(F, record_options(func))
+
+
+def _record_settings(kwargs: dict[str, Any]) -> RecordSettings:
+    return RecordSettings(kwargs["db"], kwargs["no_record"], kwargs["require_record"])
 
 
 def _defaults(kwargs: dict[str, Any]) -> SessionOptions:
@@ -124,6 +126,8 @@ def _defaults(kwargs: dict[str, Any]) -> SessionOptions:
 @session_options
 def run(task: str, **kwargs: Any) -> None:
     """Run one TASK in claude under the policy, then print a summary."""
+    if not task.strip():
+        raise click.BadParameter("the task is empty", param_hint="'TASK'")
     code = execute(
         [TaskSpec(task)],
         max_parallel=1,
@@ -131,6 +135,7 @@ def run(task: str, **kwargs: Any) -> None:
         defaults=_defaults(kwargs),
         as_json=kwargs["as_json"],
         budget_usd=kwargs["budget"],
+        record=_record_settings(kwargs),
     )
     raise SystemExit(code)
 
@@ -156,16 +161,43 @@ def _read_tasks_file(path: Path) -> list[TaskSpec]:
             raise UsageProblem(f"{path}, line {number}: not valid JSON ({exc})") from exc
         if not isinstance(data, dict) or not isinstance(data.get("task"), str):
             raise UsageProblem(f'{path}, line {number}: a JSON line needs a "task" string')
+        if not data["task"].strip():
+            raise UsageProblem(f'{path}, line {number}: the "task" is empty')
         options = {}
         for key, value in data.items():
             if key == "task":
                 continue
-            if key not in _PER_TASK_KEYS:
-                known = ", ".join(sorted(_PER_TASK_KEYS))
+            if key not in _PER_TASK:
+                known = ", ".join(sorted(_PER_TASK))
                 raise UsageProblem(f"{path}, line {number}: unknown key {key!r} (known: {known})")
-            options[_PER_TASK_KEYS[key]] = tuple(value) if isinstance(value, list) else value
+            name, flag, kind, repeatable = _PER_TASK[key]
+            options[name] = _per_task_value(value, flag, kind, repeatable, f"{path}, line {number}")
         specs.append(TaskSpec(data["task"], options))
     return specs
+
+
+def _per_task_value(
+    value: Any, flag: str, kind: click.ParamType[Any], repeatable: bool, where: str
+) -> Any:
+    """Check one per-task value as its command-line twin would (same messages)."""
+
+    def bad(message: str) -> UsageProblem:
+        return UsageProblem(f"{where}: invalid value for {flag}: {message}")
+
+    if repeatable:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise bad(f"{value!r} is not a list of tool names")
+        return tuple(value)
+    if isinstance(value, bool) or value is None or isinstance(value, list | dict):
+        raise bad(f"{json.dumps(value)} is not a valid {kind.name}")
+    if kind is _TURNS and isinstance(value, float) and not value.is_integer():
+        raise bad(f"{value!r} is not a valid integer")
+    try:
+        return kind.convert(value, None, None)
+    except click.BadParameter as exc:
+        raise bad(exc.message) from exc
 
 
 @click.command()
@@ -187,6 +219,8 @@ def multi(
     tasks: tuple[str, ...], tasks_file: Path | None, max_parallel: int, **kwargs: Any
 ) -> None:
     """Run many tasks in parallel (at most --max-parallel at once) under one policy."""
+    if any(not task.strip() for task in tasks):
+        raise click.BadParameter("a task is empty", param_hint="'--task'")
     specs = [TaskSpec(task) for task in tasks]
     if tasks_file is not None:
         specs += _read_tasks_file(tasks_file)
@@ -199,5 +233,6 @@ def multi(
         defaults=_defaults(kwargs),
         as_json=kwargs["as_json"],
         budget_usd=kwargs["budget"],
+        record=_record_settings(kwargs),
     )
     raise SystemExit(code)

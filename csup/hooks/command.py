@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 
 from csup.errors import CsupError, ProtocolError
 
@@ -175,6 +176,7 @@ def decide(data: Mapping[str, object], policy_spec: str | None) -> Decision:
 
     from csup.policy import ToolCall, resolve_policy  # noqa: PLC0415 - keeps --help fast
 
+    started = time.perf_counter()
     policy = resolve_policy(policy_spec, cwd=cwd)
     tool_use_id = data.get("tool_use_id")
     agent_id = data.get("agent_id")
@@ -186,7 +188,14 @@ def decide(data: Mapping[str, object], policy_spec: str | None) -> Decision:
         tool_use_id=tool_use_id if isinstance(tool_use_id, str) else None,
         agent_id=agent_id if isinstance(agent_id, str) else None,
     )
-    return policy.decide(call)
+    decision = policy.decide(call)
+    try:  # the record (issue #13): never changes the decision nor fails the hook
+        from csup.hooks.record import record_decision  # noqa: PLC0415
+
+        record_decision(data, call, decision, time.perf_counter() - started)
+    except Exception:  # noqa: S110
+        pass
+    return decision
 
 
 def pre_tool_use(data: Mapping[str, object], options: Options) -> HookResult:

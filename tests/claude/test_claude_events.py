@@ -25,8 +25,9 @@ from csup.claude.events import (
     parse_line,
 )
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "reference"
-RECORDINGS = sorted((SHARED / "claude-code-2.1.330").glob("*.jsonl"))
+RECORDED = Path(__file__).resolve().parents[2] / "csup" / "testing" / "recordings"
+PUBLIC = Path(__file__).resolve().parents[1] / "data" / "transcripts"
+RECORDINGS = sorted(RECORDED.glob("*.jsonl"))
 
 
 def recorded_out_lines(path: Path) -> list[dict]:
@@ -39,7 +40,7 @@ def recorded_out_lines(path: Path) -> list[dict]:
 
 
 def test_the_recordings_are_there():
-    assert len(RECORDINGS) >= 4, f"expected the 2.1.330 recordings under {SHARED}"
+    assert len(RECORDINGS) >= 4, f"expected the 2.1.330 recordings under {RECORDED}"
 
 
 @pytest.mark.parametrize("path", RECORDINGS, ids=lambda p: p.name)
@@ -53,7 +54,7 @@ def test_every_recorded_line_parses_to_a_typed_event_that_keeps_its_raw_dict(pat
 def test_a_pre_tool_use_hook_callback_exposes_the_tool_call():
     msg = next(
         m
-        for m in recorded_out_lines(SHARED / "claude-code-2.1.330" / "hook-deny.jsonl")
+        for m in recorded_out_lines(RECORDED / "hook-deny.jsonl")
         if m["type"] == "control_request"
     )
     event = parse_event(msg)
@@ -69,7 +70,7 @@ def test_a_pre_tool_use_hook_callback_exposes_the_tool_call():
 def test_a_can_use_tool_request_exposes_the_tool_call():
     msg = next(
         m
-        for m in recorded_out_lines(SHARED / "claude-code-2.1.330" / "prompt-deny.jsonl")
+        for m in recorded_out_lines(RECORDED / "prompt-deny.jsonl")
         if m["type"] == "control_request"
     )
     event = parse_event(msg)
@@ -97,10 +98,7 @@ def test_a_stop_hook_callback_is_not_a_tool_request():
 
 
 def test_the_interrupt_recording_has_a_cancel_and_an_error_result():
-    events = [
-        parse_event(m)
-        for m in recorded_out_lines(SHARED / "claude-code-2.1.330" / "interrupt.jsonl")
-    ]
+    events = [parse_event(m) for m in recorded_out_lines(RECORDED / "interrupt.jsonl")]
     cancels = [e for e in events if isinstance(e, ControlCancelRequest)]
     assert cancels and cancels[0].request_id
     result = events[-1]
@@ -158,7 +156,7 @@ def test_a_user_line_exposes_tool_results_and_their_text():
 
 
 def test_a_result_with_subtype_success_but_is_error_is_a_failure():
-    public = SHARED / "public-transcripts" / "flywheel-ideas__auth-failure__cc2.1.126.json"
+    public = PUBLIC / "flywheel-ideas__auth-failure__cc2.1.126.json"
     result = next(parse_event(m) for m in json.loads(public.read_text()) if m["type"] == "result")
     assert isinstance(result, Result)
     assert result.subtype == "success"

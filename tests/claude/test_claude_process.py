@@ -13,35 +13,56 @@ import pytest
 from csup.claude import process as process_module
 from csup.claude.events import Diagnostic, Event, Result
 from csup.claude.process import ClaudeProcess, processes_with_token
+from csup.claude.transport import Exited, Output
 from csup.errors import ClaudeStartError
 
 
 class Collector:
+    """Plays the owner's inbox: every Output, then the one Exited."""
+
     def __init__(self):
         self.items: list[Event | Diagnostic] = []
         self.exit_code: int | None = None
+        self.exits = 0
         self.done = threading.Event()
 
-    def line(self, item):
-        self.items.append(item)
+    def __call__(self, message):
+        if isinstance(message, Output):
+            assert not self.done.is_set(), "a line was delivered after the exit"
+            self.items.append(message.item)
+        else:
+            assert isinstance(message, Exited)
+            self.exits += 1
+            self.exit_code = message.code
+            self.done.set()
 
-    def exited(self, code):
-        self.exit_code = code
-        self.done.set()
+
+SPAWNED: list[ClaudeProcess] = []
+
+
+@pytest.fixture(autouse=True)
+def _release_processes():
+    yield
+    while SPAWNED:
+        proc = SPAWNED.pop()
+        proc.kill_tree()
+        proc.wait(10)
+        proc.release()
 
 
 def spawn(code: str, collector: Collector, **kwargs) -> ClaudeProcess:
     token = uuid.uuid4().hex
     env = dict(os.environ, CSUP_SESSION_TOKEN=token)
-    return ClaudeProcess(
+    proc = ClaudeProcess(
         [sys.executable, "-c", code],
         cwd=None,
         env=env,
         token=token,
-        on_line=collector.line,
-        on_exit=collector.exited,
+        deliver=collector,
         **kwargs,
     )
+    SPAWNED.append(proc)
+    return proc
 
 
 def test_a_line_written_in_pieces_arrives_as_one_event():
@@ -143,4 +164,4 @@ def test_a_binary_that_cannot_be_executed_is_a_start_error(tmp_path):
     path = tmp_path / "not-executable"
     path.write_text("nothing")
     with pytest.raises(ClaudeStartError, match="Could not start claude"):
-        ClaudeProcess([str(path)], cwd=None, env={}, token="t", on_line=lambda item: None)
+        ClaudeProcess([str(path)], cwd=None, env={}, token="t", deliver=lambda message: None)

@@ -171,7 +171,7 @@ def test_a_stop_during_a_slow_tool_kills_it_before_its_effect(scripted_model, op
     model = scripted_model({"slow": [[tool("Bash", command=SLOW, description="slow")]]})
     session = ClaudeSession("[scenario:slow] go", options(model), decide=allow_all)
     session.start()
-    sleeper = wait_for_tool_process(session._token, "time.sleep(30)")
+    sleeper = wait_for_tool_process(session.token, "time.sleep(30)")
     claude = psutil.Process(session.pid)
     result = session.stop("the user changed their mind")
     assert result is not None
@@ -179,7 +179,7 @@ def test_a_stop_during_a_slow_tool_kills_it_before_its_effect(scripted_model, op
     assert result.error == "the user changed their mind"
     assert not sleeper.is_running() or sleeper.status() == psutil.STATUS_ZOMBIE
     assert not claude.is_running() or claude.status() == psutil.STATUS_ZOMBIE
-    assert processes_with_token(session._token) == []
+    assert processes_with_token(session.token) == []
     # Every process that could still create the marker is gone, so it never will appear.
     assert not (workspace / "marker").exists()
 
@@ -386,3 +386,40 @@ def test_a_subagents_tool_calls_are_decided_by_csup_too(scripted_model, options,
     assert agent_ids and agent_ids[0], "the subagent's call carries its agent_id"
     assert not (workspace / "sub.txt").exists()
     assert "subagents may not touch files" in model.tool_results("sub")[0].content
+
+
+def test_a_background_subagent_finishes_and_is_decided_before_the_session_ends(
+    scripted_model, options, workspace
+):
+    model = scripted_model(
+        {
+            "main": [
+                [
+                    tool(
+                        "Task",
+                        description="d",
+                        prompt="[scenario:sub] work",
+                        subagent_type="general-purpose",
+                        run_in_background=True,
+                    )
+                ],
+                [text("main done")],
+                [text("the background work is done too")],
+            ],
+            "sub": [
+                [tool("Bash", command="sleep 1; touch sub.txt", description="s")],
+                [text("sub done")],
+            ],
+        }
+    )
+    calls: list[str] = []
+
+    def decide(call: ToolCall) -> Decision:
+        calls.append(call.tool_name)
+        return Decision("allow", "fine")
+
+    result = run_session("[scenario:main] go", options(model), decide=decide, timeout=90)
+    assert result.status is SessionStatus.COMPLETED, result.error
+    assert calls == ["Agent", "Bash"], "the subagent's call came after the first result"
+    assert (workspace / "sub.txt").exists(), "the session did not end under its subagent"
+    assert result.stats.results >= 2

@@ -8,7 +8,7 @@ from pathlib import Path
 from csup.claude.events import parse_event
 from csup.claude.stats import SessionStats, Tokens
 
-PUBLIC = Path(__file__).resolve().parents[3] / "shared" / "reference" / "public-transcripts"
+PUBLIC = Path(__file__).resolve().parents[1] / "data" / "transcripts"
 
 
 def assistant(msg_id, tool_ids=(), usage=None):

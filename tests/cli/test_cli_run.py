@@ -61,7 +61,7 @@ def test_multi_json_reports_every_session_and_exit_1_when_one_fails(
     tasks = tmp_path / "tasks.txt"
     tasks.write_text(
         "# a comment\n[scenario:ok] list\n\n"
-        + json.dumps({"task": "[scenario:ok] elsewhere", "cwd": str(tmp_path / "missing")})
+        + json.dumps({"task": "[scenario:ok] elsewhere", "max_turns": 1})
         + "\n"
     )
     result = invoke(
@@ -86,10 +86,14 @@ def test_multi_json_reports_every_session_and_exit_1_when_one_fails(
     by_task = {s["task"]: s for s in doc["sessions"]}
     assert by_task["[scenario:evil] wipe"]["denials"] == 1
     assert by_task["[scenario:evil] wipe"]["status"] == "completed"
+    (denied,) = by_task["[scenario:evil] wipe"]["denied_calls"]
+    assert denied["tool"] == "Bash" and denied["input"] == "rm -rf /"
+    assert denied["rule"] and denied["reason"]
     assert by_task["[scenario:ok] list"]["status"] == "completed"
-    failed = by_task["[scenario:ok] elsewhere"]
-    assert failed["status"] == "failed" and "does not exist" in failed["error"]
-    assert doc["totals"]["completed"] == 2 and doc["totals"]["failed"] == 1
+    assert by_task["[scenario:ok] list"]["denied_calls"] == []
+    limited = by_task["[scenario:ok] elsewhere"]
+    assert limited["status"] == "killed" and limited["error"]
+    assert doc["totals"]["completed"] == 2 and doc["totals"]["killed"] == 1
 
 
 def test_a_missing_tasks_file_is_a_usage_error():
