@@ -81,3 +81,10 @@ def test_a_commit_subject_is_one_printable_line():
     assert subject("fix\nthe\tbug\x1b") == "fix the bug"
     assert len(subject("x" * 500)) == 60
     assert subject("\n\n") == "session"
+
+
+def test_the_supervisors_run_ids_name_worktrees():
+    from csup.supervisor import new_run_id  # noqa: PLC0415
+
+    run_id = new_run_id()
+    assert check_run_id(run_id) == run_id and ref_ok(branch_name(run_id, "x"))
