@@ -15,7 +15,9 @@ and what to do about it::
     │   ├── SessionNotFound        no session with that id
     │   ├── MaxSessionsReached     every slot is taken and the caller would not wait
     │   └── SupervisorStopped      the supervisor has been shut down
-    └── RecordError            the record (csup's SQLite database) cannot be opened, read or written
+    ├── RecordError            the record (csup's SQLite database) cannot be opened, read or written
+    └── WorktreeError          a session's git worktree could not be made, finished or merged
+        └── NotAGitRepository      the directory is not inside a git repository with a work tree
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ __all__ = [
     "ConfigError",
     "CsupError",
     "MaxSessionsReached",
+    "NotAGitRepository",
     "PolicyError",
     "PolicyFileError",
     "ProtocolError",
@@ -34,6 +37,7 @@ __all__ = [
     "SessionError",
     "SessionNotFound",
     "SupervisorStopped",
+    "WorktreeError",
 ]
 
 
@@ -114,3 +118,14 @@ class RecordError(CsupError):
     read commands (``csup log``, ``show``, ``export``) for a missing or corrupt database or an
     unknown id.
     """
+
+
+class WorktreeError(CsupError):
+    """A session's git worktree could not be made, finished, merged, listed or cleaned.
+
+    The message names the repository and what git said, and what to do about it.
+    """
+
+
+class NotAGitRepository(WorktreeError):
+    """The directory is not inside a git repository, or the repository has no work tree."""

@@ -21,12 +21,14 @@ def _register() -> None:
     from csup.cli.record import export, log, show  # noqa: PLC0415
     from csup.cli.resume import resume  # noqa: PLC0415
     from csup.cli.run import multi, run  # noqa: PLC0415
+    from csup.cli.worktrees import worktrees  # noqa: PLC0415
 
     main.add_command(check)
     main.add_command(run)
     main.add_command(multi)
     main.add_command(demo)
     main.add_command(resume)
+    main.add_command(worktrees)
 
     main.add_command(install_hooks)
     main.add_command(uninstall_hooks)
