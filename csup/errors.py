@@ -11,7 +11,11 @@ and what to do about it::
     │   ├── ClaudeStartError       the binary exists but could not be started
     │   └── ProtocolError          claude said something csup cannot understand
     ├── PolicyError            a decision could not be made (csup then denies: it fails closed)
-    │   └── DecisionTimeout        no decision arrived within the timeout
+    │   ├── DecisionTimeout        no decision arrived within the timeout
+    │   └── EscalationError        an escalated call could not be settled (csup denies it)
+    │       ├── ReviewerError          the reviewer model gave no usable verdict
+    │       │   └── SpendingLimitReached   the run's reviewer spending limit is used up
+    │       └── NoTerminalError        a person was to be asked, but csup has no terminal
     └── SessionError           a supervised session could not be started, found or run
         ├── SessionNotFound        no session with that id
         ├── MaxSessionsReached     every slot is taken and the caller would not wait
@@ -27,12 +31,16 @@ __all__ = [
     "ConfigError",
     "CsupError",
     "DecisionTimeout",
+    "EscalationError",
     "MaxSessionsReached",
+    "NoTerminalError",
     "PolicyError",
     "PolicyFileError",
     "ProtocolError",
+    "ReviewerError",
     "SessionError",
     "SessionNotFound",
+    "SpendingLimitReached",
     "SupervisorStopped",
 ]
 
@@ -85,6 +93,23 @@ class PolicyError(CsupError):
 
 class DecisionTimeout(PolicyError):
     """No decision arrived within the decision timeout."""
+
+
+class EscalationError(PolicyError):
+    """An "ask" that neither the reviewer nor a person could settle; csup denies the call."""
+
+
+class ReviewerError(EscalationError):
+    """The reviewer model gave no usable verdict: no API key, an API error, a timeout, or
+    an answer that is not a well-formed ``review_decision``."""
+
+
+class SpendingLimitReached(ReviewerError):
+    """The reviewer's spending limit for this run is used up; no more reviews are made."""
+
+
+class NoTerminalError(EscalationError):
+    """A person was to be asked, but csup runs without a terminal (CI, a pipe)."""
 
 
 class SessionError(CsupError):
