@@ -13,7 +13,8 @@ when nobody has answered by then. The answers:
 * ``g`` deny, and type a line of guidance that claude gets as the deny message.
 
 ``on_prompt_start`` / ``on_prompt_end`` are called around each question (on the asking
-thread) so that a live view can pause its redraws; :meth:`Human.waiting` says who waits.
+thread) so that a live view can pause its redraws; :meth:`Human.waiting` says who waits, and
+``on_waiting`` is called with that list whenever it changes.
 """
 
 from __future__ import annotations
@@ -133,6 +134,8 @@ class Human:
         tty: the terminal to ask on (``/dev/tty``: the one csup runs in).
         on_prompt_start, on_prompt_end: called before a question is shown and after it is
             answered (or timed out), e.g. to pause and resume a live view.
+        on_waiting: called with :meth:`waiting` each time a question joins or leaves the
+            queue (on the asking thread, no lock held), e.g. for the live view.
     """
 
     def __init__(
@@ -142,6 +145,7 @@ class Human:
         tty: str = TTY,
         on_prompt_start: Callable[[], object] | None = None,
         on_prompt_end: Callable[[], object] | None = None,
+        on_waiting: Callable[[list[Waiting]], object] | None = None,
     ) -> None:
         if not timeout > 0:
             raise ValueError(f"the approval timeout must be positive, not {timeout!r}")
@@ -149,6 +153,7 @@ class Human:
         self.tty = tty
         self.on_prompt_start = on_prompt_start
         self.on_prompt_end = on_prompt_end
+        self.on_waiting = on_waiting
         self._cond = threading.Condition()
         self._queue: deque[_Ticket] = deque()
         self._allowed_rules: set[str] = set()
@@ -187,14 +192,19 @@ class Human:
         deadline = ticket.since + self.timeout
         with self._cond:
             self._queue.append(ticket)
+        self._changed()
+        with self._cond:
             in_turn = self._cond.wait_for(
                 lambda: self._queue[0] is ticket, timeout=max(0.0, deadline - time.monotonic())
             )
             if not in_turn:
                 self._queue.remove(ticket)
                 self._cond.notify_all()
-                return self._unanswered(asked)
-            ticket.asking = True
+            else:
+                ticket.asking = True
+        if not in_turn:
+            self._changed()
+            return self._unanswered(asked)
         try:
             if self._rule_allowed(rule):  # a person allowed the rule while this one waited
                 return _allowed_by_rule(asked)
@@ -207,6 +217,12 @@ class Human:
             with self._cond:
                 self._queue.popleft()
                 self._cond.notify_all()
+            self._changed()
+
+    def _changed(self) -> None:
+        if self.on_waiting is not None:
+            with contextlib.suppress(Exception):  # a view's failure never blocks an answer
+                self.on_waiting(self.waiting())
 
     def _rule_allowed(self, rule: str) -> bool:
         with self._cond:

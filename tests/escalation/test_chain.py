@@ -1,0 +1,287 @@
+"""The escalation chain against the scripted model: each mode, failing closed, the cache,
+and what the reviews cost."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+
+from csup.calls import Decision, ToolCall
+from csup.errors import ConfigError
+from csup.escalation import Escalation, Human, ReviewContext, Reviewer
+from csup.testing import Review, ReviewScript, ScriptedModel
+
+from .conftest import ASKED, CONTEXT, PUSH, asked, bash
+
+ModelFactory = Callable[..., ScriptedModel]
+ReviewerFactory = Callable[..., Reviewer]
+
+VERDICTS = ReviewScript(
+    default=Review("deny", "Publishing is not part of fixing a test."),
+    by_command=[
+        ("touch allowed", Review("allow", "A harmless file in the workspace.")),
+        ("touch guided", Review("guide", "Not needed.", "Write the file with the Write tool.")),
+    ],
+)
+
+
+class NoTerminalHuman(Human):
+    """A human that is never there (the tests have no terminal to type on)."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=5, tty="/nonexistent/tty")
+
+
+def test_deny_mode_denies_every_ask_and_says_escalation_is_off() -> None:
+    decision = Escalation("deny").decide(PUSH, ASKED, CONTEXT)
+    assert (decision.behavior, decision.source, decision.requested) == ("deny", "csup", "ask")
+    assert 'escalate = "deny"' in decision.reason
+    assert decision.rule == "net.publish"
+
+
+def test_an_unknown_mode_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"reviewer\+human"):
+        Escalation("ai")
+
+
+def test_allow_and_deny_that_are_not_asks_pass_through_unchanged() -> None:
+    allowed = Decision("allow", "fine", "level.moderate")
+    assert Escalation("deny").decide(PUSH, allowed, CONTEXT) is allowed
+
+
+@pytest.mark.parametrize(
+    ("command", "behavior", "reason"),
+    [
+        ("touch allowed.txt", "allow", "allowed by csup's reviewer: A harmless file"),
+        ("git push origin main", "deny", "denied by csup's reviewer: Publishing is not"),
+        ("touch guided.txt", "deny", "Write the file with the Write tool."),
+    ],
+)
+def test_the_reviewers_verdict_decides_in_reviewer_mode(
+    review_model: ModelFactory,
+    reviewer_for: ReviewerFactory,
+    command: str,
+    behavior: str,
+    reason: str,
+) -> None:
+    model = review_model(VERDICTS)
+    chain = Escalation("reviewer", reviewer=reviewer_for(model))
+    decision = chain.decide(bash(command), asked(), CONTEXT)
+    assert (decision.behavior, decision.source, decision.requested) == (behavior, "reviewer", "ask")
+    assert decision.reason.startswith(reason)
+
+
+def test_guide_hands_only_the_guidance_to_the_session(
+    review_model: ModelFactory, reviewer_for: ReviewerFactory
+) -> None:
+    chain = Escalation("reviewer", reviewer=reviewer_for(review_model(VERDICTS)))
+    decision = chain.decide(bash("touch guided.txt"), asked(), CONTEXT)
+    assert decision.reason == "Write the file with the Write tool."
+
+
+def test_the_reviewer_sees_task_steps_cwd_rule_and_call(
+    review_model: ModelFactory, reviewer_for: ReviewerFactory
+) -> None:
+    model = review_model()
+    context = ReviewContext("Fix the failing test", "/work/project", "s1", ("Bash: npm test",))
+    Escalation("reviewer", reviewer=reviewer_for(model)).decide(PUSH, ASKED, context)
+    (request,) = model.review_requests()
+    prompt = request["messages"][0]["content"]
+    for seen in ("Rule: net.publish", "Fix the failing test", "Bash: npm test"):
+        assert seen in prompt
+    assert '"cwd": "/work/project"' in prompt
+    assert '"command": "git push origin main"' in prompt
+    assert request["tool_choice"] == {"type": "tool", "name": "review_decision"}
+    assert [t["name"] for t in request["tools"]] == ["review_decision"]
+    assert request["model"] == "claude-sonnet-5-5"
+
+
+# -- failing closed ------------------------------------------------------------------------
+
+
+def _denied_by_csup(decision: Decision, why: str) -> None:
+    assert (decision.behavior, decision.source) == ("deny", "csup")
+    assert why in decision.reason
+    assert decision.reason.startswith(ASKED.reason)  # still says what asked, and why
+
+
+def test_no_api_key_is_a_deny_that_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+    decision = Escalation("reviewer", reviewer=Reviewer()).decide(PUSH, ASKED, CONTEXT)
+    _denied_by_csup(decision, "no API key: set ANTHROPIC_API_KEY")
+
+
+def test_an_http_error_is_a_deny_that_names_the_status(
+    review_model: ModelFactory, reviewer_for: ReviewerFactory
+) -> None:
+    model = review_model(ReviewScript(default=Review(error=500)))
+    decision = Escalation("reviewer", reviewer=reviewer_for(model)).decide(PUSH, ASKED, CONTEXT)
+    _denied_by_csup(decision, "API error: the reviewer answered HTTP 500")
+    assert len(model.review_requests()) == 1  # no retries: the time limit holds
+
+
+def test_an_unreachable_reviewer_is_a_deny(review_model: ModelFactory) -> None:
+    model = review_model()
+    url = model.base_url
+    model.stop()
+    reviewer = Reviewer(api_key="k", base_url=url, timeout=5)
+    decision = Escalation("reviewer", reviewer=reviewer).decide(PUSH, ASKED, CONTEXT)
+    _denied_by_csup(decision, "API error: cannot reach the reviewer")
+
+
+def test_a_slow_reviewer_is_a_deny_within_the_time_limit(
+    review_model: ModelFactory, reviewer_for: ReviewerFactory
+) -> None:
+    model = review_model(ReviewScript(default=Review("allow", delay=60)))
+    chain = Escalation("reviewer", reviewer=reviewer_for(model, timeout=0.5))
+    decision = chain.decide(PUSH, ASKED, CONTEXT)
+    _denied_by_csup(decision, "timeout: the reviewer gave no answer within 0.5 s")
+
+
+def test_a_malformed_verdict_is_a_deny_never_an_allow(
+    review_model: ModelFactory, reviewer_for: ReviewerFactory
+) -> None:
+    model = review_model(ReviewScript(default=Review("allow", malformed=True)))
+    decision = Escalation("reviewer", reviewer=reviewer_for(model)).decide(PUSH, ASKED, CONTEXT)
+    _denied_by_csup(decision, "malformed answer: decision None is not one of allow, deny, guide")
+
+
+def test_an_unknown_decision_is_a_malformed_answer(
+    review_model: ModelFactory, reviewer_for: ReviewerFactory
+) -> None:
+    model = review_model(ReviewScript(default=Review("probably")))
+    decision = Escalation("reviewer", reviewer=reviewer_for(model)).decide(PUSH, ASKED, CONTEXT)
+    _denied_by_csup(decision, "malformed answer: decision 'probably'")
+
+
+def test_the_spending_limit_stops_reviews_once_reached(
+    review_model: ModelFactory, reviewer_for: ReviewerFactory
+) -> None:
+    # 1M input tokens at Sonnet 5.5's $2/M: the first review alone costs $2.
+    model = review_model(ReviewScript(default=Review("allow", usage=(1_000_000, 0))))
+    chain = Escalation("reviewer", reviewer=reviewer_for(model, spending_limit=1.0))
+    first = chain.decide(bash("touch a"), asked(), CONTEXT)
+    second = chain.decide(bash("touch b"), asked(), CONTEXT)
+    assert first.behavior == "allow"
+    _denied_by_csup(second, "spending limit reached: the reviews of this run cost $2.0000")
+    assert len(model.review_requests()) == 1  # the second was never sent
+
+
+def test_a_failed_review_goes_to_the_person_in_reviewer_human_mode(
+    review_model: ModelFactory, reviewer_for: ReviewerFactory
+) -> None:
+    """reviewer+human: what the reviewer cannot settle is the person's; with no terminal
+    that is a deny saying there is none."""
+    model = review_model(ReviewScript(default=Review(error=529)))
+    chain = Escalation("reviewer+human", reviewer=reviewer_for(model), human=NoTerminalHuman())
+    decision = chain.decide(PUSH, ASKED, CONTEXT)
+    assert (decision.behavior, decision.source) == ("deny", "csup")
+    assert "no terminal to ask a person on" in decision.reason
+
+
+def test_the_reviewers_deny_stands_in_reviewer_human_mode(
+    review_model: ModelFactory, reviewer_for: ReviewerFactory
+) -> None:
+    chain = Escalation(
+        "reviewer+human", reviewer=reviewer_for(review_model(VERDICTS)), human=NoTerminalHuman()
+    )
+    assert chain.decide(PUSH, ASKED, CONTEXT).source == "reviewer"
+    allowed = chain.decide(bash("touch allowed"), asked(), CONTEXT)
+    assert (allowed.behavior, allowed.source) == ("allow", "reviewer")
+
+
+def test_human_mode_without_a_terminal_denies_at_once() -> None:
+    decision = Escalation("human", human=NoTerminalHuman()).decide(PUSH, ASKED, CONTEXT)
+    assert (decision.behavior, decision.source) == ("deny", "csup")
+    assert "/nonexistent/tty" in decision.reason
+
+
+def test_a_reviewer_that_raises_anything_is_a_deny() -> None:
+    class Broken(Reviewer):
+        def review(self, *args: object) -> object:  # type: ignore[override]
+            raise RuntimeError("boom")
+
+    decision = Escalation("reviewer", reviewer=Broken()).decide(PUSH, ASKED, CONTEXT)
+    _denied_by_csup(decision, "RuntimeError: boom")
+
+
+# -- the cache -----------------------------------------------------------------------------
+
+
+def test_the_same_call_in_the_same_context_is_reviewed_once(
+    review_model: ModelFactory, reviewer_for: ReviewerFactory
+) -> None:
+    model = review_model(VERDICTS)
+    chain = Escalation("reviewer", reviewer=reviewer_for(model))
+    same = [
+        ToolCall("Bash", {"command": "git push origin main", "description": "a"}, "/w"),
+        ToolCall("Bash", {"description": "b", "command": "git  push origin main "}, "/w"),
+    ]
+    other_cwd = ToolCall("Bash", {"command": "git push origin main"}, "/elsewhere")
+    decisions = [chain.decide(call, asked(), CONTEXT) for call in [*same, other_cwd]]
+    chain.decide(same[0], asked("other.rule"), CONTEXT)  # another rule: another review
+    assert {d.behavior for d in decisions} == {"deny"}
+    assert len(model.review_requests()) == 3
+    stats = chain.stats()
+    assert (stats["reviews"], stats["cache_hits"]) == (3, 1)
+    assert stats["verdicts"] == {"allow": 0, "deny": 3, "guide": 0}
+
+
+def test_a_failed_review_is_not_remembered(
+    review_model: ModelFactory, reviewer_for: ReviewerFactory
+) -> None:
+    model = review_model(ReviewScript(default=Review(error=500)))
+    chain = Escalation("reviewer", reviewer=reviewer_for(model))
+    for _ in range(2):
+        assert chain.decide(PUSH, ASKED, CONTEXT).source == "csup"
+    assert len(model.review_requests()) == 2
+    assert chain.stats()["failures"] == 2
+
+
+def test_identical_calls_asked_at_once_share_one_review(
+    review_model: ModelFactory, reviewer_for: ReviewerFactory
+) -> None:
+    model = review_model(VERDICTS)
+    chain = Escalation("reviewer", reviewer=reviewer_for(model))
+    results: list[Decision] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(chain.decide(PUSH, ASKED, CONTEXT)))
+        for _ in range(6)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [d.behavior for d in results] == ["deny"] * 6
+    assert len(model.review_requests()) == 1
+    assert chain.stats()["cache_hits"] == 5
+
+
+# -- cost ----------------------------------------------------------------------------------
+
+
+def test_tokens_and_cost_equal_the_usage_the_model_reported(
+    review_model: ModelFactory, reviewer_for: ReviewerFactory
+) -> None:
+    model = review_model(VERDICTS)
+    reviewer = reviewer_for(model)
+    chain = Escalation("reviewer", reviewer=reviewer)
+    commands = ["touch allowed", "touch guided", "git push", "rm -r build"]
+    threads = [
+        threading.Thread(target=chain.decide, args=(bash(c), asked(), CONTEXT)) for c in commands
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    reported = [r.usage for r in model.review_requests()]
+    assert len(reported) == 4 and all(reported)
+    tokens_in = sum(u["input_tokens"] for u in reported if u)
+    tokens_out = sum(u["output_tokens"] for u in reported if u)
+    usage = reviewer.usage()
+    assert (usage.requests, usage.input_tokens, usage.output_tokens) == (4, tokens_in, tokens_out)
+    assert usage.cost_usd == pytest.approx(tokens_in * 2e-6 + tokens_out * 10e-6)
+    assert chain.stats()["reviewer"]["cost_usd"] == usage.cost_usd
