@@ -285,3 +285,54 @@ def test_tokens_and_cost_equal_the_usage_the_model_reported(
     assert (usage.requests, usage.input_tokens, usage.output_tokens) == (4, tokens_in, tokens_out)
     assert usage.cost_usd == pytest.approx(tokens_in * 2e-6 + tokens_out * 10e-6)
     assert chain.stats()["reviewer"]["cost_usd"] == usage.cost_usd
+
+
+# -- the scripted model's side ----------------------------------------------------------------
+
+
+def test_review_verdicts_are_chosen_by_command_then_rule_then_default(
+    review_model: ModelFactory, reviewer_for: ReviewerFactory
+) -> None:
+    script = ReviewScript(
+        default=Review("deny", "default"),
+        by_rule={"fs.outside": Review("allow", "by rule")},
+        by_command=[("make deploy", Review("guide", "by command", "Use staging."))],
+    )
+    reviewer = reviewer_for(review_model(script))
+    chain = Escalation("reviewer", reviewer=reviewer)
+    by_command = chain.decide(bash("make deploy"), asked("fs.outside"), CONTEXT)
+    by_rule = chain.decide(bash("cp a ../b"), asked("fs.outside"), CONTEXT)
+    default = chain.decide(bash("cp a ../b"), asked("net.publish"), CONTEXT)
+    assert [by_command.reason, by_rule.reason, default.reason] == [
+        "Use staging.",
+        "allowed by csup's reviewer: by rule",
+        "denied by csup's reviewer: default",
+    ]
+
+
+def test_claudes_turns_are_still_played_alongside_reviews(
+    review_model: ModelFactory, reviewer_for: ReviewerFactory
+) -> None:
+    import json  # noqa: PLC0415
+    import urllib.request  # noqa: PLC0415
+
+    from csup.testing.script import normalize, text  # noqa: PLC0415
+
+    model = review_model(VERDICTS)
+    model.scenarios["s"] = normalize([[text("Hello.")]])
+    chain = Escalation("reviewer", reviewer=reviewer_for(model))
+    chain.decide(PUSH, ASKED, CONTEXT)
+    body = {
+        "model": "m",
+        "max_tokens": 10,
+        "tools": [{"name": "Bash", "input_schema": {}}],
+        "messages": [{"role": "user", "content": "[scenario:s] go"}],
+    }
+    request = urllib.request.Request(
+        f"{model.base_url}/v1/messages",
+        json.dumps(body).encode(),
+        {"content-type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert json.load(response)["type"] == "message"
+    assert [r.kind for r in model.requests] == ["review", "turn"]
