@@ -35,16 +35,21 @@ def _timeout() -> float:
     return value if 0 < value <= HOOK_REVIEW_TIMEOUT else HOOK_REVIEW_TIMEOUT
 
 
-def review_in_hook(call: ToolCall, asked: Decision, mode: str) -> Decision:
-    """The hook's answer to an "ask" in escalation ``mode``; never raises."""
+def review_in_hook(
+    call: ToolCall, asked: Decision, mode: str, transcript: str | None = None
+) -> Decision:
+    """The hook's answer to an "ask" in escalation ``mode``; never raises. The reviewer sees
+    the task and last steps read from the session's ``transcript`` (a path) when given."""
     if asked.behavior != "ask" or mode not in REVIEWED_MODES:
         return asked
     from csup.escalation.chain import verdict_decision  # noqa: PLC0415
-    from csup.escalation.prompt import ReviewContext  # noqa: PLC0415
     from csup.escalation.reviewer import DEFAULT_MODEL, Reviewer  # noqa: PLC0415
+    from csup.escalation.transcript import context_from_transcript  # noqa: PLC0415
 
     reviewer = Reviewer(model=os.environ.get(MODEL_ENV) or DEFAULT_MODEL, timeout=_timeout())
-    context = ReviewContext(cwd=call.cwd, session_id=call.session_id or "")
+    context = context_from_transcript(
+        transcript, cwd=call.cwd, session_id=call.session_id or "", current=call
+    )
     try:
         verdict = reviewer.review(call, asked, context)
     except Exception as error:  # a ReviewerError, or anything else: never an allow
@@ -73,4 +78,5 @@ def escalate(data: Mapping[str, object], asked: Decision, policy_spec: str | Non
         cwd,
         session_id=session_id if isinstance(session_id, str) else None,
     )
-    return review_in_hook(call, asked, mode)
+    transcript = data.get("transcript_path")
+    return review_in_hook(call, asked, mode, transcript if isinstance(transcript, str) else None)

@@ -100,7 +100,10 @@ def test_an_ask_the_reviewer_allows_runs(play: Play) -> None:
     assert (run.repo / "allowed.txt").exists()
     assert not run.result().is_error
     (review,) = run.model.review_requests()
-    assert "Rule: net.publish" in review["messages"][0]["content"]
+    prompt = review["messages"][0]["content"]
+    assert "Rule: net.publish" in prompt
+    assert '"task": "[scenario:s] do it"' in prompt  # read from claude's transcript
+    assert '"said: On it."' in prompt
 
 
 @pytest.mark.claude
