@@ -16,8 +16,11 @@ never raises: every failure is a deny (source ``"csup"``) whose reason says whic
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from csup.calls import Decision, ToolCall
@@ -55,11 +58,20 @@ class Escalation:
     """The chain of one run, shared by every session (see the module docstring).
 
     ``reviewer`` and ``human`` default to a :class:`Reviewer` and a :class:`Human` with
-    their defaults when the mode needs them.
+    their defaults when the mode needs them. ``on_asked(call, asked, context)`` and
+    ``on_answered(call, decision, context, seconds)`` are called on the deciding thread
+    around each escalation (e.g. to send the "escalation asked/answered" signals); what they
+    raise is ignored.
     """
 
     def __init__(
-        self, mode: str, *, reviewer: Reviewer | None = None, human: Human | None = None
+        self,
+        mode: str,
+        *,
+        reviewer: Reviewer | None = None,
+        human: Human | None = None,
+        on_asked: Callable[[ToolCall, Decision, ReviewContext], object] | None = None,
+        on_answered: Callable[[ToolCall, Decision, ReviewContext, float], object] | None = None,
     ) -> None:
         if mode not in MODES:
             from csup.errors import ConfigError  # noqa: PLC0415
@@ -69,6 +81,8 @@ class Escalation:
         self.reviewer = reviewer if reviewer is not None or "reviewer" not in mode else Reviewer()
         self.human = human if human is not None or "human" not in mode else Human()
         self.cache = ReviewCache()
+        self.on_asked = on_asked
+        self.on_answered = on_answered
         self._lock = threading.Lock()
         self._outcomes: Counter[str] = Counter()
 
@@ -77,13 +91,22 @@ class Escalation:
 
     def decide(self, call: ToolCall, asked: Decision, context: ReviewContext) -> Decision:
         """Settle an "ask": allow or deny, by the reviewer, the person or csup."""
+        started = time.monotonic()
+        if self.on_asked is not None and asked.behavior == "ask":
+            with contextlib.suppress(Exception):
+                self.on_asked(call, asked, context)
         try:
             decision = self._decide(call, asked, context)
         except BaseException as error:  # never raises: fail closed
             why = str(error) if isinstance(error, CsupError) else repr(error)
             decision = _failed(asked, f"escalation failed: {why}")
+        if asked.behavior != "ask":
+            return decision
         with self._lock:
             self._outcomes[f"{decision.source}:{decision.behavior}"] += 1
+        if self.on_answered is not None:
+            with contextlib.suppress(Exception):
+                self.on_answered(call, decision, context, time.monotonic() - started)
         return decision
 
     def _decide(self, call: ToolCall, asked: Decision, context: ReviewContext) -> Decision:

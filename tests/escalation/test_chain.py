@@ -336,3 +336,39 @@ def test_claudes_turns_are_still_played_alongside_reviews(
     with urllib.request.urlopen(request, timeout=10) as response:
         assert json.load(response)["type"] == "message"
     assert [r.kind for r in model.requests] == ["review", "turn"]
+
+
+def test_the_callbacks_see_each_escalation_asked_and_answered(
+    review_model: ModelFactory, reviewer_for: ReviewerFactory
+) -> None:
+    seen: list[tuple[str, str]] = []
+    chain = Escalation(
+        "reviewer",
+        reviewer=reviewer_for(review_model(VERDICTS)),
+        on_asked=lambda call, asked, context: seen.append(("asked", asked.behavior)),
+        on_answered=lambda call, decision, context, s: seen.append(("answered", decision.source)),
+    )
+    chain.decide(PUSH, ASKED, CONTEXT)
+    assert seen == [("asked", "ask"), ("answered", "reviewer")]
+    assert chain.stats()["outcomes"] == {"reviewer:deny": 1}
+
+
+def test_a_failing_callback_changes_nothing() -> None:
+    def boom(*args: object) -> None:
+        raise RuntimeError("view gone")
+
+    chain = Escalation("deny", on_asked=boom, on_answered=boom)
+    assert chain.decide(PUSH, ASKED, CONTEXT).behavior == "deny"
+
+
+def test_the_cli_options_build_the_chain_the_flag_or_the_policy_file_names() -> None:
+    from csup.cli.escalation import make_escalation  # noqa: PLC0415
+
+    assert make_escalation(None).mode == "deny"
+    assert make_escalation(None, "human").mode == "human"
+    chain = make_escalation("reviewer+human", "deny", "claude-haiku-5-5", 5.0, 1.5, 60.0)
+    assert chain.mode == "reviewer+human"
+    assert chain.reviewer is not None and chain.human is not None
+    assert (chain.reviewer.model, chain.reviewer.timeout) == ("claude-haiku-5-5", 5.0)
+    assert (chain.reviewer.spending_limit, chain.human.timeout) == (1.5, 60.0)
+    assert make_escalation("reviewer").human is None
