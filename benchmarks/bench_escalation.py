@@ -12,7 +12,7 @@ Prints one table:
 * the policy's decision latency on a thread that does not escalate, alone and while 16
   other threads wait on slow reviews (0.2 s each).
 
-    .venv/bin/python benchmarks/bench_escalation.py [--reviews 200]
+    .venv/bin/python benchmarks/bench_escalation.py [--reviews 200] [--quick]
 """
 
 from __future__ import annotations
@@ -60,8 +60,9 @@ def timed(fn: Callable[[], object], rounds: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--reviews", type=int, default=200)
+    parser.add_argument("--quick", action="store_true", help="a smoke run (20 reviews)")
     args = parser.parse_args()
-    n = args.reviews
+    n = 20 if args.quick else args.reviews
     rows: list[list[str]] = []
     script = ReviewScript(default=Review("deny", "not asked for"))
     with ScriptedModel(reviews=script) as model:
