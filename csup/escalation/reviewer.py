@@ -1,16 +1,20 @@
 """The reviewer: a model asked, through the official ``anthropic`` SDK, to judge one call.
 
 One request per review, no retries (a retry would break the per-call time limit), one
-forced tool (``review_decision``), no streaming. Every way it can fail raises
-:class:`~csup.errors.ReviewerError` with a message that says which: the chain turns it into
-a deny (or hands the call to a person). ``anthropic`` is imported on the first review, so
-building a :class:`Reviewer` is cheap (``csup hook`` builds one only when it escalates).
+forced tool (``review_decision``), no streaming; the request runs on a small pool so that
+the whole review, not only each of its reads, is bounded by the time limit. Every way it
+can fail raises :class:`~csup.errors.ReviewerError` with a message that says which: the
+chain turns it into a deny (or hands the call to a person). ``anthropic`` is imported on
+the first review, so building a :class:`Reviewer` is cheap (``csup hook`` builds one only
+when it escalates).
 """
 
 from __future__ import annotations
 
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
 from csup.calls import Decision, ToolCall
@@ -33,6 +37,8 @@ __all__ = ["DEFAULT_MODEL", "DEFAULT_TIMEOUT", "Reviewer"]
 DEFAULT_MODEL = "claude-sonnet-5-5"
 DEFAULT_TIMEOUT = 30.0
 MAX_TOKENS = 1024
+MAX_CONCURRENT = 16
+"""Reviews sent at once by one reviewer; more wait their turn (within their time limit)."""
 
 
 class Reviewer:
@@ -71,6 +77,7 @@ class Reviewer:
         self._meter = UsageMeter(model)
         self._lock = threading.Lock()
         self._client: anthropic.Anthropic | None = None
+        self._executor: ThreadPoolExecutor | None = None
 
     def __repr__(self) -> str:
         return f"Reviewer(model={self.model!r}, timeout={self.timeout!r})"
@@ -117,24 +124,45 @@ class Reviewer:
             )
         client = self.client()
         system, user = build_request(call, asked, context)
+        create: Any = client.messages.create  # plain dicts: the SDK's TypedDicts are overloads
+        request = {
+            "model": self.model,
+            "max_tokens": self.max_tokens,
+            "system": system,
+            "messages": [{"role": "user", "content": user}],
+            "tools": [review_tool()],
+            "tool_choice": {"type": "tool", "name": TOOL_NAME},
+            "timeout": self.timeout,
+        }
+        # The SDK's timeout bounds each phase (connect, each read); the future bounds the
+        # whole review, so an answer that trickles in cannot hold a session past the limit.
+        future = self._pool().submit(self._send, create, request)
+        try:
+            response = future.result(timeout=self.timeout)
+        except FutureTimeout:
+            raise ReviewerError(self._timed_out()) from None
+        return parse_verdict(list(getattr(response, "content", None) or []))
+
+    def _timed_out(self) -> str:
+        return f"timeout: the reviewer gave no answer within {self.timeout:g} s"
+
+    def _pool(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(
+                    max_workers=MAX_CONCURRENT, thread_name_prefix="csup-reviewer"
+                )
+            return self._executor
+
+    def _send(self, create: Any, request: dict[str, Any]) -> Any:
+        """One request, on a pool thread; its usage is counted even when it comes too late."""
         import anthropic  # noqa: PLC0415 - already loaded by client()
 
-        create: Any = client.messages.create  # plain dicts: the SDK's TypedDicts are overloads
         try:
-            response = create(
-                model=self.model,
-                max_tokens=self.max_tokens,
-                system=system,
-                messages=[{"role": "user", "content": user}],
-                tools=[review_tool()],
-                tool_choice={"type": "tool", "name": TOOL_NAME},
-                timeout=self.timeout,
-            )
+            response = create(**request)
         except anthropic.APITimeoutError:
             self._meter.add(None)
-            raise ReviewerError(
-                f"timeout: the reviewer gave no answer within {self.timeout:g} s"
-            ) from None
+            raise ReviewerError(self._timed_out()) from None
         except anthropic.APIStatusError as error:
             self._meter.add(None)
             raise ReviewerError(
@@ -147,7 +175,7 @@ class Reviewer:
             self._meter.add(None)
             raise ReviewerError(f"API error: {type(error).__name__}: {error}") from None
         self._meter.add(getattr(response, "usage", None))
-        return parse_verdict(list(getattr(response, "content", None) or []))
+        return response
 
 
 def _message(error: Any) -> str:

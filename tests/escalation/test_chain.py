@@ -372,3 +372,34 @@ def test_the_cli_options_build_the_chain_the_flag_or_the_policy_file_names() -> 
     assert (chain.reviewer.model, chain.reviewer.timeout) == ("claude-haiku-5-5", 5.0)
     assert (chain.reviewer.spending_limit, chain.human.timeout) == (1.5, 60.0)
     assert make_escalation("reviewer").human is None
+
+
+def test_an_answer_that_trickles_in_is_cut_at_the_time_limit() -> None:
+    """Each read of the SDK gets a byte in time, so only the whole-review bound ends it."""
+    import socket  # noqa: PLC0415
+
+    stop = threading.Event()
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def trickle() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n")
+            while not stop.wait(0.05):
+                try:
+                    conn.sendall(b"x-pad: 1\r\n")
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=trickle)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.getsockname()[1]}"
+        reviewer = Reviewer(api_key="k", base_url=url, timeout=0.5)
+        decision = Escalation("reviewer", reviewer=reviewer).decide(PUSH, ASKED, CONTEXT)
+        _denied_by_csup(decision, "timeout: the reviewer gave no answer within 0.5 s")
+    finally:
+        stop.set()
+        thread.join()
+        server.close()
