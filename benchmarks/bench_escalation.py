@@ -8,7 +8,8 @@ Prints one table:
 * csup's own work per review with no network at all (build the prompt, read the verdict,
   count the usage, the cache);
 * a cache hit;
-* reviews per second with 1, 4 and 16 threads asking at once;
+* reviews per second with 1, 4 and 16 threads asking at once (the scripted model in a
+  process of its own);
 * the policy's decision latency on a thread that does not escalate, alone and while 16
   other threads wait on slow reviews (0.2 s each).
 
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -70,7 +73,6 @@ def main() -> None:
         chain = Escalation("reviewer", reviewer=reviewer)
         chain.decide(call(-1), ASKED, CONTEXT)  # warm up: import anthropic, connect
         counter = iter(range(10**9))
-        review = timed(lambda: chain.decide(call(next(counter)), ASKED, CONTEXT), n)
         client = reviewer.client()
         system, user = build_request(call(0), ASKED, CONTEXT)
 
@@ -84,7 +86,11 @@ def main() -> None:
                 tool_choice={"type": "tool", "name": TOOL_NAME},
             )
 
-        floor = timed(bare, n)
+        review: list[float] = []
+        floor: list[float] = []
+        for _ in range(n):  # interleaved, so that the machine's load hits both alike
+            review += timed(lambda: chain.decide(call(next(counter)), ASKED, CONTEXT), 1)
+            floor += timed(bare, 1)
         rows.append(["review (Escalation.decide, reviewer mode)", *ms(review)])
         rows.append(["bare SDK request, same prompt (floor)", *ms(floor)])
         overhead = statistics.median(review) - statistics.median(floor)
@@ -108,15 +114,31 @@ def main() -> None:
         hit = timed(lambda: chain.decide(call(0), ASKED, CONTEXT), n * 10)
         rows.append(["cache hit (Escalation.decide)", *ms(hit)])
 
+    # Throughput with the scripted model in a process of its own: in this process it would
+    # share the GIL with the threads asking, and measure itself.
+    server = subprocess.Popen(
+        [sys.executable, "-m", "csup.testing.model_server"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+        remote = Reviewer(api_key="k", base_url=url, timeout=10)
+        Escalation("reviewer", reviewer=remote).decide(call(-1), ASKED, CONTEXT)
         for threads in (1, 4, 16):
-            fresh = Escalation("reviewer", reviewer=reviewer)
-            base = next(counter) + 10**6
+            fresh = Escalation("reviewer", reviewer=remote)
+            calls = [call(threads * 10**6 + i) for i in range(n)]
             started = time.perf_counter()
             with ThreadPoolExecutor(threads) as pool:
-                calls = [call(base + i) for i in range(n)]
                 list(pool.map(lambda c, chain=fresh: chain.decide(c, ASKED, CONTEXT), calls))
             rate = n / (time.perf_counter() - started)
-            rows.append([f"reviews per second, {threads} thread(s)", f"{rate:.0f} /s", ""])
+            label = f"reviews per second, {threads} thread(s), model in its own process"
+            rows.append([label, f"{rate:.0f} /s", ""])
+    finally:
+        server.terminate()
+        server.wait(10)
 
     policy = load_policy()
     plain = ToolCall("Bash", {"command": "npm test"}, "/work/p")
