@@ -58,10 +58,10 @@ class Escalation:
     """The chain of one run, shared by every session (see the module docstring).
 
     ``reviewer`` and ``human`` default to a :class:`Reviewer` and a :class:`Human` with
-    their defaults when the mode needs them. ``on_asked(call, asked, context)`` and
-    ``on_answered(call, decision, context, seconds)`` are called on the deciding thread
-    around each escalation (e.g. to send the "escalation asked/answered" signals); what they
-    raise is ignored.
+    their defaults when the mode needs them (and are not used when it does not).
+    ``on_asked(call, asked, context)`` and ``on_answered(call, decision, context, seconds)``
+    are called on the deciding thread around each escalation (e.g. to send the "escalation
+    asked/answered" signals); what they raise is ignored.
     """
 
     def __init__(
@@ -78,8 +78,10 @@ class Escalation:
 
             raise ConfigError(f"unknown escalation mode {mode!r}: use {', '.join(MODES)}")
         self.mode = mode
-        self.reviewer = reviewer if reviewer is not None or "reviewer" not in mode else Reviewer()
-        self.human = human if human is not None or "human" not in mode else Human()
+        # The mode decides who is asked: a reviewer or human given to a mode without one is
+        # not used.
+        self.reviewer = (reviewer or Reviewer()) if "reviewer" in mode else None
+        self.human = (human or Human()) if "human" in mode else None
         self.cache = ReviewCache()
         self.on_asked = on_asked
         self.on_answered = on_answered
@@ -144,6 +146,11 @@ class Escalation:
         except Exception as error:
             raise ReviewerError(f"{type(error).__name__}: {error}") from error
         return verdict
+
+    def close(self) -> None:
+        """Let go of the reviewer's connections and threads (at the end of the run)."""
+        if self.reviewer is not None:
+            self.reviewer.close()
 
     def stats(self) -> dict[str, Any]:
         """For the summary: the mode, reviews, cache hits, verdicts, failures, the reviewer's

@@ -86,6 +86,16 @@ class Reviewer:
         """Requests, tokens and dollars of every review so far (for stats and the budget)."""
         return self._meter.snapshot()
 
+    def close(self) -> None:
+        """Close the client and its pool; reviews made later open them again."""
+        with self._lock:
+            client, executor = self._client, self._executor
+            self._client = self._executor = None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+        if client is not None:
+            client.close()
+
     def _credentials(self) -> tuple[str | None, str | None]:
         key = self._api_key or os.environ.get("ANTHROPIC_API_KEY") or None
         token = None if key else os.environ.get("ANTHROPIC_AUTH_TOKEN") or None

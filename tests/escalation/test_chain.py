@@ -403,3 +403,24 @@ def test_an_answer_that_trickles_in_is_cut_at_the_time_limit() -> None:
         stop.set()
         thread.join()
         server.close()
+
+
+def test_the_mode_decides_who_is_asked(
+    review_model: ModelFactory, reviewer_for: ReviewerFactory
+) -> None:
+    model = review_model(VERDICTS)
+    chain = Escalation("human", reviewer=reviewer_for(model), human=NoTerminalHuman())
+    assert chain.reviewer is None
+    assert chain.decide(bash("touch allowed"), asked(), CONTEXT).source == "csup"
+    assert model.review_requests() == []
+    assert Escalation("reviewer", human=NoTerminalHuman()).human is None
+
+
+def test_a_closed_reviewer_opens_again_on_the_next_review(
+    review_model: ModelFactory, reviewer_for: ReviewerFactory
+) -> None:
+    chain = Escalation("reviewer", reviewer=reviewer_for(review_model(VERDICTS)))
+    assert chain.decide(bash("touch allowed"), asked(), CONTEXT).behavior == "allow"
+    chain.close()
+    assert chain.decide(bash("touch allowed again"), asked(), CONTEXT).source == "reviewer"
+    chain.close()
