@@ -139,6 +139,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(10)
+        if server.stdout is not None:
+            server.stdout.close()
 
     policy = load_policy()
     plain = ToolCall("Bash", {"command": "npm test"}, "/work/p")

@@ -58,6 +58,8 @@ def review_in_hook(
         if mode == "reviewer+human":
             return Decision("ask", f"{reason} ({why})", asked.rule, "csup", "ask")
         return Decision("deny", f"{reason} (needs approval, and {why}; denied)", asked.rule, "csup")
+    finally:
+        reviewer.close()
     return verdict_decision(verdict, asked)
 
 

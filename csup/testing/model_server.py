@@ -50,6 +50,7 @@ from csup.testing.script import (
     Turn,
     is_review,
     normalize,
+    parse_reviews,
     select,
     text,
 )
@@ -467,7 +468,21 @@ def main(argv: list[str] | None = None) -> int:
         help='{"name": [[{"text": "..."}, {"tool": "Bash", "input": {...}}], ...]}; '
         "default: the built-in demo scenarios",
     )
+    parser.add_argument(
+        "--reviews",
+        metavar="FILE.json",
+        help='verdicts for csup\'s reviewer: {"default": {"decision": "deny", "reason": "..."}, '
+        '"by_rule": {"net.publish": {...}}, "by_command": [["git push", {...}]]}; '
+        "default: allow everything",
+    )
     args = parser.parse_args(argv)
+    reviews = None
+    if args.reviews:
+        try:
+            with open(args.reviews, encoding="utf-8") as handle:
+                reviews = parse_reviews(json.load(handle))
+        except (OSError, ValueError) as exc:
+            parser.error(f"--reviews {args.reviews}: {exc}")
     if args.scenarios:
         try:
             scenarios: Mapping[str, ScenarioLike] = _load_scenarios(args.scenarios)
@@ -475,7 +490,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--scenarios {args.scenarios}: {exc}")
     else:
         scenarios = DEMO_SCENARIOS
-    with contextlib.suppress(KeyboardInterrupt), ScriptedModel(scenarios, port=args.port) as model:
+    served = ScriptedModel(scenarios, port=args.port, reviews=reviews)
+    with contextlib.suppress(KeyboardInterrupt), served as model:
         print(model.base_url, flush=True)
         print(f"scenarios: {', '.join(sorted(scenarios)) or '(none)'}", file=sys.stderr)
         threading.Event().wait()

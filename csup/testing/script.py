@@ -34,6 +34,7 @@ __all__ = [
     "is_review",
     "load_scenarios",
     "normalize",
+    "parse_reviews",
     "parse_scenarios",
     "select",
     "text",
@@ -287,4 +288,47 @@ def is_review(body: Mapping[str, Any]) -> bool:
     tools = body.get("tools")
     return isinstance(tools, list) and any(
         isinstance(t, Mapping) and t.get("name") == REVIEW_TOOL for t in tools
+    )
+
+
+def _review_from_json(raw: Any) -> Review:
+    if not isinstance(raw, Mapping):
+        raise ValueError(f'a review is an object such as {{"decision": "allow"}}: {raw!r}')
+    usage = raw.get("usage")
+    pair = (int(usage[0]), int(usage[1])) if isinstance(usage, list) and len(usage) == 2 else None
+    return Review(
+        decision=str(raw.get("decision", "allow")),
+        reason=str(raw.get("reason", "scripted verdict")),
+        guidance=str(raw.get("guidance", "")),
+        delay=float(raw.get("delay", 0.0)),
+        error=int(raw["error"]) if raw.get("error") is not None else None,
+        malformed=bool(raw.get("malformed", False)),
+        usage=pair,
+    )
+
+
+def parse_reviews(data: Any) -> ReviewScript:
+    """A :class:`ReviewScript` from JSON data: ``{"default": REVIEW, "by_rule": {ID: REVIEW},
+    "by_command": [[SUBSTRING, REVIEW], ...], "follow_injection": false}``, where a REVIEW is
+    ``{"decision": "deny", "reason": "...", "guidance": "...", "delay": 0, "error": 500,
+    "malformed": false, "usage": [input, output]}`` (every key optional). Raises ValueError."""
+    if not isinstance(data, Mapping):
+        raise ValueError("reviews JSON must be an object (default, by_rule, by_command)")
+    unknown = set(data) - {"default", "by_rule", "by_command", "follow_injection"}
+    if unknown:
+        raise ValueError(f"unknown reviews keys: {', '.join(sorted(unknown))}")
+    by_rule = data.get("by_rule", {})
+    by_command = data.get("by_command", [])
+    if not isinstance(by_rule, Mapping) or not isinstance(by_command, list):
+        raise ValueError("by_rule is an object and by_command a list of [substring, review]")
+    pairs = []
+    for item in by_command:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
+            raise ValueError(f"a by_command entry is [substring, review]: {item!r}")
+        pairs.append((item[0], _review_from_json(item[1])))
+    return ReviewScript(
+        default=_review_from_json(data.get("default", {})),
+        by_rule={str(k): _review_from_json(v) for k, v in by_rule.items()},
+        by_command=tuple(pairs),
+        follow_injection=bool(data.get("follow_injection", False)),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -38,11 +38,18 @@ def review_model(
 
 
 @pytest.fixture
-def reviewer_for() -> Callable[..., Reviewer]:
-    """``reviewer_for(model, timeout=..., spending_limit=...)``: a reviewer of that model."""
+def reviewer_for() -> Iterator[Callable[..., Reviewer]]:
+    """``reviewer_for(model_or_url, timeout=..., spending_limit=...)``: a reviewer of that
+    model; closed at teardown (its connections too)."""
+    made: list[Reviewer] = []
 
-    def make(model: ScriptedModel, **kwargs: Any) -> Reviewer:
+    def make(model: ScriptedModel | str, **kwargs: Any) -> Reviewer:
         kwargs.setdefault("timeout", 10.0)
-        return Reviewer(api_key="csup-scripted", base_url=model.base_url, **kwargs)
+        url = model if isinstance(model, str) else model.base_url
+        reviewer = Reviewer(api_key="csup-scripted", base_url=url, **kwargs)
+        made.append(reviewer)
+        return reviewer
 
-    return make
+    yield make
+    for reviewer in made:
+        reviewer.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -123,11 +124,13 @@ def test_an_http_error_is_a_deny_that_names_the_status(
     assert len(model.review_requests()) == 1  # no retries: the time limit holds
 
 
-def test_an_unreachable_reviewer_is_a_deny(review_model: ModelFactory) -> None:
+def test_an_unreachable_reviewer_is_a_deny(
+    review_model: ModelFactory, reviewer_for: ReviewerFactory
+) -> None:
     model = review_model()
     url = model.base_url
     model.stop()
-    reviewer = Reviewer(api_key="k", base_url=url, timeout=5)
+    reviewer = reviewer_for(url, timeout=5)
     decision = Escalation("reviewer", reviewer=reviewer).decide(PUSH, ASKED, CONTEXT)
     _denied_by_csup(decision, "API error: cannot reach the reviewer")
 
@@ -374,7 +377,9 @@ def test_the_cli_options_build_the_chain_the_flag_or_the_policy_file_names() -> 
     assert make_escalation("reviewer").human is None
 
 
-def test_an_answer_that_trickles_in_is_cut_at_the_time_limit() -> None:
+def test_an_answer_that_trickles_in_is_cut_at_the_time_limit(
+    reviewer_for: ReviewerFactory,
+) -> None:
     """Each read of the SDK gets a byte in time, so only the whole-review bound ends it."""
     import socket  # noqa: PLC0415
 
@@ -396,7 +401,7 @@ def test_an_answer_that_trickles_in_is_cut_at_the_time_limit() -> None:
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.getsockname()[1]}"
-        reviewer = Reviewer(api_key="k", base_url=url, timeout=0.5)
+        reviewer = reviewer_for(url, timeout=0.5)
         decision = Escalation("reviewer", reviewer=reviewer).decide(PUSH, ASKED, CONTEXT)
         _denied_by_csup(decision, "timeout: the reviewer gave no answer within 0.5 s")
     finally:
@@ -424,3 +429,47 @@ def test_a_closed_reviewer_opens_again_on_the_next_review(
     chain.close()
     assert chain.decide(bash("touch allowed again"), asked(), CONTEXT).source == "reviewer"
     chain.close()
+
+
+def test_the_model_server_reads_review_verdicts_from_json(
+    tmp_path: Path, reviewer_for: ReviewerFactory
+) -> None:
+    import json  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    spec = {
+        "default": {"decision": "deny", "reason": "from the file"},
+        "by_command": [["touch ok", {"decision": "allow", "usage": [10, 2]}]],
+    }
+    path = tmp_path / "reviews.json"
+    path.write_text(json.dumps(spec))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "csup.testing.model_server", "--reviews", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        reviewer = reviewer_for(server.stdout.readline().strip())
+        chain = Escalation("reviewer", reviewer=reviewer)
+        assert chain.decide(bash("rm x"), asked(), CONTEXT).reason.endswith("from the file")
+        assert chain.decide(bash("touch ok"), asked(), CONTEXT).behavior == "allow"
+        assert reviewer.usage().input_tokens > 10  # the default's estimate, plus 10
+    finally:
+        server.terminate()
+        server.wait(10)
+        if server.stdout is not None:
+            server.stdout.close()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [[], {"defaults": {}}, {"by_command": [["x"]]}, {"by_rule": []}, {"default": "allow"}],
+)
+def test_bad_review_json_is_a_value_error(bad: object) -> None:
+    from csup.testing.script import parse_reviews  # noqa: PLC0415
+
+    with pytest.raises(ValueError):
+        parse_reviews(bad)

@@ -85,15 +85,15 @@ def test_a_raw_request_with_the_injection_as_instruction_is_obeyed(
 ) -> None:
     """The scripted model's side of the control, through the SDK directly."""
     model = review_model(GULLIBLE)
-    client = anthropic.Anthropic(api_key="k", base_url=model.base_url, max_retries=0)
-    response = client.messages.create(
-        model="claude-sonnet-5-5",
-        max_tokens=100,
-        system=INJECTION,
-        messages=[{"role": "user", "content": "Rule: x\nrm -rf ~"}],
-        tools=[review_tool()],  # type: ignore[list-item]
-        tool_choice={"type": "tool", "name": "review_decision"},
-    )
+    with anthropic.Anthropic(api_key="k", base_url=model.base_url, max_retries=0) as client:
+        response = client.messages.create(
+            model="claude-sonnet-5-5",
+            max_tokens=100,
+            system=INJECTION,
+            messages=[{"role": "user", "content": "Rule: x\nrm -rf ~"}],
+            tools=[review_tool()],  # type: ignore[list-item]
+            tool_choice={"type": "tool", "name": "review_decision"},
+        )
     assert parse_verdict(response.content).decision == "allow"
 
 
