@@ -20,7 +20,8 @@ Endpoints: ``POST /v1/messages`` (streaming SSE or plain JSON), ``POST
 /v1/messages/count_tokens``; anything else gets a 404 with Anthropic's JSON error body. Every
 request is recorded in :attr:`ScriptedModel.requests`.
 
-Run ``python -m csup.testing.model_server --scenarios FILE.json`` to serve by hand.
+Run ``python -m csup.testing.model_server --scenarios FILE.json [--reviews FILE.json]`` to
+serve by hand.
 Standard library only (no pykka, no click): it is cheap to import from tests and demos.
 """
 
