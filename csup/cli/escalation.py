@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from csup.calls import Decision, ToolCall
 from csup.escalation import (
     DEFAULT_APPROVAL_TIMEOUT,
     DEFAULT_MODEL,
@@ -21,6 +22,7 @@ from csup.escalation import (
     MODES,
     Escalation,
     Human,
+    ReviewContext,
     Reviewer,
     Waiting,
 )
@@ -88,8 +90,12 @@ def make_escalation(  # noqa: PLR0917 - one argument per option
     on_prompt_start: Callable[[], object] | None = None,
     on_prompt_end: Callable[[], object] | None = None,
     on_waiting: Callable[[list[Waiting]], object] | None = None,
+    on_asked: Callable[[ToolCall, Decision, ReviewContext], object] | None = None,
+    on_answered: Callable[[ToolCall, Decision, ReviewContext, float], object] | None = None,
 ) -> Escalation:
-    """The run's chain: ``--escalate`` if given, else the policy file's ``escalate``."""
+    """The run's chain: ``--escalate`` if given, else the policy file's ``escalate``. The
+    callbacks are :class:`~csup.escalation.Human`'s and :class:`~csup.escalation.Escalation`'s
+    (pause the live view, show who waits, send the signals)."""
     mode = escalate or policy_mode or "deny"
     reviewer = human = None
     if "reviewer" in mode:
@@ -103,4 +109,6 @@ def make_escalation(  # noqa: PLR0917 - one argument per option
             on_prompt_end=on_prompt_end,
             on_waiting=on_waiting,
         )
-    return Escalation(mode, reviewer=reviewer, human=human)
+    return Escalation(
+        mode, reviewer=reviewer, human=human, on_asked=on_asked, on_answered=on_answered
+    )

@@ -375,6 +375,10 @@ def test_the_cli_options_build_the_chain_the_flag_or_the_policy_file_names() -> 
     assert (chain.reviewer.model, chain.reviewer.timeout) == ("claude-haiku-5-5", 5.0)
     assert (chain.reviewer.spending_limit, chain.human.timeout) == (1.5, 60.0)
     assert make_escalation("reviewer").human is None
+    answered: list[str] = []
+    chain = make_escalation("deny", on_answered=lambda c, d, ctx, s: answered.append(d.source))
+    chain.decide(PUSH, ASKED, CONTEXT)
+    assert answered == ["csup"]
 
 
 def test_an_answer_that_trickles_in_is_cut_at_the_time_limit(
