@@ -11,6 +11,10 @@ and what to do about it::
     │   ├── ClaudeStartError       the binary exists but could not be started
     │   └── ProtocolError          claude said something csup cannot understand
     ├── PolicyError            a decision could not be made (csup then denies: it fails closed)
+    │   └── EscalationError        an escalated call could not be settled (csup denies it)
+    │       ├── ReviewerError          the reviewer model gave no usable verdict
+    │       │   └── SpendingLimitReached   the run's reviewer spending limit is used up
+    │       └── NoTerminalError        a person was to be asked, but csup has no terminal
     ├── SessionError           a supervised session could not be started, found or run
     │   ├── SessionNotFound        no session with that id
     │   ├── MaxSessionsReached     every slot is taken and the caller would not wait
@@ -28,14 +32,18 @@ __all__ = [
     "ClaudeStartError",
     "ConfigError",
     "CsupError",
+    "EscalationError",
     "MaxSessionsReached",
+    "NoTerminalError",
     "NotAGitRepository",
     "PolicyError",
     "PolicyFileError",
     "ProtocolError",
     "RecordError",
+    "ReviewerError",
     "SessionError",
     "SessionNotFound",
+    "SpendingLimitReached",
     "SupervisorStopped",
     "WorktreeError",
 ]
@@ -85,6 +93,23 @@ class ProtocolError(ClaudeError):
 
 class PolicyError(CsupError):
     """A decision could not be made. csup answers such a tool call with a deny."""
+
+
+class EscalationError(PolicyError):
+    """An "ask" that neither the reviewer nor a person could settle; csup denies the call."""
+
+
+class ReviewerError(EscalationError):
+    """The reviewer model gave no usable verdict: no API key, an API error, a timeout, or
+    an answer that is not a well-formed ``review_decision``."""
+
+
+class SpendingLimitReached(ReviewerError):
+    """The reviewer's spending limit for this run is used up; no more reviews are made."""
+
+
+class NoTerminalError(EscalationError):
+    """A person was to be asked, but csup runs without a terminal (CI, a pipe)."""
 
 
 class SessionError(CsupError):
