@@ -38,6 +38,7 @@ def _session(info: SessionInfo) -> dict[str, Any]:
         "claude_session_id": result.claude_session_id if result else None,
         "rounds": result.rounds if result else 0,
         "limited": result.limited if result else False,
+        "worktree": result.worktree.as_dict() if result and result.worktree else None,
         "limit_resets_at": result.limit_resets_at if result else None,
         "denied_calls": [
             {
@@ -107,7 +108,18 @@ def summary_table(sessions: Sequence[SessionInfo], totals: AggregatedStats) -> s
             f"{totals.wall_time_s:.1f}s",
         ]
     )
-    table = tabulate(rows, headers=HEADERS, disable_numparse=True, colalign=_ALIGN)
+    headers: tuple[str, ...] = HEADERS
+    align: tuple[str, ...] = _ALIGN
+    if any(info.result is not None and info.result.worktree for info in sessions):
+        headers, align = (*HEADERS, "branch", "commits", "+/-"), (*_ALIGN, "left", "right", "left")
+        for row, info in zip(rows, sessions, strict=False):
+            report = info.result.worktree if info.result is not None else None
+            if report is None:
+                row += ["", "", ""]
+            else:
+                row += [report.branch, report.commits, f"+{report.insertions}/-{report.deletions}"]
+        rows[-1] += ["", "", ""]
+    table = tabulate(rows, headers=headers, disable_numparse=True, colalign=align)
     problems = [
         f"{info.id} {info.state}: {one_line(info.result.error)}"
         for info in sessions

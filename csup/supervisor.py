@@ -63,6 +63,7 @@ from csup.deciders import DeciderPool
 from csup.dispatch import Dispatcher
 from csup.errors import (
     ConfigError,
+    CsupError,
     MaxSessionsReached,
     SessionError,
     SessionNotFound,
@@ -101,6 +102,16 @@ def _explicit_policy(policy: Any) -> Any:
     raise ConfigError(
         f"policy must be a level name, a policy file, a Policy or a callable, not {policy!r}"
     )
+
+
+def _check_repository(cwd: str) -> None:
+    """``--worktree`` needs a git repository with a work tree: say so before anything runs."""
+    from csup.worktree._git import find_repo  # noqa: PLC0415 - git only for --worktree
+
+    try:
+        find_repo(cwd)
+    except CsupError as exc:
+        raise ConfigError(f"--worktree: {exc}") from exc
 
 
 class _Reporter:
@@ -271,12 +282,14 @@ class Supervisor:
         if not isinstance(task, str) or not task.strip():
             raise ConfigError("a task must be a non-empty text")
         session_options = dataclasses.replace(self._defaults, **options)
+        if session_options.worktree:
+            _check_repository(os.fspath(session_options.cwd or os.getcwd()))
         policy = self._explicit
         if policy is None:
             policy = self._policy_for(os.fspath(session_options.cwd or os.getcwd()))
         with self._ids_lock:
             session_id = f"s{next(self._ids)}"
-        return SessionSpec(session_id, task, session_options, policy, resumed_from)
+        return SessionSpec(session_id, task, session_options, policy, resumed_from, self.run_id)
 
     def _policy_for(self, cwd: str) -> Policy:
         """The policy of a session in ``cwd``: found from there (cached per directory).
@@ -361,6 +374,7 @@ class Supervisor:
             options,
             old.policy,
             self.record_id(result.session_id),
+            self.run_id,
         )
         self._specs[session_id] = spec
         self._resumed_as[result.session_id] = session_id

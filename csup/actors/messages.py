@@ -29,6 +29,7 @@ class SessionSpec:
     options: SessionOptions
     policy: Any = None
     resumed_from: str | None = None  # the recorded session this one continues
+    run_id: str = ""  # the run it belongs to (names its worktree branch)
 
 
 # -- to the coordinator ---------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from csup.claude.stats import StatsSnapshot, Tokens
 
@@ -112,6 +113,8 @@ class SessionResult:
     # It stopped on an API usage or rate limit; when that limit resets (epoch s), if claude said.
     limited: bool = False
     limit_resets_at: float | None = None
+    # Its git worktree, once finished (a csup.worktree.WorktreeReport), with --worktree.
+    worktree: Any = None
 
     @property
     def outcome(self) -> Outcome:

@@ -170,6 +170,39 @@ def _open_record(settings: RecordSettings) -> tuple[Any, _RecordProblems]:
     return writer, problems
 
 
+@dataclass(frozen=True)
+class _Merged:
+    """How ``--merge`` went: for the summary line and ``--json``."""
+
+    ok: bool
+    text: str
+    data: dict[str, Any]
+
+
+def _merge(sessions: Sequence[Any], mode: str) -> _Merged:
+    """``--merge`` / ``--merge-all``: bring the sessions' branches back, in task order."""
+    from csup.worktree import merge  # noqa: PLC0415 - git only for --merge
+
+    reports = [
+        info.result.worktree
+        for info in sessions
+        if info.result is not None
+        and info.result.worktree is not None
+        and (mode == "all" or info.state == "completed")
+    ]
+    if not reports:
+        return _Merged(True, "no session's branch to merge", {"ok": True, "merged": []})
+    into = reports[0].base_branch
+    if into is None:
+        why = "the sessions started from a detached HEAD: there is no branch to merge into"
+        return _Merged(False, why, {"ok": False, "error": why})
+    try:
+        report = merge(str(reports[0].repo), reports, into=into)
+    except CsupError as exc:
+        return _Merged(False, f"--merge: {exc}", {"ok": False, "error": str(exc)})
+    return _Merged(report.ok, report.describe(), {"ok": report.ok, **report.as_dict()})
+
+
 def execute(
     tasks: Sequence[TaskSpec],
     *,
@@ -181,6 +214,7 @@ def execute(
     record: RecordSettings | None = None,
     retry_on_limit: bool = False,
     limit_wait: float = 60.0,
+    merge: str | None = None,
 ) -> int:
     """Run ``tasks`` under one supervisor and print the summary; the exit code."""
     try:
@@ -236,14 +270,21 @@ def execute(
             if writer is not None:
                 writer.close()
 
+    merged = _merge(sessions, merge) if merge and signals_seen.first is None else None
     try:
         if as_json:
             doc = {"run_id": sup.run_id, **summary_json(sessions, totals)}
-            click.echo(json.dumps(doc, indent=2))
+            if merged is not None:
+                doc["merge"] = merged.data
+            click.echo(json.dumps(doc, indent=2, default=str))
         else:
             click.echo(summary_table(sessions, totals))
+            if merged is not None:
+                _say(merged.text)
     except OSError:  # stdout went with the terminal
         pass
+    if merged is not None and not merged.ok:
+        return EXIT_FAILED
     if writer is not None and not as_json:
         _say(f"recorded as run {sup.run_id} (csup show {sup.run_id})")
     if signals_seen.first is not None:

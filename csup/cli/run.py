@@ -35,6 +35,8 @@ _PER_TASK: dict[str, tuple[str, str, click.ParamType[Any], bool]] = {
     "until": ("until", "--until", click.STRING, False),
     "max_rounds": ("max_rounds", "--max-rounds", _TURNS, False),
     "until_timeout": ("until_timeout", "--until-timeout", _SECONDS, False),
+    "worktree": ("worktree", "--worktree", click.BOOL, False),
+    "base": ("worktree_base", "--base", click.STRING, False),
     "allowed_tools": ("allowed_tools", "--allowed-tools", click.STRING, True),
     "disallowed_tools": ("disallowed_tools", "--disallowed-tools", click.STRING, True),
 }
@@ -112,6 +114,44 @@ def session_options(func: F) -> F:
             help="Time limit of one --until check (past it the check failed).",
         ),
         click.option(
+            "--worktree",
+            is_flag=True,
+            help="Run each session in a git worktree of its own, on branch "
+            "csup/RUN/TASK (the work is committed there when the session ends).",
+        ),
+        click.option(
+            "--base",
+            metavar="REF",
+            default="HEAD",
+            show_default=True,
+            help="With --worktree: where the sessions' branches start.",
+        ),
+        click.option(
+            "--keep-worktrees",
+            is_flag=True,
+            help="With --worktree: keep every worktree (by default only those of sessions "
+            "that did not complete are kept).",
+        ),
+        click.option(
+            "--worktree-include",
+            is_flag=True,
+            help="With --worktree: copy the ignored files .worktreeinclude lists (like .env) "
+            "into each worktree.",
+        ),
+        click.option(
+            "--merge",
+            "merge_mode",
+            flag_value="completed",
+            help="With --worktree: merge the completed sessions' branches into the base branch "
+            "at the end, in task order, stopping at the first conflict.",
+        ),
+        click.option(
+            "--merge-all",
+            "merge_mode",
+            flag_value="all",
+            help="Like --merge, with the branches of sessions that failed or were stopped too.",
+        ),
+        click.option(
             "--retry-on-limit",
             is_flag=True,
             help="Resume a session that stopped on an API usage or rate limit once the limit "
@@ -159,6 +199,10 @@ def _defaults(kwargs: dict[str, Any]) -> SessionOptions:
         until=kwargs["until"],
         max_rounds=kwargs["max_rounds"],
         until_timeout=kwargs["until_timeout"],
+        worktree=kwargs["worktree"],
+        worktree_base=kwargs["base"],
+        worktree_include=kwargs["worktree_include"],
+        keep_worktree=kwargs["keep_worktrees"],
     )
 
 
@@ -179,6 +223,7 @@ def run(task: str, **kwargs: Any) -> None:
         record=_record_settings(kwargs),
         retry_on_limit=kwargs["retry_on_limit"],
         limit_wait=kwargs["limit_wait"],
+        merge=kwargs["merge_mode"],
     )
     raise SystemExit(code)
 
@@ -233,6 +278,10 @@ def _per_task_value(
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise bad(f"{value!r} is not a list of tool names")
         return tuple(value)
+    if kind is click.BOOL:
+        if not isinstance(value, bool):
+            raise bad(f"{json.dumps(value)} is not true or false")
+        return value
     if isinstance(value, bool) or value is None or isinstance(value, list | dict):
         raise bad(f"{json.dumps(value)} is not a valid {kind.name}")
     if kind is _TURNS and isinstance(value, float) and not value.is_integer():
@@ -279,5 +328,6 @@ def multi(
         record=_record_settings(kwargs),
         retry_on_limit=kwargs["retry_on_limit"],
         limit_wait=kwargs["limit_wait"],
+        merge=kwargs["merge_mode"],
     )
     raise SystemExit(code)

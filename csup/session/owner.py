@@ -148,6 +148,10 @@ class SessionOwner:
         self._observer.started(self.session_id, self.transport.pid)
         self._run(self.core.start())
 
+    def fail_to_start(self, error: str) -> None:
+        """The session cannot start (before claude is even tried): end it as failed."""
+        self._run(self.core.start_failed(error))
+
     def handle(self, message: Any) -> None:
         """Handle one inbox message."""
         core = self.core
