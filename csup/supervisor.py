@@ -16,6 +16,7 @@ session, its tools included, and the actors behind it.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import itertools
 import logging
@@ -53,7 +54,7 @@ from csup.actors.policy import PolicyActor, PolicyClient
 from csup.backends import Backend, SessionHandle, make_backend
 from csup.board import SessionBoard, SessionInfo
 from csup.calls import Decision, ToolCall
-from csup.claude.events import Diagnostic, Event, Result
+from csup.claude.events import AssistantMessage, Diagnostic, Event, Result, UserMessage
 from csup.claude.options import SessionOptions
 from csup.claude.result import SessionResult, SessionStatus
 from csup.claude.stats import StatsSnapshot
@@ -83,6 +84,7 @@ log = logging.getLogger(__name__)
 PolicyLike = str | os.PathLike[str] | Callable[[ToolCall], object] | Any | None
 
 _POLL = 0.25
+_RECENT_STEPS = 12
 _ACTOR_STOP_TIMEOUT = 10.0
 _OPTION_NAMES = frozenset(f.name for f in dataclasses.fields(SessionOptions))
 
@@ -102,6 +104,45 @@ def _explicit_policy(policy: Any) -> Any:
     raise ConfigError(
         f"policy must be a level name, a policy file, a Policy or a callable, not {policy!r}"
     )
+
+
+class _CallableEscalation:
+    """``Supervisor(escalate=fn)``: the program's own reviewer or UI, ``fn(call, asked,
+    context) -> decision``, run on a worker thread; what it returns is read as a decision."""
+
+    def __init__(self, fn: Callable[..., object]) -> None:
+        self._fn = fn
+
+    def decide(self, call: ToolCall, asked: Decision, context: Any) -> Decision:
+        return Decision.coerce(self._fn(call, asked, context))
+
+    def stats(self) -> dict[str, Any]:
+        return {"mode": "callable"}
+
+    def close(self) -> None:
+        return None
+
+
+def _escalation(escalate: Any, announce: Callable[..., None]) -> Any:
+    """The chain for ``escalate``: None or "deny" (none), a mode name, an
+    :class:`~csup.escalation.Escalation`, or a callable."""
+    if escalate is None or escalate == "deny":
+        return None
+    if isinstance(escalate, str):
+        from csup.cli.escalation import make_escalation  # noqa: PLC0415
+
+        return make_escalation(
+            escalate,
+            on_asked=lambda call, asked, context: announce("asked", call, asked, context=context),
+            on_answered=lambda call, decision, context, latency: announce(
+                "answered", call, decision, context=context, latency_s=latency
+            ),
+        )
+    if callable(getattr(escalate, "decide", None)):
+        return escalate
+    if callable(escalate):
+        return _CallableEscalation(escalate)
+    raise ConfigError(f"escalate must be a mode, an Escalation or a callable, not {escalate!r}")
 
 
 def _check_repository(cwd: str) -> None:
@@ -125,6 +166,14 @@ class _Reporter:
         self._task = spec.task
         self._cwd = str(os.path.abspath(os.fspath(spec.options.cwd or ".")))
         self._resumed_from = spec.resumed_from
+        self._recent: collections.deque[str] = collections.deque(maxlen=_RECENT_STEPS)
+
+    def context(self) -> Any:
+        """What a reviewer is told of this session: its task, cwd and last steps (read on the
+        session's owner thread, where :meth:`output` fills it)."""
+        from csup.escalation import ReviewContext  # noqa: PLC0415
+
+        return ReviewContext(self._task, self._cwd, self._id, tuple(self._recent))
 
     def started(self, session_id: str, pid: int | None) -> None:
         sup = self._sup
@@ -145,6 +194,13 @@ class _Reporter:
         sup = self._sup
         if sup._record is not None and isinstance(item, Event):
             sup._record.event(sup.record_id(session_id), item.raw, time.time())
+        if sup._escalation is not None and isinstance(item, AssistantMessage | UserMessage):
+            from csup.escalation.transcript import step_line  # noqa: PLC0415
+
+            for block in item.blocks:
+                line = step_line(block.raw)
+                if line:
+                    self._recent.append(line)
         sup._tell(sup._metrics, EventCounted(session_id))
         sup._signal(signals.event_received, session_id=session_id, event=item)
 
@@ -198,6 +254,7 @@ class Supervisor:
         retry_on_limit: bool = False,
         limit_wait: float = 60.0,
         max_limit_retries: int = 3,
+        escalate: Any = None,
     ) -> None:
         if max_sessions < 1:
             raise ConfigError(f"max_sessions must be at least 1, not {max_sessions}")
@@ -233,7 +290,8 @@ class Supervisor:
         self._pool = DeciderPool("csup-decider")
         # Started in dependency order; stopped in reverse by close().
         self._metrics = MetricsActor.start(sender=self, clock=clock, dispatch=self._dispatch)
-        self._policy_actor = PolicyActor.start(pool=self._pool)
+        self._escalation = _escalation(escalate, self._dispatch_escalation)
+        self._policy_actor = PolicyActor.start(pool=self._pool, escalation=self._escalation)
         self._coordinator = CoordinatorActor.start(
             max_sessions,
             start_session=self._start_session,
@@ -305,10 +363,11 @@ class Supervisor:
 
     def _start_session(self, spec: SessionSpec) -> SessionHandle:
         """Coordinator thread: start one session on the backend (raises if it cannot)."""
+        reporter = _Reporter(self, spec)
         return self._backend.start(
             spec,
-            observer=_Reporter(self, spec),
-            decider=PolicyClient(self._policy_actor, spec.policy),
+            observer=reporter,
+            decider=PolicyClient(self._policy_actor, spec.policy, reporter.context),
         )
 
     def _queued(self, spec: SessionSpec) -> None:
@@ -413,6 +472,24 @@ class Supervisor:
                     ended_at=self._clock.now(),
                 )
             )
+
+    def add_reviewer_cost(self) -> None:
+        """Count what the reviewer has cost so far into the run's budget."""
+        reviewer = getattr(self._escalation, "reviewer", None)
+        usage = getattr(reviewer, "usage", None)
+        if usage is not None:
+            self._tell(self._coordinator, CostReported("csup-reviewer", usage().cost_usd))
+
+    @property
+    def escalation(self) -> Any:
+        """The escalation chain (``None``: an "ask" is denied)."""
+        return self._escalation
+
+    def _dispatch_escalation(
+        self, kind: str, call: ToolCall, decision: Decision, **extra: Any
+    ) -> None:
+        signal = signals.escalation_asked if kind == "asked" else signals.escalation_answered
+        self._signal(signal, session_id=call.session_id, call=call, decision=decision, **extra)
 
     def _signal(self, signal: Any, **kwargs: Any) -> None:
         if signal.receivers:
@@ -576,6 +653,8 @@ class Supervisor:
                 except pykka.Timeout:
                     log.error("csup: %s did not stop within %ss", ref, _ACTOR_STOP_TIMEOUT)
             self._pool.close()
+            if self._escalation is not None:
+                self._escalation.close()
             self._backend.close()
             self._fail_orphans("the supervisor shut down before the session started")
             self._dispatch.close()

@@ -102,6 +102,7 @@ class Decide:
     call: ToolCall
     policy: Any
     reply: Callable[[Decision], None]
+    context: Any = None  # a csup.escalation.ReviewContext, for an "ask" to escalate
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,6 +70,17 @@ class RecordSettings:
 
 
 @dataclass(frozen=True)
+class EscalationSettings:
+    """``--escalate`` and the reviewer's and the person's limits."""
+
+    mode: str | None = None
+    reviewer_model: str | None = None
+    review_timeout: float | None = None
+    review_budget: float | None = None
+    approval_timeout: float | None = None
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     task: str
     options: dict[str, Any] = field(default_factory=dict)
@@ -157,6 +168,71 @@ class _RecordProblems:
             self.supervisor.stop_all(reason=f"the record cannot be written: {problem}", wait=False)
 
 
+class _Holder:
+    """What the escalation chain's callbacks reach once they exist: the live view (to pause
+    it while a person is asked, and to show who waits) and the supervisor (its signals)."""
+
+    def __init__(self) -> None:
+        self.view: LiveView | None = None
+        self.sup: Supervisor | None = None
+
+    def pause(self) -> None:
+        if self.view is not None:
+            self.view.pause()
+
+    def resume(self) -> None:
+        if self.view is not None:
+            self.view.resume()
+
+    def waiting(self, entries: list[Any]) -> None:
+        if self.view is not None:
+            self.view.waiting(entries)
+
+    def announce(self, kind: str, call: Any, decision: Any, **extra: Any) -> None:
+        if self.sup is not None:
+            self.sup._dispatch_escalation(kind, call, decision, **extra)
+            if kind == "answered":
+                self.sup.add_reviewer_cost()
+
+
+def _make_chain(
+    settings: EscalationSettings, policy: str | None, defaults: SessionOptions, holder: _Holder
+) -> Any:
+    """The run's escalation chain: ``--escalate``, else the policy file's ``escalate``."""
+    mode = settings.mode
+    if mode is None:
+        from csup.policy import resolve_policy  # noqa: PLC0415
+
+        try:
+            mode = resolve_policy(
+                policy, cwd=os.fspath(defaults.cwd or os.getcwd())
+            ).config.escalate
+        except CsupError as exc:
+            raise UsageProblem(str(exc)) from exc
+    if mode in (None, "deny"):
+        return None
+    from csup.cli.escalation import make_escalation  # noqa: PLC0415 - the SDK only when used
+    from csup.escalation import DEFAULT_APPROVAL_TIMEOUT, DEFAULT_MODEL, DEFAULT_TIMEOUT  # noqa: PLC0415
+
+    return make_escalation(
+        mode,
+        "deny",
+        settings.reviewer_model or DEFAULT_MODEL,
+        settings.review_timeout or DEFAULT_TIMEOUT,
+        settings.review_budget,
+        settings.approval_timeout or DEFAULT_APPROVAL_TIMEOUT,
+        on_prompt_start=holder.pause,
+        on_prompt_end=holder.resume,
+        on_waiting=holder.waiting,
+        on_asked=lambda call, asked, context: holder.announce(
+            "asked", call, asked, context=context
+        ),
+        on_answered=lambda call, decision, context, latency: holder.announce(
+            "answered", call, decision, context=context, latency_s=latency
+        ),
+    )
+
+
 def _open_record(settings: RecordSettings) -> tuple[Any, _RecordProblems]:
     from csup.record import open_writer  # noqa: PLC0415 - sqlite3 only when recording
 
@@ -215,12 +291,15 @@ def execute(
     retry_on_limit: bool = False,
     limit_wait: float = 60.0,
     merge: str | None = None,
+    escalation: EscalationSettings | None = None,
 ) -> int:
     """Run ``tasks`` under one supervisor and print the summary; the exit code."""
     try:
         find_claude(defaults.claude_bin)
     except ClaudeNotFoundError as exc:
         raise UsageProblem(str(exc)) from exc
+    holder = _Holder()
+    chain = _make_chain(escalation or EscalationSettings(), policy, defaults, holder)
     writer, problems = _open_record(record or RecordSettings())
     try:
         sup = Supervisor(
@@ -231,6 +310,7 @@ def execute(
             record=writer,
             retry_on_limit=retry_on_limit,
             limit_wait=limit_wait,
+            escalate=chain,
         )
     except ConfigError as exc:
         if writer is not None:
@@ -241,12 +321,14 @@ def execute(
             writer.close()
         raise click.ClickException(str(exc)) from exc
     problems.supervisor = sup
+    holder.sup = sup
 
     signals_seen = _Signals()
     live = sys.stderr.isatty() and not as_json
     with signals_seen.installed():
         try:
             with LiveView(sup, live=live, audit=not as_json) as view:
+                holder.view = view
                 try:
                     for spec in tasks:
                         sup.submit(spec.task, **spec.options)
@@ -274,6 +356,8 @@ def execute(
     try:
         if as_json:
             doc = {"run_id": sup.run_id, **summary_json(sessions, totals)}
+            if chain is not None:
+                doc["escalation"] = chain.stats()
             if merged is not None:
                 doc["merge"] = merged.data
             click.echo(json.dumps(doc, indent=2, default=str))

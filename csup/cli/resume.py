@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from csup.cli.execute import TaskSpec, UsageProblem, execute
-from csup.cli.run import _defaults, _record_settings, session_options
+from csup.cli.run import _defaults, _escalation_settings, _record_settings, session_options
 from csup.errors import RecordError
 
 __all__ = ["resume"]
@@ -68,5 +68,6 @@ def resume(session: str, prompt: str | None, **kwargs: Any) -> None:
         record=_record_settings(kwargs),
         retry_on_limit=kwargs["retry_on_limit"],
         limit_wait=kwargs["limit_wait"],
+        escalation=_escalation_settings(kwargs),
     )
     raise SystemExit(code)

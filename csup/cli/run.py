@@ -10,7 +10,14 @@ from typing import Any, TypeVar, cast
 import click
 
 from csup.claude.options import SessionOptions
-from csup.cli.execute import RecordSettings, TaskSpec, UsageProblem, execute
+from csup.cli.escalation import escalation_options
+from csup.cli.execute import (
+    EscalationSettings,
+    RecordSettings,
+    TaskSpec,
+    UsageProblem,
+    execute,
+)
 from csup.cli.record import record_options
 
 __all__ = ["multi", "run"]
@@ -177,7 +184,17 @@ def session_options(func: F) -> F:
     ]
     for option in reversed(options):
         func = option(func)
-    return cast(F, record_options(func))
+    return cast(F, record_options(escalation_options(func)))
+
+
+def _escalation_settings(kwargs: dict[str, Any]) -> EscalationSettings:
+    return EscalationSettings(
+        kwargs["escalate"],
+        kwargs["reviewer_model"],
+        kwargs["review_timeout"],
+        kwargs["review_budget"],
+        kwargs["approval_timeout"],
+    )
 
 
 def _record_settings(kwargs: dict[str, Any]) -> RecordSettings:
@@ -224,6 +241,7 @@ def run(task: str, **kwargs: Any) -> None:
         retry_on_limit=kwargs["retry_on_limit"],
         limit_wait=kwargs["limit_wait"],
         merge=kwargs["merge_mode"],
+        escalation=_escalation_settings(kwargs),
     )
     raise SystemExit(code)
 
@@ -329,5 +347,6 @@ def multi(
         retry_on_limit=kwargs["retry_on_limit"],
         limit_wait=kwargs["limit_wait"],
         merge=kwargs["merge_mode"],
+        escalation=_escalation_settings(kwargs),
     )
     raise SystemExit(code)

@@ -10,6 +10,9 @@ import pytest
 from csup.calls import Decision, ToolCall, ask
 from csup.escalation import ReviewContext, Reviewer
 from csup.testing import ReviewScript, ScriptedModel
+from tests.actors.conftest import supervisor_factory
+
+__all__ = ["supervisor_factory"]  # the real-binary runs use it
 
 CWD = "/work/project"
 PUSH = ToolCall("Bash", {"command": "git push origin main", "description": "push"}, CWD, "s1")
