@@ -59,6 +59,10 @@ _INTERPRETERS = SHELLS | {
     ".",
     "eval",
     "pwsh",
+    "pwsh.exe",
+    "powershell",
+    "powershell.exe",
+    "luajit",
 }
 _NETWORK = FETCHERS | {"ssh", "scp", "sftp", "ftp", "lftp", "telnet", "rsync", "mosh"}
 # (command, subcommand or None): publishing to the outside world
@@ -662,3 +666,15 @@ def serves_a_shell(command: Command, ctx: Context) -> Iterator[Finding]:
         )
     if hit:
         yield _reverse_shell(command)
+
+
+@rule("xterm", "xfce4-terminal", "gnome-terminal", "konsole", "urxvt", "rxvt")
+def opens_a_remote_display(command: Command, ctx: Context) -> Iterator[Finding]:
+    """``xterm -display HOST:1``: a terminal, with a shell, shown on another machine's screen."""
+    argv = command.argv
+    for i, word in enumerate(argv[1:-1], start=1):
+        if word in ("-display", "--display", "-d") and i + 1 not in command.dynamic:
+            host = argv[i + 1].rsplit(":", 1)[0]
+            if host not in ("", "localhost", "127.0.0.1", "unix"):
+                yield _reverse_shell(command)
+                return

