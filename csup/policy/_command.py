@@ -76,12 +76,16 @@ class Command(Frozen):
 class Analysis(Record):
     """Everything one command line would run, and what could not be analysed."""
 
-    __slots__ = ("commands", "redirects", "problems", "fork_bomb")  # noqa: RUF023 - constructor order
+    # in constructor order
+    __slots__ = ("commands", "redirects", "problems", "fork_bomb", "assigned")  # noqa: RUF023
 
     commands: list[Command]
     redirects: list[Redirect]
     problems: list[str]
     fork_bomb: bool
+    assigned: list[tuple[str, str]]
+    """(name, value) of the variables the line sets (``NAME=v cmd``, ``export NAME=v``,
+    ``env NAME=v``); the value as written when it is only known at run time."""
 
     def __init__(
         self,
@@ -94,3 +98,4 @@ class Analysis(Record):
         self.redirects = [] if redirects is None else redirects
         self.problems = [] if problems is None else problems
         self.fork_bomb = fork_bomb
+        self.assigned: list[tuple[str, str]] = []

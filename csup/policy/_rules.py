@@ -241,8 +241,13 @@ def judge_bash(analysis: Analysis, ctx: Context, *, scripts: bool = True) -> Ite
     """Every finding on an analysed command line, in the order the line would run."""
     import csup.policy._rules_fs  # noqa: PLC0415 - registers the rules
     import csup.policy._rules_infra  # noqa: F401, PLC0415
+
+    # the catalog's rules come after the hand-written ones (their ids win where both fire)
+    from csup.policy._rules_catalog import judge_catalog  # noqa: PLC0415
     from csup.policy._rules_exec import (  # noqa: PLC0415
         judge_download_and_run,
+        judge_guard_variables,
+        judge_printed_environment,
         judge_shown_secrets,
     )
     from csup.policy._rules_fs import judge_redirects  # noqa: PLC0415
@@ -270,6 +275,11 @@ def judge_bash(analysis: Analysis, ctx: Context, *, scripts: bool = True) -> Ite
             ctx = _with_links(ctx, links)
     yield from judge_download_and_run(analysis)
     yield from judge_shown_secrets(analysis)
+    yield from judge_catalog(analysis)
+    if analysis.assigned:
+        yield from judge_guard_variables(analysis)
+    if any(c.name in ("source", ".") for c in analysis.commands):
+        yield from judge_printed_environment(analysis)
     if scripts:
         yield from judge_script_files(analysis, start)
     # a redirect may run before or after a `cd` or an `ln -s`: judge it from both places

@@ -148,6 +148,8 @@ def _candidates(word: str) -> list[str]:
         out.append(word.split("=", 1)[1])
     if "@" in word:
         out.append(word.rsplit("@", 1)[1])
+    if ":" in word and "://" not in word:
+        out.append(word.rsplit(":", 1)[1])  # `git show HEAD:.env`, `scp host:.env .`
     return [c.lstrip("<") for c in out if c]
 
 

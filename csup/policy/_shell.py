@@ -795,6 +795,7 @@ class _Walker:
 
     def variable_command(self, name: str, value: str, dynamic: bool, scope: _Scope) -> None:
         """Judge the value of a command-valued variable (see :data:`COMMAND_VARIABLES`)."""
+        self.result.assigned.append((name, value))
         if not COMMAND_VARIABLES.fullmatch(name) or not value.strip():
             return
         if dynamic:
