@@ -295,8 +295,17 @@ def in_workspace(path: str, where: Where) -> bool:
 
 
 def in_temp(path: str, where: Where) -> bool:
-    """Whether ``path`` lies inside (not at) a temporary directory."""
-    return any(path != root and is_under(path, root) for root in where.temp)
+    """Whether ``path`` lies inside (not at) a temporary directory.
+
+    Never the home directory or what is in it, nor a directory holding the workspace, even
+    when they lie in a temporary directory themselves (``HOME=/tmp/u``, a workspace made by
+    ``mktemp -d``): the exemption is for scratch files, not for the user's.
+    """
+    if not any(path != root and is_under(path, root) for root in where.temp):
+        return False
+    if where.home not in ("", "/") and is_under(path, where.home):
+        return False
+    return not any(is_under(root, path) for root in where.workspace)
 
 
 def inside(path: str, where: Where) -> bool:

@@ -305,6 +305,19 @@ def _discards_work_tree(sub: str, force: bool, operands: list[str], words: set[s
     return False
 
 
+_MAINLINES = ("main", "master", "trunk", "develop", "development", "dev", "release*",
+              "prod*", "stable", "staging", "live", "gh-pages")  # fmt: skip
+"""Branches a ``--force-with-lease`` push may not touch when the policy names none."""
+
+
+def _lease_only(words: set[str], refspecs: list[str]) -> bool:
+    """Whether a forced push is forced only with a lease (no ``-f``, ``--force``, ``+ref``)."""
+    leased = any(w.startswith("--force-with-lease") for w in words)
+    plain = "--force" in words or "--mirror" in words or "--all" in words
+    plain = plain or any(w.startswith("-") and not w.startswith("--") and "f" in w for w in words)
+    return leased and not plain and not any(r.startswith("+") for r in refspecs)
+
+
 def _git_push(
     command: Command, force: bool, operands: list[str], words: set[str], ctx: Context
 ) -> Iterator[Finding]:
@@ -328,6 +341,12 @@ def _git_push(
     if force:
         protected = ctx.protected_branches
         targets = [r.lstrip("+").rsplit(":", 1)[-1].removeprefix("refs/heads/") for r in refspecs]
+        if protected is None and _lease_only(words, refspecs):
+            # `--force-with-lease` refuses to overwrite what it has not seen: to a named
+            # branch that is no one's mainline, it is the everyday rebase-and-push
+            protected = _MAINLINES
+            if any(t in ("HEAD", "@", "") or t.startswith("HEAD") for t in targets):
+                protected = None
         hits = (
             protected is None
             or "--mirror" in words

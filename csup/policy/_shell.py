@@ -123,8 +123,8 @@ def _piped_scripts(source: Command, shell: str) -> list[tuple[str | None, str]]:
 
 _ASSIGNERS = LazyRegex(
     r"(?<![\w-])(?:read|mapfile|readarray|getopts|declare|typeset|local|export|readonly|"
-    r"eval|let|source|unset|set|printf|trap|fc|alias|select|coproc|function)(?![\w-])"
-    r"|(?<![\w-])\.\s|\$\{!|:?=[^=]*\}",
+    r"eval|let|source|unset|set|trap|fc|alias|select|coproc|function)(?![\w-])"
+    r"|(?<![\w-])printf\s+(?:--\s+)?-v|(?<![\w-])\.\s|\$\{!|:?=[^=]*\}",
 )
 """Ways to set a variable other than ``NAME=value``: with one in the line, none is trusted."""
 _TMPDIR_DEFAULT = LazyRegex(r"\$\{TMPDIR:?[-=](?:/tmp|/var/tmp)/?\}")
@@ -318,6 +318,9 @@ def _embedded_commands(command: Command) -> list[tuple[str | None, str]]:
     return out
 
 
+_ALL_ARGUMENTS = frozenset({"$@", "$*", "${@}", "${*}"})
+"""A command word that is all of a function's arguments."""
+
 _STATEMENTS = frozenset(
     {"command", "pipeline", "list", "redirected_statement", "subshell", "compound_statement",
      "if_statement", "while_statement", "for_statement", "c_style_for_statement",
@@ -343,6 +346,38 @@ def _remote_command(command: Command) -> list[tuple[str | None, str]]:
     if any(k > i for k in command.dynamic):
         return [(None, f"{command.name} host")]
     return [(" ".join(rest), f"{command.name} host")]
+
+
+_SETUP_TOOLS = frozenset(
+    {"pyenv", "rbenv", "nodenv", "goenv", "jenv", "plenv", "phpenv", "direnv", "ssh-agent",
+     "gpg-agent", "keychain", "starship", "zoxide", "conda", "mamba", "micromamba", "fnm",
+     "brew", "mise", "rtx", "thefuck", "atuin", "dircolors", "luarocks", "opam", "pdm",
+     "register-python-argcomplete", "rustup", "kubectl", "helm", "gh", "uv", "poetry",
+     "oh-my-posh", "pipx", "volta", "nix", "devbox", "flox", "hub", "npm", "pip",
+     "pip3", "docker-machine", "minikube", "aws_completer", "tmuxifier", "fzf"}
+)  # fmt: skip
+"""Tools whose output is meant for ``eval``: shell set-up (``eval "$(pyenv init -)"``)."""
+_SETUP_WORDS = frozenset(
+    {"init", "hook", "env", "shellenv", "shell.bash", "shell.zsh", "completion",
+     "completions", "activate", "-s", "--sh", "-c", "--csh", "--eval", "--bash", "--zsh",
+     "path", "generate-shell-completion", "alias", "--alias", "--print-path", "print-env",
+     "docker-env", "podman-env", "shell"}
+)  # fmt: skip
+
+
+def _sets_up_the_shell(command: Command) -> bool:
+    """``eval "$(TOOL init -)"``, ``eval "$(ssh-agent -s)"``: the tool prints set-up for eval.
+
+    Only when the argument is that one substitution and nothing else runs in it.
+    """
+    if command.argv[1:] != ("$(...)",) or len(command.feeds) != 1:
+        return False
+    tool = command.feeds[0]
+    if tool.name not in _SETUP_TOOLS or tool.dynamic or tool.upstream:
+        return False
+    return tool.name in ("ssh-agent", "dircolors", "keychain") or bool(
+        _SETUP_WORDS & set(tool.argv[1:])
+    )
 
 
 def _reads_program_from_stdin(command: Command) -> bool:
@@ -467,6 +502,10 @@ class _Walker:
         )
         self.restore: dict[int, str] = {}
         """Characters swapped out before parsing (see :func:`_shield`), to put back."""
+        self.function: str | None = None
+        """The function whose body is being walked, if any."""
+        self.forwarders: set[str] = set()
+        """Functions of the line that run their arguments as a command (``run() { "$@"; }``)."""
         self.pending: list[Node] = []
         """Statements found inside a here-document redirect, to walk after its command."""
         self.here_ids: set[int] = set()
@@ -569,6 +608,11 @@ class _Walker:
             body = node.child_by_field_name("body")
             if name is not None and body is not None:
                 self.check_fork_bomb(self.text(name), body)
+                saved, self.function = self.function, self.text(name)
+                try:
+                    return self.node(body, nesting + 1, scope, upstream)
+                finally:
+                    self.function = saved
         if kind in ("heredoc_body", "comment", "heredoc_start", "heredoc_end"):
             return []
         produced = []
@@ -699,6 +743,18 @@ class _Walker:
                 scope = _Scope(depth, written.via)
                 name, value = assigned.groups()
                 self.variable_command(name, value, i in written.dynamic, scope)
+        if written.argv[0] in _ALL_ARGUMENTS and self.function is not None:
+            # `run() { "$@"; }`: the function runs its arguments, judged where it is called
+            self.forwarders.add(self.function)
+            if len(written.argv) == 1:
+                return []
+        if written.argv[0] in self.forwarders and len(written.argv) > 1:
+            shifted = frozenset(i - 1 for i in written.dynamic if i > 0)
+            forwarded = Command(
+                written.argv[1:], shifted, written.upstream, written.feeds, written.stdin,
+                (*written.via, f"{written.argv[0]}()"),
+            )  # fmt: skip
+            self.emit(forwarded, depth)
         unwrapped = unwrap((command_name(written.argv[0]), *written.argv[1:]), written.dynamic)
         if unwrapped.problem:
             self.problem(unwrapped.problem)
@@ -728,6 +784,8 @@ class _Walker:
         argv, name = command.argv, command.name
         if name == "eval":
             known = not any(i > 0 for i in command.dynamic)
+            if not known and _sets_up_the_shell(command):
+                return []  # `eval "$(pyenv init -)"`: the tool's own shell set-up
             return [(" ".join(argv[1:]) if known else None, "eval")]
         if name == "trap" and len(argv) > 2 and not argv[1].startswith("-"):
             # `trap 'rm -rf ~' EXIT`: the handler runs when the shell exits or is signalled
@@ -844,9 +902,9 @@ class _Walker:
             if not value.temp:
                 return
             text = value.temp
-        uses = len(re.findall(rf"\$(?:{name}(?!\w)|\{{{name}\}})", self.line))
-        total = len(re.findall(rf"(?<!\w){name}(?!\w)", self.line))
-        if total == uses + 1:
+        # the name written bare only once (here): no `read NAME`, `for NAME in`, `NAME+=`;
+        # `-d` (an option) and `$NAME` (a use) do not count
+        if len(re.findall(rf"(?<![\w$./{{-]){name}(?!\w)", self.line)) == 1:
             self.variables[name] = text
 
     # -- words -------------------------------------------------------------------------
