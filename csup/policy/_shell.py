@@ -380,6 +380,48 @@ def _sets_up_the_shell(command: Command) -> bool:
     )
 
 
+_WRITE_OPS = frozenset({">", ">>", ">|", "&>", "&>>"})
+_COPIERS = frozenset({"cp", "mv", "install", "rsync", "scp"})
+_FILE_WRITERS = _COPIERS | {"tee", "curl", "wget"}
+
+
+def _printed_text(command: Command) -> str | None:
+    """What ``echo``/``printf`` print, or ``cat`` of a here-document: a file's content."""
+    if command.name == "cat":
+        return command.stdin if all(a == "-" for a in command.argv[1:]) else None
+    if command.name in ("echo", "printf"):
+        return _piped_scripts(command, "")[0][0]
+    return None
+
+
+def written_files(command: Command) -> list[tuple[str, str | None]]:
+    """Files a command writes by its arguments: ``tee F``, ``cp A F``, ``curl -o F``."""
+    argv, name = command.argv, command.name
+    if name == "tee":
+        content = command.stdin
+        if content is None and command.upstream:
+            content = _printed_text(command.upstream[-1])
+        files = [(i, a) for i, a in enumerate(argv[1:], 1) if not a.startswith("-")]
+        return [(a, None if i in command.dynamic else content) for i, a in files]
+    if name in _COPIERS:
+        operands = [(i, a) for i, a in enumerate(argv[1:], 1) if not a.startswith("-")]
+        if len(operands) >= 2 and operands[-1][0] not in command.dynamic:
+            return [(operands[-1][1], None)]
+        return []
+    if name in ("curl", "wget"):
+        letter, long = ("o", "--output") if name == "curl" else ("O", "--output-document")
+        out: list[tuple[str, str | None]] = []
+        for i, a in enumerate(argv[1:], start=1):
+            cluster = a.startswith("-") and not a.startswith("--") and a[1:].isalpha()
+            if (a == long or (cluster and a.endswith(letter))) and i + 1 < len(argv):
+                if i + 1 not in command.dynamic:
+                    out.append((argv[i + 1], None))  # `-o F`, `-fsSo F`, `-qO F`
+            elif a.startswith(long + "="):
+                out.append((a.split("=", 1)[1], None))
+        return out
+    return []
+
+
 def _reads_program_from_stdin(command: Command) -> bool:
     """Whether an interpreter without ``-c``/``-e`` reads its program from standard input."""
     operands = [a for a in command.argv[1:] if not a.startswith("-") or a == "-"]
@@ -589,6 +631,7 @@ class _Walker:
         if kind == "redirected_statement":
             body = node.child_by_field_name("body")
             reds = tuple(c for c in node.children if c.type.endswith("_redirect"))
+            before = sum(1 for r in self.result.redirects if r.op in _WRITE_OPS)
             herestrings = _misparsed_herestrings(node)
             simple = body is not None and body.type == "command"
             for red in reds:
@@ -602,7 +645,13 @@ class _Walker:
                     upstream = (*upstream, *self.redirect(red, nesting, scope))
             if body is None:
                 return []
-            return self.node(body, nesting + 1, scope, upstream, reds)
+            produced = self.node(body, nesting + 1, scope, upstream, reds)
+            content = _printed_text(produced[-1]) if simple and produced else None
+            made = [r for r in self.result.redirects if r.op in _WRITE_OPS][before:]
+            for made_redirect in made:
+                known = None if made_redirect.dynamic else content
+                self.result.writes.append((made_redirect.target, known))
+            return produced
         if kind == "function_definition":
             name = node.child_by_field_name("name")
             body = node.child_by_field_name("body")
@@ -767,6 +816,8 @@ class _Walker:
             unwrapped.argv, unwrapped.dynamic, written.upstream, written.feeds, written.stdin, via
         )
         self.result.commands.append(command)
+        if command.name in _FILE_WRITERS:
+            self.result.writes.extend(written_files(command))
         for sub in unwrapped.subcommands:
             vias = (*via, sub.via)
             self.emit(
