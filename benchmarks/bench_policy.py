@@ -1,9 +1,11 @@
 """Benchmark the policy engine: decision time over the corpus, import and cold-start cost.
 
 Run: ``.venv/bin/python benchmarks/bench_policy.py``. Prints a table of the corpus counts,
-the median and p99 time of one Bash decision over the corpus (aims: median < 200 µs,
-p99 < 2 ms), the import time of ``csup.policy`` and the first (cold) decision, each measured
-in a fresh interpreter. Nothing is asserted: this is for people and for the closing notes.
+the median and p99 time of one Bash decision over the corpus and the classes of ways around
+the guard (aims: median < 200 µs, p99 < 2 ms), the import time of ``csup.policy`` and the
+first (cold) decision, each measured in a fresh interpreter; then, per class of
+tests/policy/corpus/classes.txt, the lines caught at ``permissive`` and the false positives.
+Nothing is asserted: this is for people and for the closing notes.
 """
 
 from __future__ import annotations
@@ -58,11 +60,52 @@ def cold(workspace: str, runs: int = 15) -> tuple[float, float, float]:
     return statistics.median(imports), statistics.median(firsts), statistics.median(bare)
 
 
+def classes() -> list[tuple[str, str, str]]:
+    """(class, command, expected) of tests/policy/corpus/classes.txt (see its header)."""
+    out, current = [], ""
+    for line in (CORPUS / "classes.txt").read_text(encoding="utf-8").splitlines():
+        if line.startswith("# == "):
+            current = line[5:].split(":", 1)[0]
+        elif line.strip() and not line.startswith("#"):
+            command, _, expected = line.partition(" ## ")
+            out.append((current, command, expected.strip()))
+    return out
+
+
+def class_table(workspace: str) -> list[tuple[str, str, str, str]]:
+    """Per class of ways around the guard: caught at permissive / lines, and false positives.
+
+    A dangerous line is caught when it is not allowed at ``permissive`` (denied, or asked
+    because it cannot be known); a near miss (expected ``allow``) not allowed is a false
+    positive.
+    """
+    from csup.policy import ToolCall, load_policy  # noqa: PLC0415 - after sys.path is set
+
+    permissive = load_policy("permissive")
+    counts: dict[str, list[int]] = {}
+    for klass, command, expected in classes():
+        got = permissive.decide(ToolCall("Bash", {"command": command}, cwd=workspace))
+        row = counts.setdefault(klass, [0, 0, 0, 0])  # caught, dangerous, fp, near misses
+        if expected == "allow":
+            row[3] += 1
+            row[2] += got.behavior != "allow"
+        else:
+            row[1] += 1
+            row[0] += got.behavior != "allow"
+    rows = []
+    for klass, (caught, total, fp, near) in sorted(counts.items()):
+        rate = f"{caught / total:.0%}" if total else "-"
+        rows.append((klass, f"{caught} / {total}" if total else "-", rate, f"{fp} / {near}"))
+    return rows
+
+
 def main() -> None:
     sys.path.insert(0, str(ROOT))
     from csup.policy import ToolCall, load_policy  # noqa: PLC0415 - after sys.path is set
 
     dangerous, benign = corpus("dangerous.txt"), corpus("benign.txt")
+    dangerous += [c for _, c, e in classes() if e != "allow"]
+    benign += [c for _, c, e in classes() if e == "allow"]
     workspace = tempfile.mkdtemp(prefix="csup-bench-")
     policy = load_policy("moderate")
     requests = [ToolCall("Bash", {"command": c}, cwd=workspace) for c in dangerous + benign]
@@ -87,6 +130,9 @@ def main() -> None:
         ("bare `python -c pass` (ms)", f"{bare_s * 1e3:.1f}", ""),
     ]
     print(tabulate(rows, headers=["measure", "value", "aim"], tablefmt="github"))
+    print()
+    headers = ["class (classes.txt)", "caught at permissive", "rate", "false positives"]
+    print(tabulate(class_table(workspace), headers=headers, tablefmt="github"))
     print(json.dumps({"decisions": len(times), "rounds": ROUNDS}))
 
 

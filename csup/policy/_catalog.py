@@ -32,16 +32,19 @@ _set = object.__setattr__
 class Entry(Frozen):
     """One tool's dangerous forms, with the rule id, the reason and examples."""
 
-    # in constructor order
-    __slots__ = ("tools", "rule", "kind", "what", "forms", "dangerous", "safe", "production")  # noqa: RUF023
+    # in constructor order, then the parsed forms
+    __slots__ = ("tools", "rule", "kind", "what", "texts", "dangerous", "safe",  # noqa: RUF023
+                 "production", "_forms")  # fmt: skip
 
     tools: tuple[str, ...]
     rule: str
     kind: str
     what: str
-    forms: tuple[Form, ...]
+    texts: tuple[str, ...]
+    """The dangerous forms as written (parsed on first use: ``csup hook`` pays per call)."""
     dangerous: tuple[str, ...]
     safe: tuple[str, ...]
+    _forms: tuple[Form, ...] | None
     production: bool
     """Only aimed at a production database counts (see :func:`aims_at_production`): a
     workspace's own development database is reset and migrated every day."""
@@ -62,10 +65,20 @@ class Entry(Frozen):
         _set(self, "rule", rule)
         _set(self, "kind", kind)
         _set(self, "what", what)
-        _set(self, "forms", tuple(Form(f) for f in forms))
+        _set(self, "texts", forms)
+        _set(self, "_forms", None)
         _set(self, "dangerous", dangerous)
         _set(self, "safe", safe)
         _set(self, "production", production)
+
+    @property
+    def forms(self) -> tuple[Form, ...]:
+        """The dangerous forms, parsed."""
+        forms: tuple[Form, ...] | None = self._forms
+        if forms is None:
+            forms = tuple(Form(f) for f in self.texts)
+            _set(self, "_forms", forms)
+        return forms
 
     def match(self, argv: tuple[str, ...]) -> Form | None:
         """The first form ``argv`` has, if any."""
