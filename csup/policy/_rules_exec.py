@@ -152,7 +152,7 @@ def _code(command: Command) -> str | None:
     """The ``-c``/``-e`` program of an interpreter, if any."""
     if command.name not in INTERPRETERS and not command.name.startswith("python"):
         return None
-    from csup.policy._shell import program_of  # noqa: PLC0415 - loaded by then
+    from csup.policy._programs import program_of  # noqa: PLC0415 - loaded by then
 
     return program_of(command)
 

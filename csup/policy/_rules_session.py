@@ -156,7 +156,7 @@ def judge_written_then_run(
     downloaded = set()
     for command in analysis.commands:
         if command.name in ("curl", "wget"):
-            from csup.policy._shell import written_files  # noqa: PLC0415
+            from csup.policy._programs import written_files  # noqa: PLC0415
 
             for target, _ in written_files(command):
                 path = path_of(target, ctx)
