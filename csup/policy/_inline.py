@@ -190,8 +190,54 @@ def _powershell_commands(code: str) -> list[str]:
     return found
 
 
+_CONCATENATED = LazyRegex(
+    r"""'([^'\\\n]*)'\s*(?:\+|\.\.|\.)\s*'([^'\\\n]*)'"""
+    r"""|"([^"\\\n$]*)"\s*(?:\+|\.\.|\.)\s*"([^"\\\n$]*)\""""
+)
+"""Two string literals joined (``'rm ' + '-rf ~'``): one literal, as the program makes it."""
+_HOME_VALUE = LazyRegex(
+    r"""\$ENV\{['"]?HOME['"]?\}|os\.environ\[['"]HOME['"]\]|os\.getenv\(\s*['"]HOME['"]\s*\)"""
+    r"""|process\.env\.HOME\b|process\.env\[['"]HOME['"]\]|ENV\[['"]HOME['"]\]|Dir\.home\b"""
+    r"""|os\.homedir\(\)|os\.path\.expanduser\(\s*['"]~['"]\s*\)|Path\.home\(\)"""
+)
+"""The home directory as a program spells it: stands for ``~`` in the commands found."""
+_HOME = "__CSUP_HOME__"
+
+
+def _normalised(code: str) -> str:
+    """``code`` with the home directory written as a literal and joined literals folded."""
+    if "HOME" in code or "home" in code:
+        code = _HOME_VALUE.sub(f'"{_HOME}"', code)
+    for _ in range(8):
+        if "+" not in code and "." not in code:
+            break
+        folded = _CONCATENATED.sub(_fold, code)
+        if folded == code:
+            break
+        code = folded
+    return code
+
+
+def _fold(match: re.Match[str]) -> str:
+    if match.group(1) is not None:
+        return f"'{match.group(1)}{match.group(2)}'"
+    return f'"{match.group(3)}{match.group(4)}"'
+
+
 def hidden_commands(code: str) -> list[str]:
-    """Shell command lines the program would run, as best a regex can tell."""
+    """Shell command lines the program would run, as best a regex can tell.
+
+    Literals joined in the program (``'rm ' + '-rf ~'``) are read as one, and the home
+    directory as the program spells it (``$ENV{HOME}``, ``os.homedir()``) as ``~``.
+    """
+    normalised = _normalised(code)
+    found = _hidden_commands(normalised)
+    if _HOME in normalised:
+        found = [f.replace(_HOME, "~") for f in found]
+    return found
+
+
+def _hidden_commands(code: str) -> list[str]:
     import shlex  # noqa: PLC0415 - only one-liners need it
 
     found = [_with_values(m, code) for m in _RUN_STRING.finditer(code)]

@@ -213,6 +213,29 @@ def embedded_commands(command: Command) -> list[tuple[str | None, str]]:
 _SSH_VALUE_OPTIONS = frozenset("BbcDEeFIiJLlmOoPpQRSWw")
 
 
+_LOCAL_SSH_COMMANDS = LazyRegex(r"(?i)(?:ProxyCommand|LocalCommand|KnownHostsCommand)[= ](.+)")
+
+
+def local_commands(command: Command) -> list[tuple[str | None, str]]:
+    """Commands ssh and rsync run on this machine: ``ssh -o ProxyCommand=CMD``,
+    ``rsync -e CMD`` (the remote shell it starts)."""
+    argv, out = command.argv, []
+    for i, word in enumerate(argv[1:], start=1):
+        value, prev = None, argv[i - 1]
+        if command.name == "rsync":
+            if prev in ("-e", "--rsh"):
+                value = word
+            elif word.startswith("--rsh="):
+                value = word.split("=", 1)[1]
+        elif prev == "-o" or word.startswith("-o"):
+            option = word if prev == "-o" else word[2:]
+            match = _LOCAL_SSH_COMMANDS.fullmatch(option)
+            value = match.group(1) if match else None
+        if value is not None:
+            out.append((None if i in command.dynamic else value, f"{command.name} option"))
+    return out
+
+
 def remote_command(command: Command) -> list[tuple[str | None, str]]:
     """``ssh host 'rm -rf ~'`` runs its command in a shell on the host: judge it too."""
     argv = command.argv

@@ -7,6 +7,7 @@ themselves), network fetches and publishing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
@@ -458,9 +459,9 @@ def kills(command: Command, ctx: Context) -> Iterator[Finding]:
         )
     elif (
         any("claude" in o or "csup" in o or "$PPID" in o for o in operands)
-        or any(("claude" in a or "csup" in a) for f in command.feeds for a in f.argv[1:])
+        or any(_names_us(a) for f in command.feeds for a in f.argv[1:])
         or any(  # `ps aux | grep csup | awk '{print $2}' | xargs kill`
-            ("claude" in a or "csup" in a) and u.name in _PROCESS_FINDERS
+            _names_us(a) and u.name in _PROCESS_FINDERS
             for u in command.upstream
             for a in u.argv[1:]
         )
@@ -470,6 +471,12 @@ def kills(command: Command, ctx: Context) -> Iterator[Finding]:
             f"Blocked {shown(command)}: it would kill csup or "
             "Claude Code, switching supervision off.",
         )
+
+
+def _names_us(pattern: str) -> bool:
+    """Whether a process pattern names claude or csup (``[c]laude``, ``cl.ude`` too)."""
+    plain = re.sub(r"\[(.)\]", r"\1", pattern).replace(".", "").replace("\\", "")
+    return "claude" in plain or "csup" in plain or "claude" in pattern or "csup" in pattern
 
 
 _PROCESS_FINDERS = frozenset({"grep", "egrep", "fgrep", "rg", "pgrep", "pidof", "awk", "sed", "ps"})

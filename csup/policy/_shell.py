@@ -28,6 +28,7 @@ from csup.policy._programs import (
     WRITE_OPS,
     embedded_commands,
     git_shell_values,
+    local_commands,
     piped_scripts,
     printed_text,
     program_of,
@@ -238,6 +239,8 @@ class _Walker:
         """The function whose body is being walked, if any."""
         self.forwarders: set[str] = set()
         """Functions of the line that run their arguments as a command (``run() { "$@"; }``)."""
+        self.unknown_stdin = False
+        """Whether the here-string being read is only known at run time."""
         self.pending: list[Node] = []
         """Statements found inside a here-document redirect, to walk after its command."""
         self.here_ids: set[int] = set()
@@ -402,7 +405,7 @@ class _Walker:
             if red.id in self.here_ids:
                 word = self.word(red.named_children[-1], nesting, scope)
                 feeds += word.feeds
-                text = None if word.dynamic else word.text
+                text = self.here_text(word)
                 continue
             if red.type not in ("herestring_redirect", "heredoc_redirect"):
                 continue
@@ -416,8 +419,20 @@ class _Walker:
                 elif child.type not in ("heredoc_start", "heredoc_end"):
                     word = self.word(child, nesting, scope)
                     feeds += word.feeds
-                    text = None if word.dynamic else word.text
+                    text = self.here_text(word)
         return text, tuple(feeds)
+
+    def here_text(self, word: _Word) -> str | None:
+        """A here-string's text: literal, or what ``$(echo ...)`` prints; else None (and,
+        for a shell or interpreter, a problem noted where it is run)."""
+        if not word.dynamic:
+            return word.text
+        if word.text == "$(...)" and len(word.feeds) == 1:
+            printed = printed_text(word.feeds[0])
+            if printed is not None and not any(i > 0 for i in word.feeds[0].dynamic):
+                return printed
+        self.unknown_stdin = True
+        return None
 
     # -- simple commands ---------------------------------------------------------------
 
@@ -459,8 +474,12 @@ class _Walker:
         dynamic = frozenset(i for i, w in enumerate(words) if w.dynamic)
         feeds = tuple(c for w in words for c in w.feeds)
         saved, self.pending = self.pending, []
+        self.unknown_stdin = False
         try:
             stdin, stdin_feeds = self.stdin_text(reds, nesting, scope)
+            name = command_name(argv[0])
+            if self.unknown_stdin and (name in SHELLS or name in INTERPRETERS):
+                self.problem(f"cannot see the script given to {name} <<<: it is built at run time")
             written = Command(argv, dynamic, upstream, feeds + stdin_feeds, stdin, scope.via)
             emitted = self.emit(written, scope.depth)
             produced = emitted
@@ -547,8 +566,9 @@ class _Walker:
             return [(script, f"{name} code") for script in hidden_commands(code)]
         if name == "git":
             return git_shell_values(command)
-        if name in ("ssh", "mosh"):
-            return remote_command(command)
+        if name in ("ssh", "mosh", "scp", "sftp", "rsync"):
+            local = local_commands(command)
+            return local if name in ("scp", "sftp", "rsync") else local + remote_command(command)
         if name in EMBEDDED_SHELL:
             return embedded_commands(command)
         if name in ("at", "batch") and not any(a in ("-l", "-r", "-d", "-c") for a in argv):
