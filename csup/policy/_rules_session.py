@@ -197,7 +197,7 @@ def judge_written_then_run(
 # -- the user's own work -------------------------------------------------------------------
 
 
-def _discarded(command: Command, memory: SessionMemory) -> list[tuple[str, bool]]:
+def _discarded(command: Command, memory: SessionMemory, ctx: Context) -> list[tuple[str, bool]]:
     """(word, dynamic) of the paths a command discards the work in; ``*`` is everything."""
     argv, name = command.argv, command.name
     words = [(a, i in command.dynamic) for i, a in enumerate(argv[1:], 1)]
@@ -226,7 +226,9 @@ def _discarded(command: Command, memory: SessionMemory) -> list[tuple[str, bool]
     if sub == "checkout":
         if flags & {"-f", "--force"}:
             return [("*", False)]
-        return paths if "--" in rest or any(os.path.exists(a) for a, _ in paths) else []
+        # `git checkout main` switches branches; `git checkout f` (an existing path) discards
+        exists = any((p := path_of(a, ctx)) is not None and os.path.exists(p) for a, _ in paths)
+        return paths if "--" in rest or exists else []
     if sub == "restore" and not (flags & {"--staged", "-S"} and not flags & {"--worktree", "-W"}):
         return paths
     if sub == "switch" and flags & {"-f", "--force", "--discard-changes"}:
@@ -261,7 +263,7 @@ def judge_user_work(
     if memory is None or not memory.user_files:
         return
     for command in analysis.commands:
-        for word, dynamic in _discarded(command, memory):
+        for word, dynamic in _discarded(command, memory, ctx):
             if word == "*":
                 yield _user_work(shown(command), sorted(memory.user_files))
                 return

@@ -55,8 +55,8 @@ def test_outside_a_repository_there_is_no_user_work(workspace: Path) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    ["git checkout -- mine.txt", "git restore mine.txt", "git restore --worktree src",
-     "git clean -fd", "git clean -f src", "rm mine.txt", "rm -rf src",
+    ["git checkout -- mine.txt", "git checkout mine.txt", "git restore mine.txt",
+     "git restore --worktree src", "git clean -fd", "git clean -f src", "rm mine.txt", "rm -rf src",
      "echo x > mine.txt", "cp committed.txt mine.txt", "mv src/draft.py old.py",
      "git checkout -f main", "git switch --discard-changes main"],
 )  # fmt: skip
@@ -78,7 +78,8 @@ def test_at_permissive_it_is_allowed_and_marked_for_the_summary(repo: Path, comm
 
 @pytest.mark.parametrize(
     "command",
-    ["git checkout -- committed.txt", "rm src/app.py", "echo x > new.txt",
+    ["git checkout -- committed.txt", "rm src/app.py", "echo x > new.txt", "git checkout -b x",
+     "git checkout src/app.py",
      "git restore --staged mine.txt", "git status", "cat mine.txt"],
 )  # fmt: skip
 def test_the_sessions_own_and_committed_files_are_not_user_work(repo: Path, command: str) -> None:
