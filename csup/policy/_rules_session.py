@@ -73,6 +73,8 @@ def _runs(command: Command, ctx: Context, written: dict[str, str | None]) -> lis
         path = None if operand is None else path_of(operand, ctx)
         if path is not None:
             out.append((path, "setup" if path.endswith("setup.py") else "code"))
+    elif not cwd:
+        pass  # after a `cd` to an unknown place: which Makefile or package.json is unknown
     elif name == "make":
         for file in ("GNUmakefile", "makefile", "Makefile"):
             out.append((os.path.join(cwd, file), "make"))
