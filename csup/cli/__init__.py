@@ -18,6 +18,7 @@ def _register() -> None:
     from csup.cli.check import check  # noqa: PLC0415
     from csup.cli.demo import demo  # noqa: PLC0415
     from csup.cli.hooks import install_hooks, uninstall_hooks  # noqa: PLC0415
+    from csup.cli.policy import policy_group  # noqa: PLC0415
     from csup.cli.record import export, log, show  # noqa: PLC0415
     from csup.cli.resume import resume  # noqa: PLC0415
     from csup.cli.run import multi, run  # noqa: PLC0415
@@ -29,6 +30,7 @@ def _register() -> None:
     main.add_command(demo)
     main.add_command(resume)
     main.add_command(worktrees)
+    main.add_command(policy_group)
 
     main.add_command(install_hooks)
     main.add_command(uninstall_hooks)
