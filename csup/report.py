@@ -37,6 +37,10 @@ def _session(info: SessionInfo) -> dict[str, Any]:
         "error": result.error if result else None,
         "claude_session_id": result.claude_session_id if result else None,
         "rounds": result.rounds if result else 0,
+        "noted_calls": [
+            {"tool": n.tool, "input": n.input, "rule": n.rule, "reason": n.reason}
+            for n in (result.noted if result else ())
+        ],
         "limited": result.limited if result else False,
         "worktree": result.worktree.as_dict() if result and result.worktree else None,
         "limit_resets_at": result.limit_resets_at if result else None,
@@ -125,7 +129,14 @@ def summary_table(sessions: Sequence[SessionInfo], totals: AggregatedStats) -> s
         for info in sessions
         if info.result is not None and info.result.error and info.state != "completed"
     ]
-    return "\n".join([table, *problems])
+    noted = [
+        f"{info.id} allowed at permissive, on your own uncommitted work: "
+        f"{one_line(n.tool, 40)} {one_line(n.input, 120)!r} [{n.rule}]"
+        for info in sessions
+        if info.result is not None
+        for n in info.result.noted
+    ]
+    return "\n".join([table, *problems, *noted])
 
 
 _ALIGN = ("left", "left", "left", "right", "right", "right", "right", "right", "right")

@@ -103,6 +103,16 @@ class Decide:
     policy: Any
     reply: Callable[[Decision], None]
     context: Any = None  # a csup.escalation.ReviewContext, for an "ask" to escalate
+    memory: Any = None  # the session's csup.policy.SessionMemory (policy actor's thread only)
+
+
+@dataclass(frozen=True, slots=True)
+class Observe:
+    """An escalated decision was made: let the session's memory learn from it."""
+
+    memory: Any
+    call: ToolCall
+    decision: Decision
 
 
 @dataclass(frozen=True, slots=True)

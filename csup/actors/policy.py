@@ -9,6 +9,7 @@ the session that asked, whose owner writes it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from types import TracebackType
@@ -16,7 +17,7 @@ from typing import Any
 
 import pykka
 
-from csup.actors.messages import Crash, Decide
+from csup.actors.messages import Crash, Decide, Observe
 from csup.calls import Decision, ToolCall
 from csup.deciders import DeciderPool
 from csup.policy import Policy
@@ -43,24 +44,50 @@ class PolicyActor(pykka.ThreadingActor):
 
     def on_receive(self, message: Any) -> Any:
         match message:
-            case Decide(call=call, policy=policy, reply=reply, context=context):
+            case Decide(call=call, policy=policy, reply=reply, context=context, memory=memory):
                 self.decisions += 1
                 if isinstance(policy, Policy):
-                    decision = policy.decide(call)
+                    decision = policy.decide(call, memory)
                     if decision.behavior == "ask" and self._escalation is not None:
+                        reply = self._observing(memory, call, reply)
                         self._escalate(call, decision, context, reply)
                     else:
+                        self._observe(memory, call, decision)
                         self._respond(reply, decision)
                 elif policy is None:
                     self._respond(reply, Decision("deny", "no policy", "csup.no-policy", "csup"))
                 else:
                     decide = getattr(policy, "decide", policy)
                     self._pool.submit(self._then_escalate(decide, context), call, reply)
+            case Observe(memory=memory, call=call, decision=decision):
+                self._observe(memory, call, decision)
             case Crash(error=error):
                 raise RuntimeError(error)
             case _:
                 return super().on_receive(message)
         return None
+
+    @staticmethod
+    def _observe(memory: Any, call: ToolCall, decision: Decision) -> None:
+        if memory is None:
+            return
+        try:
+            memory.observe(call, decision)
+        except Exception:
+            log.exception("csup: the session's memory could not note a decision")
+
+    def _observing(self, memory: Any, call: ToolCall, reply: Reply) -> Reply:
+        """``reply``, and the decision sent back here for the memory to learn (its thread)."""
+        if memory is None:
+            return reply
+        ref = self.actor_ref
+
+        def both(decision: Decision) -> None:
+            reply(decision)
+            with contextlib.suppress(pykka.ActorDeadError):
+                ref.tell(Observe(memory, call, decision))
+
+        return both
 
     def _escalate(self, call: ToolCall, asked: Decision, context: Any, reply: Reply) -> None:
         """An "ask": the escalation chain settles it on a worker (it may take minutes)."""
@@ -127,11 +154,18 @@ class PolicyClient:
         self._actor = actor
         self._policy = policy
         self._context = context
+        self._memory: Any = None
 
     def ask(self, call: ToolCall, reply: Reply) -> None:
         context = self._context() if self._context is not None else None
+        if self._memory is None and isinstance(self._policy, Policy):
+            # The session's first call, on its owner's thread: note the user's own files now,
+            # before any tool of the session has run (git status, bounded).
+            from csup.policy import SessionMemory  # noqa: PLC0415
+
+            self._memory = SessionMemory.for_workspace(call.cwd)
         try:
-            self._actor.tell(Decide(call, self._policy, reply, context))
+            self._actor.tell(Decide(call, self._policy, reply, context, self._memory))
         except pykka.ActorDeadError:
             why = "csup's policy actor is not running; denied"
             reply(Decision("deny", why, "csup.policy-down", "csup"))

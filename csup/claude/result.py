@@ -108,6 +108,8 @@ class SessionResult:
     exited_early: bool = False
     # The tool calls that were not allowed (the first 100), with their rules and reasons.
     denied: tuple[DeniedCall, ...] = ()
+    # Calls allowed that the summary names all the same (they touched the user's own work).
+    noted: tuple[DeniedCall, ...] = ()
     # How many times the --until check ran (0: no check).
     rounds: int = 0
     # It stopped on an API usage or rate limit; when that limit resets (epoch s), if claude said.

@@ -62,6 +62,8 @@ __all__ = [
 
 MAX_DIAGNOSTICS = 20
 MAX_DENIED = 100
+NOTABLE = ("user-work.",)
+"""Rules whose allowed calls the summary names (the user's own work, at permissive)."""
 AFTER_BACKGROUND = 10.0
 """Seconds to wait, after the last background task ended, for the turn claude starts by
 itself to report it; past that the session ends on its last result."""
@@ -203,6 +205,7 @@ class SessionCore:
         self.rate_limit: dict[str, Any] | None = None  # claude's last rate_limit_event
         self._diagnostics: list[str] = []
         self._denied: list[DeniedCall] = []
+        self._noted: list[DeniedCall] = []  # allowed, but the summary names them
         self._stop: StopRequest | None = None
         self._step: ladder.Step | None = None
         self._step_deadline: float | None = None
@@ -468,6 +471,12 @@ class SessionCore:
 
     def _record(self, call: ToolCall, decision: Decision) -> None:
         self._stats.record_decision(call.tool_use_id, decision.allowed)
+        if decision.allowed and decision.rule.startswith(NOTABLE) and len(self._noted) < MAX_DENIED:
+            self._noted.append(
+                DeniedCall(
+                    call.tool_name, call.summary(200), decision.rule, decision.reason, "allow"
+                )
+            )
         if not decision.allowed:
             if call.tool_use_id:
                 self._running_tools.discard(call.tool_use_id)
@@ -651,6 +660,7 @@ class SessionCore:
             diagnostics=tuple(self._diagnostics),
             exited_early=ending.exited_early,
             denied=tuple(self._denied),
+            noted=tuple(self._noted),
             rounds=self.rounds,
             limited=limited,
             limit_resets_at=resets if limited else None,
