@@ -168,6 +168,21 @@ class _RecordProblems:
             self.supervisor.stop_all(reason=f"the record cannot be written: {problem}", wait=False)
 
 
+def _escalation_line(stats: dict[str, Any]) -> str:
+    """The escalation chain's figures in one line, for the end of the table."""
+    verdicts = ", ".join(f"{n} {kind}" for kind, n in sorted(stats.get("verdicts", {}).items()))
+    reviewer = stats.get("reviewer") or {}
+    cost = reviewer.get("cost_usd")
+    text = f"escalation ({stats.get('mode')}): {stats.get('reviews', 0)} review(s)"
+    if verdicts:
+        text += f" ({verdicts})"
+    if stats.get("cache_hits"):
+        text += f", {stats['cache_hits']} from the cache"
+    if cost is not None:
+        text += f", reviewer cost ${cost:.4f}"
+    return text
+
+
 class _Holder:
     """What the escalation chain's callbacks reach once they exist: the live view (to pause
     it while a person is asked, and to show who waits) and the supervisor (its signals)."""
@@ -363,6 +378,8 @@ def execute(
             click.echo(json.dumps(doc, indent=2, default=str))
         else:
             click.echo(summary_table(sessions, totals))
+            if chain is not None:
+                _say(_escalation_line(chain.stats()))
             if merged is not None:
                 _say(merged.text)
     except OSError:  # stdout went with the terminal

@@ -95,9 +95,12 @@ class LiveView:
             if not decision.allowed:
                 self._denied[session_id] = self._denied.get(session_id, 0) + 1
                 what = one_line(call.summary(120), 120)
+                rule = one_line(decision.rule or "-", 80)
+                if decision.source in ("reviewer", "human"):
+                    rule = f"{rule}, by the {decision.source}"
                 self._lines.append(
                     f"csup: denied {session_id} {one_line(call.tool_name, 40)} {what!r}: "
-                    f"{one_line(decision.reason, 400)} [{one_line(decision.rule or '-', 80)}]"
+                    f"{one_line(decision.reason, 400)} [{rule}]"
                 )
 
     def _on_event(self, sender: Any, *, session_id: str, event: Any, **_: Any) -> None:
