@@ -36,6 +36,7 @@ def _session(info: SessionInfo) -> dict[str, Any]:
         "duration_s": round(result.duration_s, 3) if result else 0.0,
         "error": result.error if result else None,
         "claude_session_id": result.claude_session_id if result else None,
+        "node": result.node if result else None,
         "denied_calls": [
             {
                 "tool": denied.tool,
@@ -59,6 +60,7 @@ def summary_json(sessions: Sequence[SessionInfo], totals: AggregatedStats) -> di
             "failed": totals.failed,
             "cancelled": totals.cancelled,
             "killed": totals.killed,
+            "lost": totals.lost,
             "turns": totals.turns,
             "tool_calls": totals.tool_calls,
             "approvals": totals.approvals,
@@ -104,7 +106,15 @@ def summary_table(sessions: Sequence[SessionInfo], totals: AggregatedStats) -> s
             f"{totals.wall_time_s:.1f}s",
         ]
     )
-    table = tabulate(rows, headers=HEADERS, disable_numparse=True, colalign=_ALIGN)
+    headers: tuple[str, ...] = HEADERS
+    align: tuple[str, ...] = _ALIGN
+    nodes = [info.result.node if info.result else None for info in sessions]
+    if any(nodes):  # sessions that ran elsewhere (the Ray backend): say where
+        headers, align = (*HEADERS, "node"), (*_ALIGN, "left")
+        for row, node in zip(rows, [*nodes, None, ""], strict=True):
+            if row is not SEPARATING_LINE:
+                row.append(node or "")
+    table = tabulate(rows, headers=headers, disable_numparse=True, colalign=align)
     problems = [
         f"{info.id} {info.state}: {one_line(info.result.error)}"
         for info in sessions

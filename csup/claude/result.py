@@ -27,12 +27,14 @@ class SessionStatus(enum.StrEnum):
     ``completed``: claude finished its turn without error. ``failed``: claude reported an
     error, crashed, exited early or could not be started. ``cancelled``: someone asked it to
     stop. ``killed``: csup stopped it because it went over a limit (time, idle, cost).
+    ``lost``: the machine it ran on went away (a Ray node died): how it ended is unknown.
     """
 
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
     KILLED = "killed"
+    LOST = "lost"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,8 @@ class SessionResult:
     exited_early: bool = False
     # The tool calls that were not allowed (the first 100), with their rules and reasons.
     denied: tuple[DeniedCall, ...] = ()
+    # Where it ran, with a backend that runs sessions elsewhere (the Ray node); None locally.
+    node: str | None = None
 
     @property
     def outcome(self) -> Outcome:

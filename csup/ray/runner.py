@@ -1,0 +1,147 @@
+"""The body of one session's Ray actor: a session owner on a thread, on whatever node Ray
+placed it.
+
+:class:`SessionRunner` is a plain class; :mod:`csup.ray.backend` makes it a Ray actor
+(threaded, so a stop is handled while the driver waits for reports). Its owner runs the
+same :class:`~csup.session.owner.SessionOwner` and :class:`~csup.session.core.SessionCore`
+as a local session, with claude started here (:func:`~csup.claude.process.claude_transport`,
+so this process's guardian kills claude and its tools if the actor's process dies) and the
+policy decided here (:func:`node_decider`): a decision never leaves the node.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import uuid
+from typing import Any
+
+from csup.actors.messages import SessionSpec
+from csup.calls import ToolCall
+from csup.claude.process import claude_transport
+from csup.claude.result import SessionStatus
+from csup.clock import SYSTEM_CLOCK
+from csup.deciders import CallableDecider, DeciderPool, NoDecider, decide_safely
+from csup.errors import CsupError
+from csup.policy import Policy
+from csup.ray.reports import Recorder, Report
+from csup.session.core import SessionCore
+from csup.session.owner import Decider, Reply, SessionOwner, Stop, Tick
+
+__all__ = ["PolicyDecider", "SessionRunner", "node_decider"]
+
+log = logging.getLogger(__name__)
+
+_FLUSH = 0.02
+_pool: DeciderPool | None = None
+_pool_lock = threading.Lock()
+
+
+class PolicyDecider:
+    """The policy engine, run inline on the asking thread (microseconds of pure CPU, as on
+    the driver's policy actor); whatever it raises is a deny."""
+
+    def __init__(self, policy: Policy) -> None:
+        self._policy = policy
+
+    def ask(self, call: ToolCall, reply: Reply) -> None:
+        reply(decide_safely(self._policy.decide, call, "policy"))
+
+
+def _shared_pool() -> DeciderPool:
+    global _pool  # noqa: PLW0603 - one pool per worker process, for callables that may block
+    with _pool_lock:
+        if _pool is None:
+            _pool = DeciderPool("csup-ray-decider")
+        return _pool
+
+
+def node_decider(policy: Any) -> Decider:
+    """The decider of a session on this node for its spec's ``policy``: a
+    :class:`~csup.policy.Policy` inline, a callable (or an object with ``decide``) on worker
+    threads, nothing at all a deny."""
+    if isinstance(policy, Policy):
+        return PolicyDecider(policy)
+    if policy is None:
+        return NoDecider()
+    return CallableDecider(getattr(policy, "decide", policy), _shared_pool())
+
+
+class SessionRunner:
+    """One session on this node; see the module docstring. Methods are called by Ray, from
+    the driver: :meth:`begin` once, then :meth:`drain` again and again, :meth:`stop` any
+    time."""
+
+    def __init__(self, spec: SessionSpec) -> None:
+        self.spec = spec
+        self._recorder = Recorder()
+        self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        core = SessionCore(spec.session_id, spec.task, spec.options, clock=SYSTEM_CLOCK)
+        cwd = os.path.abspath(os.fspath(spec.options.cwd or "."))
+        self._token = uuid.uuid4().hex
+        self._cwd = cwd
+        self._owner = SessionOwner(
+            core,
+            transport=self._spawn,
+            decider=node_decider(spec.policy),
+            observer=self._recorder,
+            post=self._inbox.put,
+        )
+        self._thread: threading.Thread | None = None
+
+    def _spawn(self, deliver: Any) -> Any:
+        return claude_transport(self.spec.options, cwd=self._cwd, token=self._token)(deliver)
+
+    def begin(self, wait: float) -> tuple[str, list[Report]]:
+        """Start claude and the owner's thread; this node's name and the first reports."""
+        import ray  # noqa: PLC0415 - only inside a Ray worker
+
+        context = ray.get_runtime_context()
+        ip = ray.util.get_node_ip_address()  # type: ignore[no-untyped-call]
+        node = f"{ip}/{context.get_node_id()[:8]}"
+        try:
+            self._owner.start()
+        except CsupError:
+            pass  # the owner reported the failed start
+        except Exception:
+            log.exception("csup: session %s could not start", self.spec.session_id)
+            self._owner.kill_now("csup could not start the session")
+        if not self._owner.finished:
+            self._thread = threading.Thread(
+                target=self._loop, name=f"csup-session-{self.spec.session_id}", daemon=True
+            )
+            self._thread.start()
+        return node, self._recorder.drain(wait)
+
+    def drain(self, wait: float) -> list[Report]:
+        """What the session reported since the last drain (waits up to ``wait`` seconds)."""
+        return self._recorder.drain(wait)
+
+    def stop(self, reason: str, killed: bool, force: bool) -> None:
+        """The driver's :class:`~csup.actors.messages.StopSession`: runs the stop ladder here."""
+        status = SessionStatus.KILLED if killed else SessionStatus.CANCELLED
+        self._inbox.put(Stop(reason, status, force))
+
+    def pid(self) -> int:
+        """This actor's process (tests look for what is left of it)."""
+        return os.getpid()
+
+    def _loop(self) -> None:
+        owner = self._owner
+        clock = SYSTEM_CLOCK
+        try:
+            while not owner.finished:
+                due = owner.core.next_deadline()
+                timeout = None if due is None else max(0.0, due - clock.monotonic())
+                if owner.backlog:
+                    timeout = _FLUSH if timeout is None else min(timeout, _FLUSH)
+                try:
+                    message = self._inbox.get(timeout=timeout)
+                except queue.Empty:
+                    message = Tick()
+                owner.handle(message)
+        except Exception:
+            log.exception("csup: session %s failed on its node", self.spec.session_id)
+            owner.kill_now("the session's owner failed on its node")
