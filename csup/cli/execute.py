@@ -179,8 +179,11 @@ def execute(
     as_json: bool,
     budget_usd: float | None = None,
     record: RecordSettings | None = None,
+    backend: str = "local",
+    backend_options: dict[str, Any] | None = None,
 ) -> int:
-    """Run ``tasks`` under one supervisor and print the summary; the exit code."""
+    """Run ``tasks`` under one supervisor (its sessions on ``backend``) and print the
+    summary; the exit code."""
     try:
         find_claude(defaults.claude_bin)
     except ClaudeNotFoundError as exc:
@@ -188,7 +191,13 @@ def execute(
     writer, problems = _open_record(record or RecordSettings())
     try:
         sup = Supervisor(
-            max_parallel, policy, options=defaults, budget_usd=budget_usd, record=writer
+            max_parallel,
+            policy,
+            options=defaults,
+            budget_usd=budget_usd,
+            record=writer,
+            backend=backend,
+            backend_options=backend_options,
         )
     except ConfigError as exc:
         if writer is not None:

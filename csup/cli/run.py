@@ -214,6 +214,21 @@ def _per_task_value(
     show_default=True,
     help="How many sessions run at once; the others wait in a queue.",
 )
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Where sessions run: threads here, or actors on a Ray cluster (pip install 'csup[ray]').",
+)
+@click.option(
+    "--ray-address",
+    metavar="ADDR",
+    help="The Ray cluster to join (e.g. auto, HOST:6379); default: a local Ray instance.",
+)
+@click.option(
+    "--retry-lost", is_flag=True, help="With --backend ray: run a session again if its node dies."
+)
 @session_options
 def multi(
     tasks: tuple[str, ...], tasks_file: Path | None, max_parallel: int, **kwargs: Any
@@ -234,5 +249,16 @@ def multi(
         as_json=kwargs["as_json"],
         budget_usd=kwargs["budget"],
         record=_record_settings(kwargs),
+        backend=kwargs["backend"],
+        backend_options=_backend_options(kwargs),
     )
     raise SystemExit(code)
+
+
+def _backend_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``--ray-address`` and ``--retry-lost``, for ``--backend ray`` only."""
+    if kwargs["backend"] != "ray":
+        if kwargs["ray_address"] is not None or kwargs["retry_lost"]:
+            raise click.UsageError("--ray-address and --retry-lost need --backend ray")
+        return {}
+    return {"address": kwargs["ray_address"], "retry_lost": kwargs["retry_lost"]}

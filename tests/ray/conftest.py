@@ -1,5 +1,5 @@
 """A local Ray cluster for the backend's tests: a head node that runs no session, and two
-worker nodes that do (each has the custom resource ``claude``), started once per module."""
+worker nodes that do (each has the custom resource ``claude``), started once per test run."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def add_session_node(cluster: Cluster) -> Any:
     return cluster.add_node(num_cpus=1, resources=dict(NODE_RESOURCES))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cluster() -> Iterator[Cluster]:
     """Two session nodes and a head; the driver (this process) joined to it."""
     made = Cluster(initialize_head=True, head_node_args={"num_cpus": 0})

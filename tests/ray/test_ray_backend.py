@@ -65,10 +65,11 @@ def test_stopping_every_session_leaves_no_claude_and_no_tool_on_either_node(
     ray_supervisor, scripted_model
 ):
     marker = f"csup-ray-stop-{uuid.uuid4().hex[:8]}"
-    model = scripted_model({"slow": [sleeper(marker)]})
+    model = scripted_model({f"slow{i}": [sleeper(f"{marker}-{i}")] for i in range(2)})
     sup = ray_supervisor(model, max_sessions=2)
-    ids = [sup.submit("[scenario:slow] go") for _ in range(2)]
-    await_processes(marker, 2)
+    ids = [sup.submit(f"[scenario:slow{i}] go") for i in range(2)]
+    for i in range(2):
+        await_processes(f"{marker}-{i}", 1)
     claude_pids = [sup.get_session(i).pid for i in ids]
     assert all(claude_pids)
 
@@ -94,7 +95,7 @@ def test_a_node_killed_mid_run_loses_its_session_which_runs_again_elsewhere_with
     model = scripted_model({"slow": [sleeper(marker, first_only="tried"), [text("done")]]})
     sup = ray_supervisor(model, max_sessions=1, retry_lost=retry)
     session_id = sup.submit("[scenario:slow] go")
-    (tool_process,) = await_processes(marker, 1)
+    tool_process = await_processes(marker, 1)[0]
     doomed = node_of(tool_process, cluster)
     doomed_id = doomed.node_id[:8]
 
