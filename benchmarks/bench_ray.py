@@ -14,8 +14,9 @@ It prints, per backend:
   (every event crossed from its node to the driver and was replayed); must be 0;
 * **decision round trip** seen by the fake (median, p99): for Ray, decided on the worker
   node in the session's actor; for local, through the driver's policy actor;
-* **start latency**: submit -> the session's ``started`` replayed on the driver (for Ray:
-  actor placement, a worker process started, claude started);
+* **start latency**: the coordinator hands the session to its backend (it leaves the queue)
+  -> its ``started`` heard on the driver (for Ray: the actor placed, its worker process
+  started, claude started there, the report back);
 * **driver CPU per session**: this process's CPU time (user+sys, every thread) over the row,
   divided by the sessions; with Ray it is the pump, the replay, the board and the metrics;
   with local, everything (readers, owners, decisions) is here;
@@ -49,8 +50,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_protocol import PAUSE_ENV, REPORT_ENV, load_text, make_timed_fake, pct, read_fake_reports
 
 from csup import signals
+from csup.actors.messages import SessionSpec
+from csup.backends import Backend, make_backend
 from csup.claude.options import SessionOptions
 from csup.claude.result import SessionStatus
+from csup.clock import SYSTEM_CLOCK
+from csup.session.owner import Decider, SessionObserver
 from csup.supervisor import Supervisor
 
 
@@ -67,6 +72,23 @@ class Row:
     driver_cpu_s: float = 0.0
     node_rss_mib: float = float("nan")
     nodes: int = 0
+
+
+class TimedBackend:
+    """A backend that notes when each session leaves the queue (is handed to ``inner``)."""
+
+    def __init__(self, inner: Backend, handed: dict[str, float], lock: threading.Lock) -> None:
+        self._inner = inner
+        self._handed = handed
+        self._lock = lock
+
+    def start(self, spec: SessionSpec, *, observer: SessionObserver, decider: Decider) -> Any:
+        with self._lock:
+            self._handed[spec.session_id] = time.monotonic()
+        return self._inner.start(spec, observer=observer, decider=decider)
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 def cpu_now() -> float:
@@ -114,16 +136,16 @@ def run_row(backend: str, args: argparse.Namespace, work: Path, fake: Path) -> R
     if backend == "ray":
         backend_options = {"resources": {"claude": 1}}
     row = Row(backend, args.sessions)
-    submitted: dict[str, float] = {}
+    handed: dict[str, float] = {}
     lock = threading.Lock()
 
     def on_started(sender: Any, *, session_id: str, **extra: Any) -> None:
         with lock:
-            row.starts.append(time.monotonic() - submitted[session_id])
+            row.starts.append(time.monotonic() - handed[session_id])
 
-    sup = Supervisor(
-        args.parallel, "moderate", options=options, backend=backend, backend_options=backend_options
-    )
+    inner = make_backend(backend, clock=SYSTEM_CLOCK, **backend_options)
+    timed = TimedBackend(inner, handed, lock)
+    sup = Supervisor(args.parallel, "moderate", options=options, backend=timed)
     sampler = ActorSampler() if backend == "ray" else None
     cpu0, t0 = cpu_now(), time.monotonic()
     try:
@@ -131,9 +153,7 @@ def run_row(backend: str, args: argparse.Namespace, work: Path, fake: Path) -> R
             if sampler is not None:
                 sampler.__enter__()
             for i in range(args.sessions):
-                with lock:
-                    session_id = sup.submit(f"task {i}")
-                    submitted[session_id] = time.monotonic()
+                sup.submit(f"task {i}")
             results = sup.wait_all(timeout=args.timeout)
         row.wall_s = time.monotonic() - t0
         row.events = sup.stats.events
@@ -180,6 +200,7 @@ def main() -> int:
     print(f"load before: {load_text()} ({psutil.cpu_count()} cores)", flush=True)
     rows = [run_row("local", args, work, fake)]
     print(f"local done ({rows[0].wall_s:.1f}s); starting a two-node Ray cluster", flush=True)
+    slot = "slot s/session = wall x parallel / sessions (what one session holds a slot)"
     cluster = start_cluster(args.parallel)
     try:
         rows.append(run_row("ray", args, work, fake))
@@ -200,6 +221,7 @@ def main() -> int:
             f"{pct(r.starts, 99):.2f}",
             f"{r.driver_cpu_s / r.sessions * 1000:.1f}",
             "-" if r.node_rss_mib != r.node_rss_mib else f"{r.node_rss_mib:.0f}",
+            f"{r.wall_s * args.parallel / r.sessions:.2f}",
             f"{r.wall_s:.1f}",
         ]
         for r in rows
@@ -215,6 +237,7 @@ def main() -> int:
         "p99 s",
         "driver CPU ms/session",
         "actor RSS MiB",
+        "slot s/session",
         "wall s",
     ]
     print(
@@ -222,6 +245,7 @@ def main() -> int:
         f"pause {args.pause}s; load after: {load_text()}"
     )
     print(tabulate(table, headers=headers, disable_numparse=True))
+    print(slot)
     ok = all(r.lines == r.events and r.completed == r.sessions for r in rows)
     print("events lost 0 and every session completed:", "yes" if ok else "NO")
     return 0 if ok else 1

@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 
 DRAIN_WAIT = 0.5
 """Seconds an actor holds a drain open waiting for its session's next report."""
+GATHER = 0.05
+"""Seconds a drain waits after the first report for more: a batch per round trip (the
+driver hears of events that much later; decisions are made on the node and do not wait)."""
 _PUMP_WAIT = 0.05
 _CLOSE_WAIT = 10.0
 _ACTOR_CONCURRENCY = 4  # a drain waiting, a stop, and room for the driver's small calls
@@ -110,7 +113,8 @@ class RayBackend:
         if not ray.is_initialized():
             try:
                 ray.init(
-                    address=address,
+                    # None would join a cluster `ray start` left on this machine: start one.
+                    address=address or "local",
                     include_dashboard=False,
                     log_to_driver=False,
                     **dict(init_options or {}),
@@ -249,7 +253,7 @@ class RayBackend:
         if handle.state.finished:
             self._ended(handle)
             return
-        next_ref = handle.actor.drain.remote(DRAIN_WAIT)
+        next_ref = handle.actor.drain.remote(DRAIN_WAIT, GATHER)
         with self._lock:
             self._pending[next_ref] = handle
 

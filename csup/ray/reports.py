@@ -39,11 +39,15 @@ class Recorder:
             self._reports.append(report)
             self._cond.notify_all()
 
-    def drain(self, wait: float) -> list[Report]:
-        """Every report not yet drained; waits up to ``wait`` seconds for the first one."""
+    def drain(self, wait: float, gather: float = 0.0) -> list[Report]:
+        """Every report not yet drained; waits up to ``wait`` seconds for the first one, then
+        ``gather`` seconds for more (one batch instead of a round trip per event), unless
+        the session has finished."""
         with self._cond:
             if not self._reports and not self._finished:
                 self._cond.wait(wait)
+            if self._reports and gather > 0 and not self._finished:
+                self._cond.wait_for(lambda: self._finished, gather)
             reports, self._reports = self._reports, []
             return reports
 

@@ -115,9 +115,9 @@ class SessionRunner:
             self._thread.start()
         return node, self._recorder.drain(wait)
 
-    def drain(self, wait: float) -> list[Report]:
-        """What the session reported since the last drain (waits up to ``wait`` seconds)."""
-        return self._recorder.drain(wait)
+    def drain(self, wait: float, gather: float = 0.0) -> list[Report]:
+        """What the session reported since the last drain (:meth:`Recorder.drain`)."""
+        return self._recorder.drain(wait, gather)
 
     def stop(self, reason: str, killed: bool, force: bool) -> None:
         """The driver's :class:`~csup.actors.messages.StopSession`: runs the stop ladder here."""
