@@ -12,13 +12,10 @@ supervisor's process), so the board, the stats, the signals and the record are t
 from __future__ import annotations
 
 import importlib
-import os
-import uuid
 from typing import Any, Protocol
 
 from csup.actors.messages import SessionSpec
 from csup.actors.session import SessionActor
-from csup.claude.process import claude_transport
 from csup.clock import SYSTEM_CLOCK, Clock
 from csup.errors import ConfigError
 from csup.session.owner import Decider, SessionObserver
@@ -62,14 +59,7 @@ class LocalBackend:
     def start(
         self, spec: SessionSpec, *, observer: SessionObserver, decider: Decider
     ) -> SessionHandle:
-        cwd = os.path.abspath(os.fspath(spec.options.cwd or "."))
-        return SessionActor.start(
-            spec,
-            transport=claude_transport(spec.options, cwd=cwd, token=uuid.uuid4().hex),
-            decider=decider,
-            observer=observer,
-            clock=self._clock,
-        )
+        return SessionActor.start(spec, decider=decider, observer=observer, clock=self._clock)
 
     def close(self) -> None:
         return None

@@ -11,12 +11,18 @@ and what to do about it::
     │   ├── ClaudeStartError       the binary exists but could not be started
     │   └── ProtocolError          claude said something csup cannot understand
     ├── PolicyError            a decision could not be made (csup then denies: it fails closed)
+    │   └── EscalationError        an escalated call could not be settled (csup denies it)
+    │       ├── ReviewerError          the reviewer model gave no usable verdict
+    │       │   └── SpendingLimitReached   the run's reviewer spending limit is used up
+    │       └── NoTerminalError        a person was to be asked, but csup has no terminal
     ├── SessionError           a supervised session could not be started, found or run
     │   ├── SessionNotFound        no session with that id
     │   ├── MaxSessionsReached     every slot is taken and the caller would not wait
     │   ├── SupervisorStopped      the supervisor has been shut down
     │   └── RayBackendError        the Ray cluster cannot be reached or cannot run a session
-    └── RecordError            the record (csup's SQLite database) cannot be opened, read or written
+    ├── RecordError            the record (csup's SQLite database) cannot be opened, read or written
+    └── WorktreeError          a session's git worktree could not be made, finished or merged
+        └── NotAGitRepository      the directory is not inside a git repository with a work tree
 """
 
 from __future__ import annotations
@@ -27,15 +33,21 @@ __all__ = [
     "ClaudeStartError",
     "ConfigError",
     "CsupError",
+    "EscalationError",
     "MaxSessionsReached",
+    "NoTerminalError",
+    "NotAGitRepository",
     "PolicyError",
     "PolicyFileError",
     "ProtocolError",
     "RayBackendError",
     "RecordError",
+    "ReviewerError",
     "SessionError",
     "SessionNotFound",
+    "SpendingLimitReached",
     "SupervisorStopped",
+    "WorktreeError",
 ]
 
 
@@ -85,6 +97,23 @@ class PolicyError(CsupError):
     """A decision could not be made. csup answers such a tool call with a deny."""
 
 
+class EscalationError(PolicyError):
+    """An "ask" that neither the reviewer nor a person could settle; csup denies the call."""
+
+
+class ReviewerError(EscalationError):
+    """The reviewer model gave no usable verdict: no API key, an API error, a timeout, or
+    an answer that is not a well-formed ``review_decision``."""
+
+
+class SpendingLimitReached(ReviewerError):
+    """The reviewer's spending limit for this run is used up; no more reviews are made."""
+
+
+class NoTerminalError(EscalationError):
+    """A person was to be asked, but csup runs without a terminal (CI, a pipe)."""
+
+
 class SessionError(CsupError):
     """A supervised session could not be started, found or run."""
 
@@ -120,3 +149,14 @@ class RecordError(CsupError):
     read commands (``csup log``, ``show``, ``export``) for a missing or corrupt database or an
     unknown id.
     """
+
+
+class WorktreeError(CsupError):
+    """A session's git worktree could not be made, finished, merged, listed or cleaned.
+
+    The message names the repository and what git said, and what to do about it.
+    """
+
+
+class NotAGitRepository(WorktreeError):
+    """The directory is not inside a git repository, or the repository has no work tree."""

@@ -36,6 +36,14 @@ def _session(info: SessionInfo) -> dict[str, Any]:
         "duration_s": round(result.duration_s, 3) if result else 0.0,
         "error": result.error if result else None,
         "claude_session_id": result.claude_session_id if result else None,
+        "rounds": result.rounds if result else 0,
+        "noted_calls": [
+            {"tool": n.tool, "input": n.input, "rule": n.rule, "reason": n.reason}
+            for n in (result.noted if result else ())
+        ],
+        "limited": result.limited if result else False,
+        "worktree": result.worktree.as_dict() if result and result.worktree else None,
+        "limit_resets_at": result.limit_resets_at if result else None,
         "node": result.node if result else None,
         "denied_calls": [
             {
@@ -108,9 +116,18 @@ def summary_table(sessions: Sequence[SessionInfo], totals: AggregatedStats) -> s
     )
     headers: tuple[str, ...] = HEADERS
     align: tuple[str, ...] = _ALIGN
+    if any(info.result is not None and info.result.worktree for info in sessions):
+        headers, align = (*HEADERS, "branch", "commits", "+/-"), (*_ALIGN, "left", "right", "left")
+        for row, info in zip(rows, sessions, strict=False):
+            report = info.result.worktree if info.result is not None else None
+            if report is None:
+                row += ["", "", ""]
+            else:
+                row += [report.branch, report.commits, f"+{report.insertions}/-{report.deletions}"]
+        rows[-1] += ["", "", ""]
     nodes = [info.result.node if info.result else None for info in sessions]
     if any(nodes):  # sessions that ran elsewhere (the Ray backend): say where
-        headers, align = (*HEADERS, "node"), (*_ALIGN, "left")
+        headers, align = (*headers, "node"), (*align, "left")
         for row, node in zip(rows, [*nodes, None, ""], strict=True):
             if row is not SEPARATING_LINE:
                 row.append(node or "")
@@ -120,7 +137,14 @@ def summary_table(sessions: Sequence[SessionInfo], totals: AggregatedStats) -> s
         for info in sessions
         if info.result is not None and info.result.error and info.state != "completed"
     ]
-    return "\n".join([table, *problems])
+    noted = [
+        f"{info.id} allowed at permissive, on your own uncommitted work: "
+        f"{one_line(n.tool, 40)} {one_line(n.input, 120)!r} [{n.rule}]"
+        for info in sessions
+        if info.result is not None
+        for n in info.result.noted
+    ]
+    return "\n".join([table, *problems, *noted])
 
 
 _ALIGN = ("left", "left", "left", "right", "right", "right", "right", "right", "right")

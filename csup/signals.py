@@ -3,9 +3,10 @@
 Each signal's sender is the :class:`~csup.MultiSessionSupervisor` that runs the sessions, so
 an application with two supervisors can subscribe to one. Receivers are called as
 ``receiver(sender, **kwargs)``; accept ``**extra`` so that new keyword arguments do not
-break you. Receivers run synchronously in an actor's thread: keep them quick. One that
-raises is logged and changes nothing (the session, its decisions and the other receivers
-go on). Connect with ``weak=False`` for functions defined inside other functions::
+break you. Receivers run in order on the supervisor's signal thread, never on a thread that
+decides or stops: a slow receiver delays only the receivers after it. One that raises is
+logged and changes nothing (the session, its decisions and the other receivers go on).
+Connect with ``weak=False`` for functions defined inside other functions::
 
     from csup import signals
 
@@ -32,6 +33,11 @@ Signals, with their keyword arguments:
     has it, so a slow receiver never delays a tool call.
 ``session_finished``
     ``session_id``, ``result`` (:class:`~csup.claude.result.SessionResult`).
+``escalation_asked``
+    ``session_id``, ``call``, ``decision`` (the policy's "ask"), ``context``: a call goes to
+    the reviewer or a person.
+``escalation_answered``
+    ``session_id``, ``call``, ``decision`` (the verdict), ``context``, ``latency_s``.
 ``stats_updated``
     ``stats`` (:class:`~csup.stats.AggregatedStats`): totals after a decision or a
     finished session.
@@ -46,6 +52,8 @@ from blinker import NamedSignal, Namespace
 
 __all__ = [
     "decision_made",
+    "escalation_answered",
+    "escalation_asked",
     "event_received",
     "send",
     "session_finished",
@@ -66,6 +74,8 @@ tool_requested = _signals.signal("tool-requested", doc="claude asks to run a too
 decision_made = _signals.signal("decision-made", doc="A decision was written to claude.")
 session_finished = _signals.signal("session-finished", doc="A session ended.")
 stats_updated = _signals.signal("stats-updated", doc="Totals changed.")
+escalation_asked = _signals.signal("escalation-asked", doc="A call goes to a reviewer.")
+escalation_answered = _signals.signal("escalation-answered", doc="A review was answered.")
 
 
 def send(signal: NamedSignal, sender: Any, **kwargs: Any) -> None:

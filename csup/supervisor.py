@@ -16,6 +16,7 @@ session, its tools included, and the actors behind it.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import itertools
 import logging
@@ -36,6 +37,7 @@ from csup.actors.messages import (
     CostReported,
     EventCounted,
     Finished,
+    Forward,
     GetTotals,
     Queued,
     SessionSpec,
@@ -52,15 +54,24 @@ from csup.actors.policy import PolicyActor, PolicyClient
 from csup.backends import Backend, SessionHandle, make_backend
 from csup.board import SessionBoard, SessionInfo
 from csup.calls import Decision, ToolCall
-from csup.claude.events import Diagnostic, Event, Result
+from csup.claude.events import AssistantMessage, Diagnostic, Event, Result, UserMessage
 from csup.claude.options import SessionOptions
 from csup.claude.result import SessionResult, SessionStatus
 from csup.claude.stats import StatsSnapshot
 from csup.clock import SYSTEM_CLOCK, Clock
+from csup.deadlines import Deadline, schedule
 from csup.deciders import DeciderPool
 from csup.dispatch import Dispatcher
-from csup.errors import ConfigError, MaxSessionsReached, SessionNotFound, SupervisorStopped
+from csup.errors import (
+    ConfigError,
+    CsupError,
+    MaxSessionsReached,
+    SessionError,
+    SessionNotFound,
+    SupervisorStopped,
+)
 from csup.policy import Policy, resolve_policy
+from csup.session.owner import EndInput, Prompt
 from csup.stats import AggregatedStats, StatsBook
 
 if TYPE_CHECKING:
@@ -73,6 +84,7 @@ log = logging.getLogger(__name__)
 PolicyLike = str | os.PathLike[str] | Callable[[ToolCall], object] | Any | None
 
 _POLL = 0.25
+_RECENT_STEPS = 12
 _ACTOR_STOP_TIMEOUT = 10.0
 _OPTION_NAMES = frozenset(f.name for f in dataclasses.fields(SessionOptions))
 
@@ -94,6 +106,55 @@ def _explicit_policy(policy: Any) -> Any:
     )
 
 
+class _CallableEscalation:
+    """``Supervisor(escalate=fn)``: the program's own reviewer or UI, ``fn(call, asked,
+    context) -> decision``, run on a worker thread; what it returns is read as a decision."""
+
+    def __init__(self, fn: Callable[..., object]) -> None:
+        self._fn = fn
+
+    def decide(self, call: ToolCall, asked: Decision, context: Any) -> Decision:
+        return Decision.coerce(self._fn(call, asked, context))
+
+    def stats(self) -> dict[str, Any]:
+        return {"mode": "callable"}
+
+    def close(self) -> None:
+        return None
+
+
+def _escalation(escalate: Any, announce: Callable[..., None]) -> Any:
+    """The chain for ``escalate``: None or "deny" (none), a mode name, an
+    :class:`~csup.escalation.Escalation`, or a callable."""
+    if escalate is None or escalate == "deny":
+        return None
+    if isinstance(escalate, str):
+        from csup.cli.escalation import make_escalation  # noqa: PLC0415
+
+        return make_escalation(
+            escalate,
+            on_asked=lambda call, asked, context: announce("asked", call, asked, context=context),
+            on_answered=lambda call, decision, context, latency: announce(
+                "answered", call, decision, context=context, latency_s=latency
+            ),
+        )
+    if callable(getattr(escalate, "decide", None)):
+        return escalate
+    if callable(escalate):
+        return _CallableEscalation(escalate)
+    raise ConfigError(f"escalate must be a mode, an Escalation or a callable, not {escalate!r}")
+
+
+def _check_repository(cwd: str) -> None:
+    """``--worktree`` needs a git repository with a work tree: say so before anything runs."""
+    from csup.worktree._git import find_repo  # noqa: PLC0415 - git only for --worktree
+
+    try:
+        find_repo(cwd)
+    except CsupError as exc:
+        raise ConfigError(f"--worktree: {exc}") from exc
+
+
 class _Reporter:
     """A session's :class:`~csup.session.owner.SessionObserver`: feeds the board, the
     metrics actor, the coordinator and the signal dispatcher. Runs on the session's owner
@@ -104,6 +165,15 @@ class _Reporter:
         self._id = spec.session_id
         self._task = spec.task
         self._cwd = str(os.path.abspath(os.fspath(spec.options.cwd or ".")))
+        self._resumed_from = spec.resumed_from
+        self._recent: collections.deque[str] = collections.deque(maxlen=_RECENT_STEPS)
+
+    def context(self) -> Any:
+        """What a reviewer is told of this session: its task, cwd and last steps (read on the
+        session's owner thread, where :meth:`output` fills it)."""
+        from csup.escalation import ReviewContext  # noqa: PLC0415
+
+        return ReviewContext(self._task, self._cwd, self._id, tuple(self._recent))
 
     def started(self, session_id: str, pid: int | None) -> None:
         sup = self._sup
@@ -114,6 +184,7 @@ class _Reporter:
                 task=self._task,
                 cwd=self._cwd,
                 started_at=time.time(),
+                resumed_from=self._resumed_from,
             )
         sup._board.started(session_id, pid, sup._clock.now())
         sup._tell(sup._metrics, Started(session_id, sup._clock.monotonic()))
@@ -123,6 +194,13 @@ class _Reporter:
         sup = self._sup
         if sup._record is not None and isinstance(item, Event):
             sup._record.event(sup.record_id(session_id), item.raw, time.time())
+        if sup._escalation is not None and isinstance(item, AssistantMessage | UserMessage):
+            from csup.escalation.transcript import step_line  # noqa: PLC0415
+
+            for block in item.blocks:
+                line = step_line(block.raw)
+                if line:
+                    self._recent.append(line)
         sup._tell(sup._metrics, EventCounted(session_id))
         sup._signal(signals.event_received, session_id=session_id, event=item)
 
@@ -173,12 +251,23 @@ class Supervisor:
         run_id: str | None = None,
         backend: str | Backend = "local",
         backend_options: Mapping[str, Any] | None = None,
+        retry_on_limit: bool = False,
+        limit_wait: float = 60.0,
+        max_limit_retries: int = 3,
+        escalate: Any = None,
     ) -> None:
         if max_sessions < 1:
             raise ConfigError(f"max_sessions must be at least 1, not {max_sessions}")
         self.max_sessions = max_sessions
         self.run_id = run_id or new_run_id()
         self._record = record
+        self._retry_on_limit = retry_on_limit
+        self._limit_wait = limit_wait
+        self._max_limit_retries = max_limit_retries
+        self._specs: dict[str, SessionSpec] = {}  # what each session was asked, for retries
+        self._retries: dict[str, tuple[Deadline, SessionSpec]] = {}  # waiting for a reset
+        self._retry_lock = threading.Lock()
+        self._resumed_as: dict[str, str] = {}  # a session that hit a limit -> its retry
         self._defaults = options or SessionOptions()
         self._explicit = None if policy is None else _explicit_policy(policy)
         self._policies: dict[str, Policy] = {}
@@ -201,7 +290,8 @@ class Supervisor:
         self._pool = DeciderPool("csup-decider")
         # Started in dependency order; stopped in reverse by close().
         self._metrics = MetricsActor.start(sender=self, clock=clock, dispatch=self._dispatch)
-        self._policy_actor = PolicyActor.start(pool=self._pool)
+        self._escalation = _escalation(escalate, self._dispatch_escalation)
+        self._policy_actor = PolicyActor.start(pool=self._pool, escalation=self._escalation)
         self._coordinator = CoordinatorActor.start(
             max_sessions,
             start_session=self._start_session,
@@ -236,7 +326,9 @@ class Supervisor:
 
     # -- starting ---------------------------------------------------------------------------
 
-    def _spec(self, task: str, options: dict[str, Any]) -> SessionSpec:
+    def _spec(
+        self, task: str, options: dict[str, Any], resumed_from: str | None = None
+    ) -> SessionSpec:
         if self._closed:
             raise SupervisorStopped("this supervisor has been shut down; make a new one")
         unknown = set(options) - _OPTION_NAMES
@@ -248,12 +340,14 @@ class Supervisor:
         if not isinstance(task, str) or not task.strip():
             raise ConfigError("a task must be a non-empty text")
         session_options = dataclasses.replace(self._defaults, **options)
+        if session_options.worktree:
+            _check_repository(os.fspath(session_options.cwd or os.getcwd()))
         policy = self._explicit
         if policy is None:
             policy = self._policy_for(os.fspath(session_options.cwd or os.getcwd()))
         with self._ids_lock:
             session_id = f"s{next(self._ids)}"
-        return SessionSpec(session_id, task, session_options, policy)
+        return SessionSpec(session_id, task, session_options, policy, resumed_from, self.run_id)
 
     def _policy_for(self, cwd: str) -> Policy:
         """The policy of a session in ``cwd``: found from there (cached per directory).
@@ -269,10 +363,11 @@ class Supervisor:
 
     def _start_session(self, spec: SessionSpec) -> SessionHandle:
         """Coordinator thread: start one session on the backend (raises if it cannot)."""
+        reporter = _Reporter(self, spec)
         return self._backend.start(
             spec,
-            observer=_Reporter(self, spec),
-            decider=PolicyClient(self._policy_actor, spec.policy),
+            observer=reporter,
+            decider=PolicyClient(self._policy_actor, spec.policy, reporter.context),
         )
 
     def _queued(self, spec: SessionSpec) -> None:
@@ -310,8 +405,91 @@ class Supervisor:
                 claude_session_id=result.claude_session_id,
             )
         self._board.finished(result)
+        if self._retry_on_limit and result.limited and result.claude_session_id:
+            self._retry_after_reset(result)
         self._tell(self._metrics, Finished(result, self._clock.monotonic()))
         self._signal(signals.session_finished, session_id=result.session_id, result=result)
+
+    def _retry_after_reset(self, result: SessionResult) -> None:
+        """A session stopped on an API usage or rate limit: resume it once the limit resets
+        (at the time claude reported, else after ``limit_wait`` seconds). The new session is
+        on the board at once (queued), so waits go on until it has run."""
+        old = self._specs.get(result.session_id)
+        if old is None or self._closed:
+            return
+        depth = 0
+        cursor: SessionSpec | None = old
+        while cursor is not None and cursor.resumed_from is not None:
+            depth += 1
+            cursor = self._specs.get(cursor.resumed_from.rsplit(".", 1)[-1])
+        if depth >= self._max_limit_retries:
+            return
+        options = dataclasses.replace(old.options, resume=result.claude_session_id)
+        with self._ids_lock:
+            session_id = f"s{next(self._ids)}"
+        spec = SessionSpec(
+            session_id,
+            "Go on with the task where you stopped (the API limit has reset).",
+            options,
+            old.policy,
+            self.record_id(result.session_id),
+            self.run_id,
+        )
+        self._specs[session_id] = spec
+        self._resumed_as[result.session_id] = session_id
+        resets = result.limit_resets_at
+        delay = self._limit_wait if resets is None else max(0.0, resets - time.time())
+        self._board.add(session_id, spec.task, self._clock.now())
+
+        def submit() -> None:
+            with self._retry_lock:
+                if self._retries.pop(session_id, None) is None:
+                    return
+            self._coordinator_tell(Submit(spec))
+
+        with self._retry_lock:
+            self._retries[session_id] = (schedule(delay, submit), spec)
+
+    def carried_on(self, session_id: str) -> bool:
+        """Whether a session that stopped on a limit was resumed, and its last resumption
+        completed (``--retry-on-limit``)."""
+        while session_id in self._resumed_as:
+            session_id = self._resumed_as[session_id]
+        info = self._board.get(session_id)
+        return info.state == "completed"
+
+    def _cancel_retries(self, reason: str) -> None:
+        with self._retry_lock:
+            waiting, self._retries = list(self._retries.values()), {}
+        for deadline, spec in waiting:
+            deadline.cancel()
+            self._ended(
+                SessionResult(
+                    session_id=spec.session_id,
+                    task=spec.task,
+                    status=SessionStatus.CANCELLED,
+                    error=reason,
+                    ended_at=self._clock.now(),
+                )
+            )
+
+    def add_reviewer_cost(self) -> None:
+        """Count what the reviewer has cost so far into the run's budget."""
+        reviewer = getattr(self._escalation, "reviewer", None)
+        usage = getattr(reviewer, "usage", None)
+        if usage is not None:
+            self._tell(self._coordinator, CostReported("csup-reviewer", usage().cost_usd))
+
+    @property
+    def escalation(self) -> Any:
+        """The escalation chain (``None``: an "ask" is denied)."""
+        return self._escalation
+
+    def _dispatch_escalation(
+        self, kind: str, call: ToolCall, decision: Decision, **extra: Any
+    ) -> None:
+        signal = signals.escalation_asked if kind == "asked" else signals.escalation_answered
+        self._signal(signal, session_id=call.session_id, call=call, decision=decision, **extra)
 
     def _signal(self, signal: Any, **kwargs: Any) -> None:
         if signal.receivers:
@@ -324,9 +502,13 @@ class Supervisor:
         except pykka.ActorDeadError:
             log.debug("csup: %r for an actor that has stopped", message)
 
-    def submit(self, task: str, **options: Any) -> str:
-        """Queue ``task``; it starts when a slot is free. Returns the session id at once."""
-        spec = self._spec(task, options)
+    def submit(self, task: str, *, resumed_from: str | None = None, **options: Any) -> str:
+        """Queue ``task``; it starts when a slot is free. Returns the session id at once.
+
+        ``resumed_from`` names the recorded session this one continues (see :meth:`resume`).
+        """
+        spec = self._spec(task, options, resumed_from)
+        self._specs[spec.session_id] = spec
         self._board.add(spec.session_id, task, self._clock.now())
         self._coordinator_tell(Submit(spec))
         return spec.session_id
@@ -362,6 +544,42 @@ class Supervisor:
         results = [self._board.get(session_id).result for session_id in ids]
         return [result for result in results if result is not None]
 
+    def resume(
+        self,
+        claude_session_id: str,
+        prompt: str = "Go on with the task where you stopped.",
+        *,
+        resumed_from: str | None = None,
+        **options: Any,
+    ) -> str:
+        """Continue claude's session ``claude_session_id`` (claude's own ``--resume``) with
+        ``prompt``, as a new session under this supervisor's policy; give ``cwd=`` the
+        directory it ran in. Returns the new session's id."""
+        return self.submit(prompt, resumed_from=resumed_from, resume=claude_session_id, **options)
+
+    def send(self, session_id: str, text: str) -> None:
+        """A follow-up prompt to a running session: claude takes it into its current turn,
+        or as a new turn if it is between turns (a session submitted with
+        ``keep_open=True``). Raises :class:`SessionError` if the session is not running."""
+        if not text.strip():
+            raise ConfigError("a prompt must be a non-empty text")
+        self._forward(session_id, Prompt(text))
+
+    def close_session(self, session_id: str) -> None:
+        """Let a session kept open (``keep_open=True``) end after its current turn."""
+        self._forward(session_id, EndInput())
+
+    def _forward(self, session_id: str, message: Any) -> None:
+        info = self._board.get(session_id)
+        if info.state != "running":
+            raise SessionError(f"session {session_id} is not running ({info.state})")
+        try:
+            delivered = self._coordinator.ask(Forward(session_id, message), timeout=10)
+        except (pykka.ActorDeadError, pykka.Timeout) as exc:
+            raise SupervisorStopped("csup's coordinator is not running") from exc
+        if not delivered:
+            raise SessionError(f"session {session_id} is not running")
+
     # -- stopping ---------------------------------------------------------------------------
 
     def stop_session(
@@ -380,7 +598,21 @@ class Supervisor:
         info = self._board.get(session_id)
         if info.result is None:
             self._board.stop_requested(session_id)
-            self._coordinator_tell(StopSession(session_id, reason))
+            with self._retry_lock:
+                waiting = self._retries.pop(session_id, None)
+            if waiting is not None:
+                waiting[0].cancel()
+                self._ended(
+                    SessionResult(
+                        session_id=session_id,
+                        task=info.task,
+                        status=SessionStatus.CANCELLED,
+                        error=reason,
+                        ended_at=self._clock.now(),
+                    )
+                )
+            else:
+                self._coordinator_tell(StopSession(session_id, reason))
         if not wait:
             return None
         self._wait(lambda: self._board.wait_for(lambda: self._finished(session_id), _POLL), timeout)
@@ -397,6 +629,7 @@ class Supervisor:
         """Stop every session and drop the queue; with ``force``, kill at once."""
         for info in self._board.pending():
             self._board.stop_requested(info.id)
+        self._cancel_retries(reason)
         self._coordinator_tell(StopAll(reason, force=force))
         if wait:
             self._wait(lambda: self._board.wait_all(_POLL), timeout)
@@ -420,6 +653,8 @@ class Supervisor:
                 except pykka.Timeout:
                     log.error("csup: %s did not stop within %ss", ref, _ACTOR_STOP_TIMEOUT)
             self._pool.close()
+            if self._escalation is not None:
+                self._escalation.close()
             self._backend.close()
             self._fail_orphans("the supervisor shut down before the session started")
             self._dispatch.close()

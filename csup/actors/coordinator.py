@@ -11,6 +11,7 @@ import pykka
 
 from csup.actors.messages import (
     CostReported,
+    Forward,
     SessionSpec,
     SlotFree,
     StopAll,
@@ -71,6 +72,15 @@ class CoordinatorActor(pykka.ThreadingActor):
                 return True
             case StopSession(session_id=session_id) as stop:
                 return self._stop_one(session_id, stop)
+            case Forward(session_id=session_id, message=inner):
+                handle = self._running.get(session_id)
+                if handle is None:
+                    return False
+                try:
+                    handle.tell(inner)
+                except pykka.ActorDeadError:
+                    return False
+                return True
             case StopAll(reason=reason, killed=killed, force=force):
                 self._stop_all(reason, killed=killed, force=force)
             case SlotFree(session_id=session_id):

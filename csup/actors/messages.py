@@ -28,6 +28,8 @@ class SessionSpec:
     task: str
     options: SessionOptions
     policy: Any = None
+    resumed_from: str | None = None  # the recorded session this one continues
+    run_id: str = ""  # the run it belongs to (names its worktree branch)
 
 
 # -- to the coordinator ---------------------------------------------------------------------
@@ -55,6 +57,15 @@ class StopSession:
     reason: str
     killed: bool = False
     force: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Forward:
+    """Asked: hand ``message`` (a prompt, an end of input) to a running session; ``True``
+    if it was running."""
+
+    session_id: str
+    message: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +102,17 @@ class Decide:
     call: ToolCall
     policy: Any
     reply: Callable[[Decision], None]
+    context: Any = None  # a csup.escalation.ReviewContext, for an "ask" to escalate
+    memory: Any = None  # the session's csup.policy.SessionMemory (policy actor's thread only)
+
+
+@dataclass(frozen=True, slots=True)
+class Observe:
+    """An escalated decision was made: let the session's memory learn from it."""
+
+    memory: Any
+    call: ToolCall
+    decision: Decision
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from types import TracebackType
 from typing import Any
 
 import pykka
 
 from csup.actors.messages import Crash, SessionSpec, StopSession
+from csup.claude.options import SessionOptions
+from csup.claude.process import claude_transport
 from csup.claude.result import SessionStatus
-from csup.claude.transport import TransportFactory
+from csup.claude.transport import Deliver, Transport, TransportFactory
 from csup.clock import Clock
 from csup.deadlines import Deadline, schedule
 from csup.errors import CsupError
 from csup.session.core import SessionCore
 from csup.session.owner import Decider, SessionObserver, SessionOwner, Stop, Tick
+from csup.session.workspace import WorktreeObserver, prepare_worktree
 
 __all__ = ["SessionActor"]
 
@@ -39,25 +43,54 @@ class SessionActor(pykka.ThreadingActor):
         self,
         spec: SessionSpec,
         *,
-        transport: TransportFactory,
         decider: Decider,
         observer: SessionObserver,
         clock: Clock,
+        transport: TransportFactory | None = None,
     ) -> None:
         super().__init__()
         self.spec = spec
         self._clock = clock
-        core = SessionCore(spec.session_id, spec.task, spec.options, clock=clock)
-        self._owner = SessionOwner(
-            core, transport=transport, decider=decider, observer=observer, post=self._post
-        )
+        self._decider = decider
+        self._observer = observer
+        self._transport = transport
+        self._owner = self._make_owner(spec.options, observer, transport)
         self._tick: Deadline | None = None
         self._tick_at: float | None = None
         self._tick_lock = threading.Lock()
 
     # -- lifecycle --------------------------------------------------------------------------
 
+    def _make_owner(
+        self,
+        options: SessionOptions,
+        observer: SessionObserver,
+        transport: TransportFactory | None,
+    ) -> SessionOwner:
+        spec = self.spec
+        core = SessionCore(spec.session_id, spec.task, options, clock=self._clock)
+        if transport is None:
+            token = uuid.uuid4().hex
+
+            def transport(deliver: Deliver) -> Transport:
+                return claude_transport(options, cwd=core.cwd, token=token)(deliver)
+
+        return SessionOwner(
+            core, transport=transport, decider=self._decider, observer=observer, post=self._post
+        )
+
     def on_start(self) -> None:
+        if self.spec.options.worktree:
+            try:
+                options, worktree = prepare_worktree(
+                    self.spec.options, run_id=self.spec.run_id, task=self.spec.task
+                )
+            except CsupError as exc:
+                self._owner.fail_to_start(f"could not make its worktree: {exc}")
+                self._after()
+                return
+            observer = WorktreeObserver(self._observer, worktree, options)
+            self._owner = self._make_owner(options, observer, self._transport)
         try:
             self._owner.start()
         except CsupError:

@@ -56,6 +56,22 @@ class SessionOptions:
     # claude must answer `initialize` within this time, or the session fails.
     startup_timeout: float = 60.0
     max_cost_usd: float | None = None
+    # Run in a git worktree of its own (csup/worktree): made from worktree_base before claude
+    # starts, its leftovers committed on its branch after claude stops; removed when the session
+    # completed, kept when it did not (or with keep_worktree). worktree_include copies the
+    # ignored files .worktreeinclude lists (like .env) into it.
+    worktree: bool = False
+    worktree_base: str = "HEAD"
+    worktree_include: bool = False
+    keep_worktree: bool = False
+    # Stay open after claude's result for follow-up prompts (Supervisor.send) until closed.
+    keep_open: bool = False
+    # Carry on until CMD passes: when claude says it is done, csup runs CMD in the session's
+    # cwd (under the policy, within until_timeout); if it fails, its output goes back to
+    # claude as the next prompt, up to max_rounds checks in all.
+    until: str | None = None
+    max_rounds: int = 3
+    until_timeout: float = 600.0
     # Bounded waits of the stop ladder: interrupt, then close stdin, then SIGTERM, then SIGKILL.
     interrupt_wait: float = 3.0
     close_wait: float = 2.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from csup.claude.stats import StatsSnapshot, Tokens
 
@@ -109,6 +110,15 @@ class SessionResult:
     exited_early: bool = False
     # The tool calls that were not allowed (the first 100), with their rules and reasons.
     denied: tuple[DeniedCall, ...] = ()
+    # Calls allowed that the summary names all the same (they touched the user's own work).
+    noted: tuple[DeniedCall, ...] = ()
+    # How many times the --until check ran (0: no check).
+    rounds: int = 0
+    # It stopped on an API usage or rate limit; when that limit resets (epoch s), if claude said.
+    limited: bool = False
+    limit_resets_at: float | None = None
+    # Its git worktree, once finished (a csup.worktree.WorktreeReport), with --worktree.
+    worktree: Any = None
     # Where it ran, with a backend that runs sessions elsewhere (the Ray node); None locally.
     node: str | None = None
 

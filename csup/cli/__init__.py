@@ -18,13 +18,19 @@ def _register() -> None:
     from csup.cli.check import check  # noqa: PLC0415
     from csup.cli.demo import demo  # noqa: PLC0415
     from csup.cli.hooks import install_hooks, uninstall_hooks  # noqa: PLC0415
+    from csup.cli.policy import policy_group  # noqa: PLC0415
     from csup.cli.record import export, log, show  # noqa: PLC0415
+    from csup.cli.resume import resume  # noqa: PLC0415
     from csup.cli.run import multi, run  # noqa: PLC0415
+    from csup.cli.worktrees import worktrees  # noqa: PLC0415
 
     main.add_command(check)
     main.add_command(run)
     main.add_command(multi)
     main.add_command(demo)
+    main.add_command(resume)
+    main.add_command(worktrees)
+    main.add_command(policy_group)
 
     main.add_command(install_hooks)
     main.add_command(uninstall_hooks)

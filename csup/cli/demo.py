@@ -1,25 +1,47 @@
 """``csup demo``: csup's main job on the built-in scripted model, no API key needed.
 
-Three sessions of the real claude binary, two at a time, under the moderate policy; one
-tries ``bash -c 'rm -rf ~/'``, which is denied before it runs. Everything happens in a
-scratch directory with a scratch HOME, removed afterwards unless ``--keep``.
+Four sessions of the real claude binary, two at a time, under the moderate policy; one
+tries ``bash -c 'rm -rf ~/'``, which is denied before it runs; one downloads a file, which
+the policy asks about and the reviewer (the scripted model too) answers with guidance.
+Everything happens in a scratch directory with a scratch HOME, removed afterwards unless
+``--keep``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
 from csup.claude.options import SessionOptions
-from csup.cli.execute import TaskSpec, execute
+from csup.cli.execute import EscalationSettings, RecordSettings, TaskSpec, execute
 from csup.testing import ScriptedModel, claude_env
-from csup.testing.scenarios import DEMO_SCENARIOS, DEMO_TASKS
+from csup.testing.scenarios import DEMO_REVIEW_GUIDANCE, DEMO_SCENARIOS, DEMO_TASKS
+from csup.testing.script import Review, ReviewScript
 
 __all__ = ["demo"]
+
+
+@contextlib.contextmanager
+def _reviewer_env(base_url: str) -> Iterator[None]:
+    """The demo's reviewer talks to the scripted model too (never to a real API)."""
+    saved = {k: os.environ.get(k) for k in ("ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY")}
+    os.environ["ANTHROPIC_BASE_URL"] = base_url
+    os.environ["ANTHROPIC_API_KEY"] = "csup-scripted"
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 @click.command()
@@ -42,11 +64,16 @@ __all__ = ["demo"]
 def demo(
     policy: str, max_parallel: int, claude_bin: Path | None, keep: bool, as_json: bool
 ) -> None:
-    """Supervise three claude sessions on a scripted model; one tries `rm -rf ~/`."""
+    """Supervise four claude sessions on a scripted model: one tries `rm -rf ~/`, one's
+    download goes to the reviewer."""
     scratch = Path(tempfile.mkdtemp(prefix="csup-demo-"))
     code = 1
     try:
-        with ScriptedModel(DEMO_SCENARIOS) as model:
+        reviews = ReviewScript(
+            by_command=[("figures.json", Review("guide", guidance=DEMO_REVIEW_GUIDANCE))],
+            default=Review("deny", reason="the demo's reviewer allows nothing else"),
+        )
+        with ScriptedModel(DEMO_SCENARIOS, reviews=reviews) as model, _reviewer_env(model.base_url):
             env = claude_env(scratch / "home", model)
             tasks = []
             for name, task in DEMO_TASKS.items():
@@ -66,6 +93,8 @@ def demo(
                 policy=policy,
                 defaults=SessionOptions(cwd=scratch, **options),
                 as_json=as_json,
+                escalation=EscalationSettings(mode="reviewer"),
+                record=RecordSettings(off=True),
             )
     finally:
         if keep:

@@ -70,6 +70,17 @@ class RecordSettings:
 
 
 @dataclass(frozen=True)
+class EscalationSettings:
+    """``--escalate`` and the reviewer's and the person's limits."""
+
+    mode: str | None = None
+    reviewer_model: str | None = None
+    review_timeout: float | None = None
+    review_budget: float | None = None
+    approval_timeout: float | None = None
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     task: str
     options: dict[str, Any] = field(default_factory=dict)
@@ -157,6 +168,86 @@ class _RecordProblems:
             self.supervisor.stop_all(reason=f"the record cannot be written: {problem}", wait=False)
 
 
+def _escalation_line(stats: dict[str, Any]) -> str:
+    """The escalation chain's figures in one line, for the end of the table."""
+    verdicts = ", ".join(f"{n} {kind}" for kind, n in sorted(stats.get("verdicts", {}).items()))
+    reviewer = stats.get("reviewer") or {}
+    cost = reviewer.get("cost_usd")
+    text = f"escalation ({stats.get('mode')}): {stats.get('reviews', 0)} review(s)"
+    if verdicts:
+        text += f" ({verdicts})"
+    if stats.get("cache_hits"):
+        text += f", {stats['cache_hits']} from the cache"
+    if cost is not None:
+        text += f", reviewer cost ${cost:.4f}"
+    return text
+
+
+class _Holder:
+    """What the escalation chain's callbacks reach once they exist: the live view (to pause
+    it while a person is asked, and to show who waits) and the supervisor (its signals)."""
+
+    def __init__(self) -> None:
+        self.view: LiveView | None = None
+        self.sup: Supervisor | None = None
+
+    def pause(self) -> None:
+        if self.view is not None:
+            self.view.pause()
+
+    def resume(self) -> None:
+        if self.view is not None:
+            self.view.resume()
+
+    def waiting(self, entries: list[Any]) -> None:
+        if self.view is not None:
+            self.view.waiting(entries)
+
+    def announce(self, kind: str, call: Any, decision: Any, **extra: Any) -> None:
+        if self.sup is not None:
+            self.sup._dispatch_escalation(kind, call, decision, **extra)
+            if kind == "answered":
+                self.sup.add_reviewer_cost()
+
+
+def _make_chain(
+    settings: EscalationSettings, policy: str | None, defaults: SessionOptions, holder: _Holder
+) -> Any:
+    """The run's escalation chain: ``--escalate``, else the policy file's ``escalate``."""
+    mode = settings.mode
+    if mode is None:
+        from csup.policy import resolve_policy  # noqa: PLC0415
+
+        try:
+            mode = resolve_policy(
+                policy, cwd=os.fspath(defaults.cwd or os.getcwd())
+            ).config.escalate
+        except CsupError as exc:
+            raise UsageProblem(str(exc)) from exc
+    if mode in (None, "deny"):
+        return None
+    from csup.cli.escalation import make_escalation  # noqa: PLC0415 - the SDK only when used
+    from csup.escalation import DEFAULT_APPROVAL_TIMEOUT, DEFAULT_MODEL, DEFAULT_TIMEOUT  # noqa: PLC0415
+
+    return make_escalation(
+        mode,
+        "deny",
+        settings.reviewer_model or DEFAULT_MODEL,
+        settings.review_timeout or DEFAULT_TIMEOUT,
+        settings.review_budget,
+        settings.approval_timeout or DEFAULT_APPROVAL_TIMEOUT,
+        on_prompt_start=holder.pause,
+        on_prompt_end=holder.resume,
+        on_waiting=holder.waiting,
+        on_asked=lambda call, asked, context: holder.announce(
+            "asked", call, asked, context=context
+        ),
+        on_answered=lambda call, decision, context, latency: holder.announce(
+            "answered", call, decision, context=context, latency_s=latency
+        ),
+    )
+
+
 def _open_record(settings: RecordSettings) -> tuple[Any, _RecordProblems]:
     from csup.record import open_writer  # noqa: PLC0415 - sqlite3 only when recording
 
@@ -170,6 +261,39 @@ def _open_record(settings: RecordSettings) -> tuple[Any, _RecordProblems]:
     return writer, problems
 
 
+@dataclass(frozen=True)
+class _Merged:
+    """How ``--merge`` went: for the summary line and ``--json``."""
+
+    ok: bool
+    text: str
+    data: dict[str, Any]
+
+
+def _merge(sessions: Sequence[Any], mode: str) -> _Merged:
+    """``--merge`` / ``--merge-all``: bring the sessions' branches back, in task order."""
+    from csup.worktree import merge  # noqa: PLC0415 - git only for --merge
+
+    reports = [
+        info.result.worktree
+        for info in sessions
+        if info.result is not None
+        and info.result.worktree is not None
+        and (mode == "all" or info.state == "completed")
+    ]
+    if not reports:
+        return _Merged(True, "no session's branch to merge", {"ok": True, "merged": []})
+    into = reports[0].base_branch
+    if into is None:
+        why = "the sessions started from a detached HEAD: there is no branch to merge into"
+        return _Merged(False, why, {"ok": False, "error": why})
+    try:
+        report = merge(str(reports[0].repo), reports, into=into)
+    except CsupError as exc:
+        return _Merged(False, f"--merge: {exc}", {"ok": False, "error": str(exc)})
+    return _Merged(report.ok, report.describe(), {"ok": report.ok, **report.as_dict()})
+
+
 def execute(
     tasks: Sequence[TaskSpec],
     *,
@@ -179,6 +303,10 @@ def execute(
     as_json: bool,
     budget_usd: float | None = None,
     record: RecordSettings | None = None,
+    retry_on_limit: bool = False,
+    limit_wait: float = 60.0,
+    merge: str | None = None,
+    escalation: EscalationSettings | None = None,
     backend: str = "local",
     backend_options: dict[str, Any] | None = None,
 ) -> int:
@@ -188,6 +316,8 @@ def execute(
         find_claude(defaults.claude_bin)
     except ClaudeNotFoundError as exc:
         raise UsageProblem(str(exc)) from exc
+    holder = _Holder()
+    chain = _make_chain(escalation or EscalationSettings(), policy, defaults, holder)
     writer, problems = _open_record(record or RecordSettings())
     try:
         sup = Supervisor(
@@ -196,6 +326,9 @@ def execute(
             options=defaults,
             budget_usd=budget_usd,
             record=writer,
+            retry_on_limit=retry_on_limit,
+            limit_wait=limit_wait,
+            escalate=chain,
             backend=backend,
             backend_options=backend_options,
         )
@@ -208,12 +341,14 @@ def execute(
             writer.close()
         raise click.ClickException(str(exc)) from exc
     problems.supervisor = sup
+    holder.sup = sup
 
     signals_seen = _Signals()
     live = sys.stderr.isatty() and not as_json
     with signals_seen.installed():
         try:
             with LiveView(sup, live=live, audit=not as_json) as view:
+                holder.view = view
                 try:
                     for spec in tasks:
                         sup.submit(spec.task, **spec.options)
@@ -237,18 +372,30 @@ def execute(
             if writer is not None:
                 writer.close()
 
+    merged = _merge(sessions, merge) if merge and signals_seen.first is None else None
     try:
         if as_json:
             doc = {"run_id": sup.run_id, **summary_json(sessions, totals)}
-            click.echo(json.dumps(doc, indent=2))
+            if chain is not None:
+                doc["escalation"] = chain.stats()
+            if merged is not None:
+                doc["merge"] = merged.data
+            click.echo(json.dumps(doc, indent=2, default=str))
         else:
             click.echo(summary_table(sessions, totals))
+            if chain is not None:
+                _say(_escalation_line(chain.stats()))
+            if merged is not None:
+                _say(merged.text)
     except OSError:  # stdout went with the terminal
         pass
+    if merged is not None and not merged.ok:
+        return EXIT_FAILED
     if writer is not None and not as_json:
         _say(f"recorded as run {sup.run_id} (csup show {sup.run_id})")
     if signals_seen.first is not None:
         return _EXIT_BY_SIGNAL.get(signals_seen.first, EXIT_FAILED)
     if problems.failed and (record and record.required):
         return EXIT_FAILED
-    return EXIT_OK if all(s.state == "completed" for s in sessions) else EXIT_FAILED
+    done = all(s.state == "completed" or sup.carried_on(s.id) for s in sessions)
+    return EXIT_OK if done else EXIT_FAILED

@@ -46,6 +46,9 @@ class LiveView:
         self._retry: dict[str, str] = {}
         self._lines: list[str] = []
         self._drawn = 0
+        self._draw_lock = threading.RLock()  # the main thread draws; a prompt may pause it
+        self._paused = False
+        self._waiting: dict[str, str] = {}  # session id -> "waits for you" / "asking you"
         self._receivers: list[tuple[Any, Callable[..., None]]] = [
             (signals.decision_made, self._on_decision),
             (signals.event_received, self._on_event),
@@ -61,6 +64,23 @@ class LiveView:
             signal.disconnect(receiver, sender=self._sup)
         self.refresh(final=True)
 
+    def pause(self) -> None:
+        """A question to the person takes the terminal: erase the block, draw nothing more."""
+        with self._draw_lock:
+            self._erase()
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._draw_lock:
+            self._paused = False
+
+    def waiting(self, entries: list[Any]) -> None:
+        """Who waits for the person (``Human``'s on_waiting): shown in the sessions' lines."""
+        with self._lock:
+            self._waiting = {
+                w.session_id: "asking you" if w.asking else "waits for you" for w in entries
+            }
+
     def note(self, text: str) -> None:
         """A line of csup's own that stays on screen (above the live block)."""
         with self._lock:
@@ -75,9 +95,12 @@ class LiveView:
             if not decision.allowed:
                 self._denied[session_id] = self._denied.get(session_id, 0) + 1
                 what = one_line(call.summary(120), 120)
+                rule = one_line(decision.rule or "-", 80)
+                if decision.source in ("reviewer", "human"):
+                    rule = f"{rule}, by the {decision.source}"
                 self._lines.append(
                     f"csup: denied {session_id} {one_line(call.tool_name, 40)} {what!r}: "
-                    f"{one_line(decision.reason, 400)} [{one_line(decision.rule or '-', 80)}]"
+                    f"{one_line(decision.reason, 400)} [{rule}]"
                 )
 
     def _on_event(self, sender: Any, *, session_id: str, event: Any, **_: Any) -> None:
@@ -99,6 +122,9 @@ class LiveView:
         retry = self._retry.get(info.id) if info.state == "running" else None
         if retry:
             head += f"{retry} "
+        waits = self._waiting.get(info.id) if info.state == "running" else None
+        if waits:
+            head += f"[{waits}] "
         room = max(10, width - len(head) - 1)
         return (head + one_line(info.task, room))[: max(10, width - 1)]
 
@@ -121,14 +147,23 @@ class LiveView:
             )
         return block
 
-    def refresh(self, *, final: bool = False) -> None:
-        """Print new lines, and redraw the live block (erase it when ``final``)."""
-        with self._lock:
-            lines, self._lines = self._lines, []
+    def _erase(self) -> None:
         if self._live and self._drawn:
             # Move to the start of the block and clear it before printing anything.
             _echo(f"\x1b[{self._drawn}F\x1b[J", nl=False)
             self._drawn = 0
+
+    def refresh(self, *, final: bool = False) -> None:
+        """Print new lines, and redraw the live block (erase it when ``final``)."""
+        with self._draw_lock:
+            if self._paused and not final:
+                return
+            self._refresh(final)
+
+    def _refresh(self, final: bool) -> None:
+        with self._lock:
+            lines, self._lines = self._lines, []
+        self._erase()
         for line in lines:
             if self._audit or (line.startswith("csup: ") and not line.startswith("csup: denied")):
                 _echo(line)

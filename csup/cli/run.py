@@ -10,7 +10,14 @@ from typing import Any, TypeVar, cast
 import click
 
 from csup.claude.options import SessionOptions
-from csup.cli.execute import RecordSettings, TaskSpec, UsageProblem, execute
+from csup.cli.escalation import escalation_options
+from csup.cli.execute import (
+    EscalationSettings,
+    RecordSettings,
+    TaskSpec,
+    UsageProblem,
+    execute,
+)
 from csup.cli.record import record_options
 
 __all__ = ["multi", "run"]
@@ -32,6 +39,11 @@ _PER_TASK: dict[str, tuple[str, str, click.ParamType[Any], bool]] = {
     "max_cost": ("max_cost_usd", "--max-cost", _USD, False),
     "max_cost_usd": ("max_cost_usd", "--max-cost", _USD, False),
     "decision_timeout": ("decision_timeout", "--decision-timeout", _SECONDS, False),
+    "until": ("until", "--until", click.STRING, False),
+    "max_rounds": ("max_rounds", "--max-rounds", _TURNS, False),
+    "until_timeout": ("until_timeout", "--until-timeout", _SECONDS, False),
+    "worktree": ("worktree", "--worktree", click.BOOL, False),
+    "base": ("worktree_base", "--base", click.STRING, False),
     "allowed_tools": ("allowed_tools", "--allowed-tools", click.STRING, True),
     "disallowed_tools": ("disallowed_tools", "--disallowed-tools", click.STRING, True),
 }
@@ -88,6 +100,79 @@ def session_options(func: F) -> F:
             help="Deny a tool call whose decision takes longer than S seconds.",
         ),
         click.option(
+            "--until",
+            metavar="CMD",
+            help="When claude says it is done, run CMD in the session's directory (under the "
+            "policy); if it fails, give claude its output and let it go on.",
+        ),
+        click.option(
+            "--max-rounds",
+            type=_TURNS,
+            default=3,
+            show_default=True,
+            help="How many times --until's check runs before the session ends as failed.",
+        ),
+        click.option(
+            "--until-timeout",
+            type=_SECONDS,
+            default=600.0,
+            show_default=True,
+            metavar="S",
+            help="Time limit of one --until check (past it the check failed).",
+        ),
+        click.option(
+            "--worktree",
+            is_flag=True,
+            help="Run each session in a git worktree of its own, on branch "
+            "csup/RUN/TASK (the work is committed there when the session ends).",
+        ),
+        click.option(
+            "--base",
+            metavar="REF",
+            default="HEAD",
+            show_default=True,
+            help="With --worktree: where the sessions' branches start.",
+        ),
+        click.option(
+            "--keep-worktrees",
+            is_flag=True,
+            help="With --worktree: keep every worktree (by default only those of sessions "
+            "that did not complete are kept).",
+        ),
+        click.option(
+            "--worktree-include",
+            is_flag=True,
+            help="With --worktree: copy the ignored files .worktreeinclude lists (like .env) "
+            "into each worktree.",
+        ),
+        click.option(
+            "--merge",
+            "merge_mode",
+            flag_value="completed",
+            help="With --worktree: merge the completed sessions' branches into the base branch "
+            "at the end, in task order, stopping at the first conflict.",
+        ),
+        click.option(
+            "--merge-all",
+            "merge_mode",
+            flag_value="all",
+            help="Like --merge, with the branches of sessions that failed or were stopped too.",
+        ),
+        click.option(
+            "--retry-on-limit",
+            is_flag=True,
+            help="Resume a session that stopped on an API usage or rate limit once the limit "
+            "resets (the time claude reports, else after --limit-wait).",
+        ),
+        click.option(
+            "--limit-wait",
+            type=_SECONDS,
+            default=60.0,
+            show_default=True,
+            metavar="S",
+            help="With --retry-on-limit: the wait when claude does not say when the limit resets.",
+        ),
+        click.option(
             "--claude-bin",
             type=click.Path(path_type=Path),
             envvar="CSUP_CLAUDE_BIN",
@@ -99,7 +184,17 @@ def session_options(func: F) -> F:
     ]
     for option in reversed(options):
         func = option(func)
-    return cast(F, record_options(func))
+    return cast(F, record_options(escalation_options(func)))
+
+
+def _escalation_settings(kwargs: dict[str, Any]) -> EscalationSettings:
+    return EscalationSettings(
+        kwargs["escalate"],
+        kwargs["reviewer_model"],
+        kwargs["review_timeout"],
+        kwargs["review_budget"],
+        kwargs["approval_timeout"],
+    )
 
 
 def _record_settings(kwargs: dict[str, Any]) -> RecordSettings:
@@ -118,6 +213,13 @@ def _defaults(kwargs: dict[str, Any]) -> SessionOptions:
         allowed_tools=tuple(kwargs["allowed_tools"]),
         disallowed_tools=tuple(kwargs["disallowed_tools"]),
         decision_timeout=kwargs["decision_timeout"],
+        until=kwargs["until"],
+        max_rounds=kwargs["max_rounds"],
+        until_timeout=kwargs["until_timeout"],
+        worktree=kwargs["worktree"],
+        worktree_base=kwargs["base"],
+        worktree_include=kwargs["worktree_include"],
+        keep_worktree=kwargs["keep_worktrees"],
     )
 
 
@@ -136,6 +238,10 @@ def run(task: str, **kwargs: Any) -> None:
         as_json=kwargs["as_json"],
         budget_usd=kwargs["budget"],
         record=_record_settings(kwargs),
+        retry_on_limit=kwargs["retry_on_limit"],
+        limit_wait=kwargs["limit_wait"],
+        merge=kwargs["merge_mode"],
+        escalation=_escalation_settings(kwargs),
     )
     raise SystemExit(code)
 
@@ -190,6 +296,10 @@ def _per_task_value(
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise bad(f"{value!r} is not a list of tool names")
         return tuple(value)
+    if kind is click.BOOL:
+        if not isinstance(value, bool):
+            raise bad(f"{json.dumps(value)} is not true or false")
+        return value
     if isinstance(value, bool) or value is None or isinstance(value, list | dict):
         raise bad(f"{json.dumps(value)} is not a valid {kind.name}")
     if kind is _TURNS and isinstance(value, float) and not value.is_integer():
@@ -249,6 +359,10 @@ def multi(
         as_json=kwargs["as_json"],
         budget_usd=kwargs["budget"],
         record=_record_settings(kwargs),
+        retry_on_limit=kwargs["retry_on_limit"],
+        limit_wait=kwargs["limit_wait"],
+        merge=kwargs["merge_mode"],
+        escalation=_escalation_settings(kwargs),
         backend=kwargs["backend"],
         backend_options=_backend_options(kwargs),
     )

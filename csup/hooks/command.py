@@ -203,7 +203,12 @@ def pre_tool_use(data: Mapping[str, object], options: Options) -> HookResult:
     _check_event(data, "PreToolUse")
     from csup.answers import pre_tool_use_output  # noqa: PLC0415 - after the input is read
 
-    return HookResult(0, _dump(pre_tool_use_output(decide(data, options.policy))))
+    decision = decide(data, options.policy)
+    if decision.behavior == "ask":  # the policy file may send it to the reviewer first
+        from csup.hooks.escalate import escalate  # noqa: PLC0415 - only when escalating
+
+        decision = escalate(data, decision, options.policy)
+    return HookResult(0, _dump(pre_tool_use_output(decision)))
 
 
 def permission_request(data: Mapping[str, object], options: Options) -> HookResult:

@@ -21,6 +21,7 @@ from csup.policy._file import LEVELS, PolicyConfig
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from csup.calls import Behavior
+    from csup.policy._memory import SessionMemory
 
 __all__ = [
     "DEFAULT_LEVEL",
@@ -29,6 +30,7 @@ __all__ = [
     "Decision",
     "Policy",
     "PolicyConfig",
+    "SessionMemory",
     "ToolCall",
     "load_policy",
     "resolve_policy",
@@ -37,6 +39,10 @@ __all__ = [
 
 def __getattr__(name: str) -> object:
     # ``Behavior`` is a typing.Literal: made on demand, so that the hook never imports typing.
+    if name == "SessionMemory":  # made on demand: the hook never needs it
+        from csup.policy._memory import SessionMemory  # noqa: PLC0415
+
+        return SessionMemory
     if name == "Behavior":
         from typing import Literal  # noqa: PLC0415
 

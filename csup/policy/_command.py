@@ -76,12 +76,20 @@ class Command(Frozen):
 class Analysis(Record):
     """Everything one command line would run, and what could not be analysed."""
 
-    __slots__ = ("commands", "redirects", "problems", "fork_bomb")  # noqa: RUF023 - constructor order
+    # in constructor order
+    __slots__ = ("commands", "redirects", "problems", "fork_bomb", "assigned", "writes")  # noqa: RUF023
 
     commands: list[Command]
     redirects: list[Redirect]
     problems: list[str]
     fork_bomb: bool
+    writes: list[tuple[str, str | None]]
+    """(path as written, content) of the files the line writes (``>``, ``tee``, ``cp``,
+    ``curl -o`` ...); the content when the line gives it (``echo``/``printf``/here-document),
+    else None."""
+    assigned: list[tuple[str, str]]
+    """(name, value) of the variables the line sets (``NAME=v cmd``, ``export NAME=v``,
+    ``env NAME=v``); the value as written when it is only known at run time."""
 
     def __init__(
         self,
@@ -94,3 +102,5 @@ class Analysis(Record):
         self.redirects = [] if redirects is None else redirects
         self.problems = [] if problems is None else problems
         self.fork_bomb = fork_bomb
+        self.assigned: list[tuple[str, str]] = []
+        self.writes: list[tuple[str, str | None]] = []

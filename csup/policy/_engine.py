@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from csup.policy._claude_rules import RuleSet
     from csup.policy._command import Analysis
+    from csup.policy._memory import SessionMemory
     from csup.policy._rules import Context, Finding
 
 # The rule modules (regexes, tree-sitter glue) load on the first decision, not on import:
@@ -49,10 +50,14 @@ class Policy:
     def __repr__(self) -> str:
         return f"Policy(level={self.level!r}, source={self.config.source!r})"
 
-    def decide(self, request: ToolCall) -> Decision:
-        """The decision on one tool call. Fails closed: an internal error is a deny."""
+    def decide(self, request: ToolCall, memory: SessionMemory | None = None) -> Decision:
+        """The decision on one tool call. Fails closed: an internal error is a deny.
+
+        ``memory``: what this session wrote before and the user's files (see
+        :class:`~csup.policy.SessionMemory`); None judges the call alone.
+        """
         try:
-            return self._decide(request)
+            return self._decide(request, memory)
         except Exception as error:
             return deny(
                 "policy.error",
@@ -60,7 +65,7 @@ class Policy:
                 f"judge this call ({type(error).__name__}: {error}).",
             )
 
-    def _decide(self, request: ToolCall) -> Decision:
+    def _decide(self, request: ToolCall, memory: SessionMemory | None) -> Decision:
         from csup.policy._paths import make_where  # noqa: PLC0415 - see the note on imports
         from csup.policy._rules import Context  # noqa: PLC0415
         from csup.policy._shell import analyse  # noqa: PLC0415
@@ -83,7 +88,7 @@ class Policy:
                 analysis = analyse(str(request.tool_input.get("command", "")))
             return analysis
 
-        findings = self._findings(request, ctx, analysed)
+        findings = self._findings(request, ctx, analysed, memory)
         if isinstance(findings, Decision):
             return findings
         denied = next((f for f in findings if f.behavior == "deny"), None)
@@ -103,6 +108,9 @@ class Policy:
         if _listed(tool, config.allow_tool):
             return allow("policy.allow-tool", f"The policy allows the {tool} tool.")
         if self.level == "permissive":
+            mine = next((f for f in findings if f.rule.startswith("user-work.")), None)
+            if mine is not None:  # allowed, and marked so that the summary can name it
+                return allow(mine.rule, mine.reason)
             return allow("level.permissive", "Nothing dangerous found.")
         if self.level == "moderate":
             if findings:
@@ -117,19 +125,28 @@ class Policy:
         )
 
     def _findings(
-        self, request: ToolCall, ctx: Context, analysed: Callable[[], Analysis]
+        self,
+        request: ToolCall,
+        ctx: Context,
+        analysed: Callable[[], Analysis],
+        memory: SessionMemory | None = None,
     ) -> list[Finding] | Decision:
         from csup.policy._rules import dangerous_word, judge_bash  # noqa: PLC0415
 
         if request.tool_name != "Bash":
             from csup.policy._tools import judge_tool  # noqa: PLC0415 - keeps import cheap
 
-            return list(judge_tool(request.tool_name, request.tool_input, ctx))
+            found = list(judge_tool(request.tool_name, request.tool_input, ctx))
+            if memory is not None and memory.user_files:
+                from csup.policy._rules_session import judge_tool_user_work  # noqa: PLC0415
+
+                found += judge_tool_user_work(request.tool_name, request.tool_input, ctx, memory)
+            return found
         command = request.tool_input.get("command")
         if not isinstance(command, str):
             return deny("tool.bad-input", "Blocked Bash: its input has no `command` string.")
         analysis = analysed()
-        findings = list(judge_bash(analysis, ctx))
+        findings = list(judge_bash(analysis, ctx, memory=memory))
         if analysis.problems:
             word = dangerous_word(command) or dangerous_word(
                 " ".join(c.text for c in analysis.commands)

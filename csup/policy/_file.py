@@ -8,6 +8,8 @@ Example (every key optional)::
     protected_branches = ["main", "release/*"]   # force pushes denied only to these
     workspace_dirs = ["../shared"]          # more workspace roots (relative to the cwd)
     read_claude_settings = true             # also use the rules in .claude/settings*.json
+    escalate = "deny"                       # who settles an "ask": deny | reviewer | human
+                                            # | reviewer+human (see csup.escalation)
 
     [permissions]                           # Claude Code's rule syntax
     allow = ["Bash(npm run test:*)", "Edit(src/**)"]
@@ -34,7 +36,8 @@ if TYPE_CHECKING:
 
 LEVELS = ("permissive", "moderate", "strict")
 _LISTS = ("allow_tool", "deny_tool", "protected_branches", "workspace_dirs")
-_KEYS = {"level", "read_claude_settings", "permissions", *_LISTS}
+ESCALATE_MODES = ("deny", "reviewer", "human", "reviewer+human")
+_KEYS = {"level", "read_claude_settings", "permissions", "escalate", *_LISTS}
 _PERMISSION_KEYS = ("allow", "ask", "deny")
 
 
@@ -50,6 +53,7 @@ class PolicyConfig(Frozen):
         "read_claude_settings",
         "rules",
         "source",
+        "escalate",
     )
 
     level: str
@@ -60,6 +64,7 @@ class PolicyConfig(Frozen):
     read_claude_settings: bool
     rules: RuleSet | None
     source: str | None
+    escalate: str
 
     def __init__(  # noqa: PLR0917 - one argument per key of the policy file
         self,
@@ -71,6 +76,7 @@ class PolicyConfig(Frozen):
         read_claude_settings: bool = False,
         rules: RuleSet | None = None,
         source: str | None = None,
+        escalate: str = "deny",
     ) -> None:
         _set = object.__setattr__
         _set(self, "level", level)
@@ -81,6 +87,7 @@ class PolicyConfig(Frozen):
         _set(self, "read_claude_settings", read_claude_settings)
         _set(self, "rules", rules)
         _set(self, "source", source)
+        _set(self, "escalate", escalate)
 
 
 def line_of(text: str, key: str | None = None, needle: str | None = None) -> int | None:
@@ -161,6 +168,14 @@ def read_policy_file(path: str | os.PathLike[str]) -> PolicyConfig:
     claude = data.get("read_claude_settings", False)
     if not isinstance(claude, bool):
         raise key_error(name, text, "read_claude_settings", "must be true or false")
+    escalate = data.get("escalate", "deny")
+    if escalate not in ESCALATE_MODES:
+        raise key_error(
+            name,
+            text,
+            "escalate",
+            f"escalate must be one of {', '.join(ESCALATE_MODES)}, not {escalate!r}",
+        )
     permissions = data.get("permissions", {})
     if not isinstance(permissions, dict):
         raise key_error(name, text, "permissions", "must be a table with allow, ask and deny")
@@ -179,6 +194,7 @@ def read_policy_file(path: str | os.PathLike[str]) -> PolicyConfig:
         read_claude_settings=claude,
         rules=RuleSet(parsed.get("deny", ()), parsed.get("ask", ()), parsed.get("allow", ())),
         source=os.path.realpath(name),
+        escalate=escalate,
     )
 
 

@@ -119,11 +119,14 @@ CONTROL_RE = LazyRegex(
     r"""(?<![\w-])\.csup(?![\w-])
       | \.config/csup(?![\w-])
       | (?<![\w.-])\.claude(?:/(?:settings[^/\s'"]*\.json|hooks)(?![\w-]) | /?(?![\w/.-]))
-      | /etc/claude-code\b""",
+      | /etc/claude-code\b
+      | site-packages/csup(?:/|-[\w.]*dist-info|\.pth|$)
+      | /bin/csup$""",
     re.VERBOSE,
 )
 """Text naming a file that would switch csup off: csup's config, Claude Code's settings and
-hooks (``.claude/settings*.json``, ``.claude/hooks``, the ``.claude`` directory itself)."""
+hooks (``.claude/settings*.json``, ``.claude/hooks``, the ``.claude`` directory itself), csup
+as installed (``site-packages/csup/``, the ``csup`` script)."""
 
 _SECRET_NAME = LazyRegex(
     r"""^(?: \.env(?:\.(?!example$|sample$|template$|dist$|defaults?$)[\w.-]+)?
@@ -153,6 +156,37 @@ _SECRET_HOME_DIRS = (
     ".config/op",
     ".terraform.d/credentials.tfrc.json",
     ".config/hub",
+    # coding agents' own credentials
+    ".claude/.credentials.json",
+    ".claude.json",
+    ".codex/auth.json",
+    ".gemini/oauth_creds.json",
+    ".config/github-copilot",
+    ".local/share/opencode/auth.json",
+    ".aider.oauth-keys.env",
+    # shell and REPL histories: commands typed with tokens in them
+    ".bash_history",
+    ".zsh_history",
+    ".histfile",
+    ".local/share/fish/fish_history",
+    ".python_history",
+    ".psql_history",
+    ".mysql_history",
+    ".node_repl_history",
+    ".sqlite_history",
+    ".rediscli_history",
+    # browser profiles: saved passwords, cookies, session tokens
+    ".config/google-chrome",
+    ".config/chromium",
+    ".config/BraveSoftware",
+    ".config/microsoft-edge",
+    ".mozilla/firefox",
+    "snap/firefox/common/.mozilla",
+    "Library/Application Support/Google/Chrome",
+    "Library/Application Support/Firefox",
+    "Library/Application Support/BraveSoftware",
+    "Library/Cookies",
+    "Library/Safari",
 )
 _SECRET_SYSTEM = LazyRegex(r"^/(?:etc/(?:g?shadow|sudoers)(?:$|[/.-])|proc/[^/]+/environ$)")
 TEMP_DIRS = ("/tmp", "/var/tmp", "/private/tmp")  # noqa: S108 - not used to create files
@@ -261,8 +295,17 @@ def in_workspace(path: str, where: Where) -> bool:
 
 
 def in_temp(path: str, where: Where) -> bool:
-    """Whether ``path`` lies inside (not at) a temporary directory."""
-    return any(path != root and is_under(path, root) for root in where.temp)
+    """Whether ``path`` lies inside (not at) a temporary directory.
+
+    Never the home directory or what is in it, nor a directory holding the workspace, even
+    when they lie in a temporary directory themselves (``HOME=/tmp/u``, a workspace made by
+    ``mktemp -d``): the exemption is for scratch files, not for the user's.
+    """
+    if not any(path != root and is_under(path, root) for root in where.temp):
+        return False
+    if where.home not in ("", "/") and is_under(path, where.home):
+        return False
+    return not any(is_under(root, path) for root in where.workspace)
 
 
 def inside(path: str, where: Where) -> bool:
@@ -301,7 +344,7 @@ def expand_braces(word: str, limit: int = 64) -> list[str]:
 def is_control(path: str) -> bool:
     """Whether writing ``path`` could switch csup off."""
     # Every match holds ".c" or "/etc/claude-code": most paths need no regex at all.
-    if ".c" not in path and "/etc/claude-code" not in path:
+    if ".c" not in path and "/etc/claude-code" not in path and "csup" not in path:
         return False
     return CONTROL_RE.search(path) is not None
 

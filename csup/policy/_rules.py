@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
     from typing import Literal
 
+    from csup.policy._memory import SessionMemory
+
     Check = Callable[[Command, "Context"], Iterable["Finding"]]
 
 _set = object.__setattr__
@@ -237,12 +239,26 @@ def judge_script_files(analysis: Analysis, ctx: Context) -> Iterator[Finding]:
                 return
 
 
-def judge_bash(analysis: Analysis, ctx: Context, *, scripts: bool = True) -> Iterator[Finding]:
-    """Every finding on an analysed command line, in the order the line would run."""
+def judge_bash(
+    analysis: Analysis,
+    ctx: Context,
+    *,
+    scripts: bool = True,
+    memory: SessionMemory | None = None,
+) -> Iterator[Finding]:
+    """Every finding on an analysed command line, in the order the line would run.
+
+    ``memory``: the session's (see :class:`~csup.policy._memory.SessionMemory`).
+    """
     import csup.policy._rules_fs  # noqa: PLC0415 - registers the rules
     import csup.policy._rules_infra  # noqa: F401, PLC0415
+
+    # the catalog's rules come after the hand-written ones (their ids win where both fire)
+    from csup.policy._rules_catalog import judge_catalog  # noqa: PLC0415
     from csup.policy._rules_exec import (  # noqa: PLC0415
         judge_download_and_run,
+        judge_guard_variables,
+        judge_printed_environment,
         judge_shown_secrets,
     )
     from csup.policy._rules_fs import judge_redirects  # noqa: PLC0415
@@ -270,8 +286,21 @@ def judge_bash(analysis: Analysis, ctx: Context, *, scripts: bool = True) -> Ite
             ctx = _with_links(ctx, links)
     yield from judge_download_and_run(analysis)
     yield from judge_shown_secrets(analysis)
+    yield from judge_catalog(analysis)
+    if analysis.assigned:
+        yield from judge_guard_variables(analysis)
+    if any(c.name in ("source", ".") for c in analysis.commands):
+        yield from judge_printed_environment(analysis)
     if scripts:
         yield from judge_script_files(analysis, start)
+        if analysis.writes or memory is not None:
+            from csup.policy._rules_session import (  # noqa: PLC0415 - only then
+                judge_user_work,
+                judge_written_then_run,
+            )
+
+            yield from judge_written_then_run(analysis, start, memory)
+            yield from judge_user_work(analysis, start, memory)
     # a redirect may run before or after a `cd` or an `ln -s`: judge it from both places
     yield from judge_redirects(analysis, start)
     if ctx.where.cwd != start.where.cwd or ctx.links:

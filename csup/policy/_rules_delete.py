@@ -69,7 +69,9 @@ def judge_delete(
         for text in expand_braces(word):
             target = None if dynamic else _delete_target(text, ctx)
             if target is None:
-                if recursive:
+                # a `trap` handler deleting a variable is the clean-up idiom of scripts
+                # (`trap 'rm -rf "$tmpdir"' EXIT`): its value is the script's own
+                if recursive and "trap" not in command.via:
                     yield deny(
                         "fs.rm-unknown-target",
                         f"Blocked {shown(command)}: a recursive delete of `{text}`, whose "

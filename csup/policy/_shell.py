@@ -21,6 +21,22 @@ from csup._record import Frozen, Record
 from csup.policy._command import Analysis, Command, Redirect
 from csup.policy._inline import INTERPRETERS
 from csup.policy._lazy_re import LazyRegex
+from csup.policy._programs import (
+    COMMAND_VARIABLES,
+    EMBEDDED_SHELL,
+    FILE_WRITERS,
+    WRITE_OPS,
+    embedded_commands,
+    git_shell_values,
+    local_commands,
+    piped_scripts,
+    printed_text,
+    program_of,
+    reads_program_from_stdin,
+    remote_command,
+    sets_up_the_shell,
+    written_files,
+)
 from csup.policy._shell_text import DQ_ESCAPE, ESCAPE, ansi_c, shield
 from csup.policy._wrappers import SHELLS, command_name, unwrap
 
@@ -102,27 +118,10 @@ def analyse(script: str) -> Analysis:
     return result
 
 
-def _piped_scripts(source: Command, shell: str) -> list[tuple[str | None, str]]:
-    """What ``echo S | sh`` or ``printf S | sh`` runs; None when it cannot be known."""
-    how = f"{source.name} | {shell}"
-    if source.name in ("echo", "printf") and not any(i > 0 for i in source.dynamic):
-        args = list(source.argv[1:])
-        if source.name == "echo":
-            while args and re.fullmatch(r"-[neE]+", args[0]):
-                args = args[1:]
-            texts = [" ".join(args)]
-        else:
-            texts = [_printf(args[1:] if args[:1] == ["--"] else args)]
-        # escapes (`\x72m`, `\n`) are decoded by printf and `echo -e` (and by dash's echo)
-        decoded = [ansi_c(t) for t in texts]
-        return [(t, how) for t in dict.fromkeys(decoded + texts)]
-    return [(None, how)]
-
-
 _ASSIGNERS = LazyRegex(
     r"(?<![\w-])(?:read|mapfile|readarray|getopts|declare|typeset|local|export|readonly|"
-    r"eval|let|source|unset|set|printf|trap|fc|alias|select|coproc|function)(?![\w-])"
-    r"|(?<![\w-])\.\s|\$\{!|:?=[^=]*\}",
+    r"eval|let|source|unset|set|trap|fc|alias|select|coproc|function)(?![\w-])"
+    r"|(?<![\w-])printf\s+(?:--\s+)?-v|(?<![\w-])\.\s|\$\{!|:?=[^=]*\}",
 )
 """Ways to set a variable other than ``NAME=value``: with one in the line, none is trusted."""
 _TMPDIR_DEFAULT = LazyRegex(r"\$\{TMPDIR:?[-=](?:/tmp|/var/tmp)/?\}")
@@ -144,134 +143,16 @@ def _mktemp(command: Command) -> str | None:
 _TILDE_BEFORE_BRACKET = LazyRegex(r"(?<=\s)~(?=\s+\]\]?(?:\s|$|[;&|)]))")
 
 
-_GIT_SHELL_KEYS = LazyRegex(
-    r"(?i)alias\.[^=]+|core\.(?:sshcommand|pager|editor|fsmonitor|askpass)|"
-    r"(?:sequence|diff|merge|difftool|mergetool)\.[^=]*(?:editor|external|cmd|tool)[^=]*|"
-    r"credential\.[^=]*helper|pager\.[^=]+|gpg\.program|ssh\.variant|uploadpack\.packobjectshook"
-)
+_ALL_ARGUMENTS = frozenset({"$@", "$*", "${@}", "${*}"})
+"""A command word that is all of a function's arguments."""
 
-
-def _git_shell_values(command: Command) -> list[tuple[str | None, str]]:
-    """Shell commands in git settings given on the line: ``git -c alias.x='!rm -rf ~' x``,
-    ``git config alias.x '!...'``, ``git -c core.sshCommand=CMD fetch``."""
-    argv = command.argv
-    pairs: list[tuple[str, str, bool]] = []
-    for i, word in enumerate(argv[1:-1], start=1):
-        if word == "-c" and "=" in argv[i + 1]:
-            key, value = argv[i + 1].split("=", 1)
-            pairs.append((key, value, i + 1 in command.dynamic))
-    if "config" in argv:
-        operands = [
-            (w, i)
-            for i, w in enumerate(argv[argv.index("config") + 1 :], argv.index("config") + 1)
-            if not w.startswith("-")
-        ]
-        if len(operands) >= 2:
-            pairs.append((operands[0][0], operands[1][0], operands[1][1] in command.dynamic))
-    out: list[tuple[str | None, str]] = []
-    for key, value, dynamic in pairs:
-        if _GIT_SHELL_KEYS.fullmatch(key):
-            if key.lower().startswith("alias.") and not value.startswith("!"):
-                continue
-            out.append((None if dynamic else value.removeprefix("!"), f"git {key}"))
-    return out
-
-
-_EMBEDDED_SHELL = frozenset(
-    {"awk", "gawk", "mawk", "nawk", "vim", "vi", "nvim", "ex", "view", "tar", "gdb", "expect",
-     "tmux"}
+_STATEMENTS = frozenset(
+    {"command", "pipeline", "list", "redirected_statement", "subshell", "compound_statement",
+     "if_statement", "while_statement", "for_statement", "c_style_for_statement",
+     "case_statement", "negated_command", "function_definition", "declaration_command",
+     "unset_command", "test_command"}
 )  # fmt: skip
-_AWK_COMMAND = LazyRegex(r"""system\s*\(\s*"([^"]*)"|\|\s*"([^"]*)"|"([^"]*)"\s*\|\s*getline""")
-
-
-def _embedded_commands(command: Command) -> list[tuple[str | None, str]]:
-    """Shell commands other programs run: ``awk 'BEGIN{system("...")}'``, ``vim -c ':!...'``,
-    ``tar --to-command=...``, ``gdb -ex 'shell ...'``, ``tmux new 'cmd'``."""
-    argv, name = command.argv, command.name
-    out: list[tuple[str | None, str]] = []
-    if name in ("awk", "gawk", "mawk", "nawk"):
-        i = 1
-        while i < len(argv) and argv[i].startswith("-"):
-            i += 2 if argv[i] in ("-F", "-v", "-f") else 1
-        if i < len(argv) and i not in command.dynamic:
-            for match in _AWK_COMMAND.finditer(argv[i]):
-                out.append((next(g for g in match.groups() if g is not None), f"{name} program"))
-        return out
-    for i, word in enumerate(argv[1:], start=1):
-        prev = argv[i - 1]
-        value: str | None = None
-        if name in ("vim", "vi", "nvim", "ex", "view"):
-            if prev in ("-c", "--cmd") or word.startswith("+"):
-                ex = word.lstrip("+:").lstrip()
-                if ex.startswith("!") or re.match(r"\S*\s*(?:r|w|read|write)\s*!", ex):
-                    value = ex.split("!", 1)[1]
-        elif name == "tar":
-            for option in ("--to-command=", "--use-compress-program=", "--checkpoint-action=exec="):
-                if word.startswith(option):
-                    value = word[len(option) :]
-            if prev in ("-I", "--to-command", "--use-compress-program"):
-                value = word
-        elif name == "gdb":
-            if prev in ("-ex", "-eval-command", "--eval-command") and re.match(
-                r"(?:shell|!)", word
-            ):
-                value = re.sub(r"^(?:shell|!)\s*", "", word)
-        elif name == "expect":
-            if prev == "-c":
-                spawned = re.search(r"(?:spawn|exec)\s+(.+)", word)
-                value = spawned.group(1) if spawned else None
-        elif name == "tmux" and i > 1 and not word.startswith("-"):
-            starts = (
-                "new",
-                "new-session",
-                "new-window",
-                "neww",
-                "split-window",
-                "splitw",
-                "respawn-pane",
-            )
-            if argv[1] in starts and prev not in ("-s", "-n", "-t", "-c", "-F", "-x", "-y", "-e"):
-                value = word
-        if value is not None:
-            out.append((None if i in command.dynamic else value, f"{name} command"))
-    return out
-
-
-_SSH_VALUE_OPTIONS = frozenset("BbcDEeFIiJLlmOoPpQRSWw")
-
-
-def _remote_command(command: Command) -> list[tuple[str | None, str]]:
-    """``ssh host 'rm -rf ~'`` runs its command in a shell on the host: judge it too."""
-    argv = command.argv
-    i = 1
-    while i < len(argv) and argv[i].startswith("-") and argv[i] != "--":
-        letters = argv[i][1:]
-        i += 2 if letters and letters[-1] in _SSH_VALUE_OPTIONS and len(letters) == 1 else 1
-    i += 1 if i < len(argv) and argv[i] == "--" else 0
-    rest = argv[i + 1 :]  # after the host
-    if not rest:
-        return []
-    if any(k > i for k in command.dynamic):
-        return [(None, f"{command.name} host")]
-    return [(" ".join(rest), f"{command.name} host")]
-
-
-def program_of(command: Command) -> str | None:
-    """The program an interpreter runs from its command line (``-c``/``-e``) or its input.
-
-    ``python3 - <<'EOF' ... EOF`` and ``perl <<< '...'`` read the program from a here-document
-    or here-string.
-    """
-    from csup.policy._inline import code_of  # noqa: PLC0415 - rare
-
-    code = code_of(command.argv)
-    if code is not None or command.stdin is None:
-        return code
-    args = command.argv[1:]
-    operands = [a for a in args if not a.startswith("-") or a == "-"]
-    if "-m" in args or (operands and operands[0] != "-"):
-        return None
-    return command.stdin
+"""Node types that are statements (run), not words."""
 
 
 def _brace_expanded(words: list[_Word]) -> list[_Word]:
@@ -290,13 +171,21 @@ def _brace_expanded(words: list[_Word]) -> list[_Word]:
     return out
 
 
-def _printf(args: list[str]) -> str:
-    """Roughly what ``printf FORMAT ARGS...`` prints: ``%s`` and ``%b`` filled in order."""
-    if not args:
-        return ""
-    values = iter(args[1:])
-    text = re.sub(r"%[sb]", lambda _: next(values, ""), args[0])
-    return " ".join([text, *values])
+def _split_words(words: list[_Word]) -> list[_Word]:
+    """Words an unquoted ``$cmd`` gave spaces become several (``cmd="rm -rf /"; $cmd``)."""
+    out: list[_Word] = []
+    for word in words:
+        if not word.split:
+            out.append(word)
+            continue
+        for text in word.text.split():
+            new = _Word()
+            new.text, new.feeds, new.quoted = text, word.feeds, True
+            out.append(new)
+    return out
+
+
+_VARIABLE_WORD = LazyRegex(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.DOTALL)
 
 
 class _Scope(Frozen):
@@ -313,7 +202,8 @@ class _Scope(Frozen):
 
 
 class _Word(Record):
-    __slots__ = ("text", "dynamic", "feeds", "temp", "quoted")  # noqa: RUF023 - constructor order
+    # in constructor order
+    __slots__ = ("text", "dynamic", "feeds", "temp", "quoted", "split")  # noqa: RUF023
 
     def __init__(self) -> None:
         self.text = ""
@@ -321,6 +211,8 @@ class _Word(Record):
         self.feeds: list[Command] = []
         self.quoted = False
         """Whether some of the word is quoted (brace expansion is then not applied)."""
+        self.split = False
+        """Whether an unquoted variable gave it spaces: the shell splits it into words."""
         self.temp: str | None = None
         """When the word is just ``$(mktemp ...)``: a path standing for what it makes."""
 
@@ -343,6 +235,14 @@ class _Walker:
         )
         self.restore: dict[int, str] = {}
         """Characters swapped out before parsing (see :func:`_shield`), to put back."""
+        self.function: str | None = None
+        """The function whose body is being walked, if any."""
+        self.forwarders: set[str] = set()
+        """Functions of the line that run their arguments as a command (``run() { "$@"; }``)."""
+        self.unknown_stdin = False
+        """Whether the here-string being read is only known at run time."""
+        self.pending: list[Node] = []
+        """Statements found inside a here-document redirect, to walk after its command."""
         self.here_ids: set[int] = set()
         """``<`` redirects that are really here-strings (see :func:`_misparsed_herestrings`)."""
 
@@ -410,6 +310,7 @@ class _Walker:
                 value = part.child_by_field_name("value")
                 if part.type == "variable_assignment" and value is not None:
                     word = self.word(value, nesting + 1, scope)
+                    self.command_variable(part, word, scope)
                     if certain:
                         self.assign(part, word)
             return []
@@ -423,6 +324,7 @@ class _Walker:
         if kind == "redirected_statement":
             body = node.child_by_field_name("body")
             reds = tuple(c for c in node.children if c.type.endswith("_redirect"))
+            before = sum(1 for r in self.result.redirects if r.op in WRITE_OPS)
             herestrings = _misparsed_herestrings(node)
             simple = body is not None and body.type == "command"
             for red in reds:
@@ -436,12 +338,23 @@ class _Walker:
                     upstream = (*upstream, *self.redirect(red, nesting, scope))
             if body is None:
                 return []
-            return self.node(body, nesting + 1, scope, upstream, reds)
+            produced = self.node(body, nesting + 1, scope, upstream, reds)
+            content = printed_text(produced[-1]) if simple and produced else None
+            made = [r for r in self.result.redirects if r.op in WRITE_OPS][before:]
+            for made_redirect in made:
+                known = None if made_redirect.dynamic else content
+                self.result.writes.append((made_redirect.target, known))
+            return produced
         if kind == "function_definition":
             name = node.child_by_field_name("name")
             body = node.child_by_field_name("body")
             if name is not None and body is not None:
                 self.check_fork_bomb(self.text(name), body)
+                saved, self.function = self.function, self.text(name)
+                try:
+                    return self.node(body, nesting + 1, scope, upstream)
+                finally:
+                    self.function = saved
         if kind in ("heredoc_body", "comment", "heredoc_start", "heredoc_end"):
             return []
         produced = []
@@ -465,7 +378,9 @@ class _Walker:
         """Record a redirect; returns the commands whose output it reads (``< <(cmd)``)."""
         if node.type in ("herestring_redirect", "heredoc_redirect"):
             for child in node.named_children:
-                if child.type not in ("heredoc_start", "heredoc_end"):
+                if child.type in _STATEMENTS:
+                    self.node(child, nesting + 1, scope, ())  # `{ ...; } <<E && rm -rf ~`
+                elif child.type not in ("heredoc_start", "heredoc_end"):
                     if child.type.endswith("_redirect"):
                         self.redirect(child, nesting, scope)
                     else:
@@ -490,18 +405,34 @@ class _Walker:
             if red.id in self.here_ids:
                 word = self.word(red.named_children[-1], nesting, scope)
                 feeds += word.feeds
-                text = None if word.dynamic else word.text
+                text = self.here_text(word)
                 continue
             if red.type not in ("herestring_redirect", "heredoc_redirect"):
                 continue
             for child in red.named_children:
-                if child.type.endswith("_redirect"):
+                if child.type in _STATEMENTS:
+                    # tree-sitter-bash puts what follows `cmd <<EOF` on its line (`| bash`,
+                    # `&& rm -rf ~`) inside the redirect: it runs after the command
+                    self.pending.append(child)
+                elif child.type.endswith("_redirect"):
                     self.redirect(child, nesting, scope)
                 elif child.type not in ("heredoc_start", "heredoc_end"):
                     word = self.word(child, nesting, scope)
                     feeds += word.feeds
-                    text = None if word.dynamic else word.text
+                    text = self.here_text(word)
         return text, tuple(feeds)
+
+    def here_text(self, word: _Word) -> str | None:
+        """A here-string's text: literal, or what ``$(echo ...)`` prints; else None (and,
+        for a shell or interpreter, a problem noted where it is run)."""
+        if not word.dynamic:
+            return word.text
+        if word.text == "$(...)" and len(word.feeds) == 1:
+            printed = printed_text(word.feeds[0])
+            if printed is not None and not any(i > 0 for i in word.feeds[0].dynamic):
+                return printed
+        self.unknown_stdin = True
+        return None
 
     # -- simple commands ---------------------------------------------------------------
 
@@ -518,7 +449,7 @@ class _Walker:
             if child.type == "variable_assignment":
                 value = child.child_by_field_name("value")
                 if value is not None:
-                    self.word(value, nesting + 1, scope)
+                    self.command_variable(child, self.word(value, nesting + 1, scope), scope)
             elif child.type in ("herestring_redirect", "heredoc_redirect"):
                 reds = (*reds, child)
             elif child.type.endswith("_redirect"):
@@ -527,6 +458,14 @@ class _Walker:
                 words.extend(self.word(c, nesting + 1, scope) for c in child.children)
             else:
                 words.append(self.word(child, nesting + 1, scope))
+        for red in reds:
+            # `rm 2>/dev/null -rf /`: tree-sitter-bash reads the words after a redirect's
+            # target as more targets; they are the command's arguments
+            if red.type == "file_redirect":
+                extra = red.children_by_field_name("destination")[1:]
+                words.extend(self.word(c, nesting + 1, scope) for c in extra)
+        if any(w.split for w in words):
+            words = _split_words(words)
         if not words:
             return []
         if any("{" in w.text and "," in w.text for w in words):
@@ -534,15 +473,46 @@ class _Walker:
         argv = tuple(w.text for w in words)
         dynamic = frozenset(i for i, w in enumerate(words) if w.dynamic)
         feeds = tuple(c for w in words for c in w.feeds)
-        stdin, stdin_feeds = self.stdin_text(reds, nesting, scope)
-        written = Command(argv, dynamic, upstream, feeds + stdin_feeds, stdin, scope.via)
-        return self.emit(written, scope.depth)
+        saved, self.pending = self.pending, []
+        self.unknown_stdin = False
+        try:
+            stdin, stdin_feeds = self.stdin_text(reds, nesting, scope)
+            name = command_name(argv[0])
+            if self.unknown_stdin and (name in SHELLS or name in INTERPRETERS):
+                self.problem(f"cannot see the script given to {name} <<<: it is built at run time")
+            written = Command(argv, dynamic, upstream, feeds + stdin_feeds, stdin, scope.via)
+            emitted = self.emit(written, scope.depth)
+            produced = emitted
+            for after in self.pending:
+                piped = after.type == "pipeline"
+                out = self.node(after, nesting + 1, scope, tuple(emitted) if piped else ())
+                produced = out if piped else produced
+            return produced
+        finally:
+            self.pending = saved
 
     def emit(self, written: Command, depth: int) -> list[Command]:
         """Record a command as written after unwrapping it, and whatever it hands to a shell."""
         if len(self.result.commands) >= MAX_COMMANDS:
             self.problem(f"the command runs more than {MAX_COMMANDS} commands")
             return []
+        for i, word in enumerate(written.argv[1:], start=1):
+            if "=" in word and (assigned := _VARIABLE_WORD.fullmatch(word)) is not None:
+                scope = _Scope(depth, written.via)
+                name, value = assigned.groups()
+                self.variable_command(name, value, i in written.dynamic, scope)
+        if written.argv[0] in _ALL_ARGUMENTS and self.function is not None:
+            # `run() { "$@"; }`: the function runs its arguments, judged where it is called
+            self.forwarders.add(self.function)
+            if len(written.argv) == 1:
+                return []
+        if written.argv[0] in self.forwarders and len(written.argv) > 1:
+            shifted = frozenset(i - 1 for i in written.dynamic if i > 0)
+            forwarded = Command(
+                written.argv[1:], shifted, written.upstream, written.feeds, written.stdin,
+                (*written.via, f"{written.argv[0]}()"),
+            )  # fmt: skip
+            self.emit(forwarded, depth)
         unwrapped = unwrap((command_name(written.argv[0]), *written.argv[1:]), written.dynamic)
         if unwrapped.problem:
             self.problem(unwrapped.problem)
@@ -555,6 +525,8 @@ class _Walker:
             unwrapped.argv, unwrapped.dynamic, written.upstream, written.feeds, written.stdin, via
         )
         self.result.commands.append(command)
+        if command.name in FILE_WRITERS:
+            self.result.writes.extend(written_files(command))
         for sub in unwrapped.subcommands:
             vias = (*via, sub.via)
             self.emit(
@@ -572,27 +544,38 @@ class _Walker:
         argv, name = command.argv, command.name
         if name == "eval":
             known = not any(i > 0 for i in command.dynamic)
+            if not known and sets_up_the_shell(command):
+                return []  # `eval "$(pyenv init -)"`: the tool's own shell set-up
             return [(" ".join(argv[1:]) if known else None, "eval")]
+        if name == "trap" and len(argv) > 2 and not argv[1].startswith("-"):
+            # `trap 'rm -rf ~' EXIT`: the handler runs when the shell exits or is signalled
+            return [(None if 1 in command.dynamic else argv[1], "trap")]
+        if name in ("source", ".") and len(argv) > 1:
+            return self.fed_script(command, 1, name)
         if name == "alias":
             return [(a.split("=", 1)[1], "alias") for a in argv[1:] if "=" in a]
         if name in INTERPRETERS or name.startswith(("python3.", "python2.")):
             from csup.policy._inline import hidden_commands  # noqa: PLC0415 - rare
 
             code = program_of(command)
+            if code is None and command.upstream and reads_program_from_stdin(command):
+                # `echo 'import os; os.system("rm -rf ~")' | python3`
+                code = next(iter(piped_scripts(command.upstream[-1], name)))[0]
             if code is None or any(i > 1 for i in command.dynamic):
                 return []
             return [(script, f"{name} code") for script in hidden_commands(code)]
         if name == "git":
-            return _git_shell_values(command)
-        if name in ("ssh", "mosh"):
-            return _remote_command(command)
-        if name in _EMBEDDED_SHELL:
-            return _embedded_commands(command)
+            return git_shell_values(command)
+        if name in ("ssh", "mosh", "scp", "sftp", "rsync"):
+            local = local_commands(command)
+            return local if name in ("scp", "sftp", "rsync") else local + remote_command(command)
+        if name in EMBEDDED_SHELL:
+            return embedded_commands(command)
         if name in ("at", "batch") and not any(a in ("-l", "-r", "-d", "-c") for a in argv):
             if command.stdin is not None:
                 return [(command.stdin, f"{name} <<<")]
             if command.upstream:
-                return _piped_scripts(command.upstream[-1], name)
+                return piped_scripts(command.upstream[-1], name)
             return []
         if name in ("su", "runuser", "script"):
             for i, arg in enumerate(argv[1:-1], start=1):
@@ -614,12 +597,48 @@ class _Walker:
                 if at >= len(argv):
                     return []
                 return [(None if at in command.dynamic else argv[at], f"{name} -c")]
-        if any(not a.startswith("-") or a == "-" for a in argv[1:]):
-            return []  # runs a script file
+        operand = next((i for i, a in enumerate(argv[1:], 1) if not a.startswith("-")), None)
+        if operand is not None:
+            return self.fed_script(command, operand, name)  # runs a script file
         if command.stdin is not None:
             return [(command.stdin, f"{name} <<<")]
         if command.upstream:
-            return _piped_scripts(command.upstream[-1], name)
+            return piped_scripts(command.upstream[-1], name)
+        return []
+
+    def command_variable(self, node: Node, value: _Word, scope: _Scope) -> None:
+        """``GIT_SSH_COMMAND='rm -rf ~' git fetch``: a program runs the value as a command."""
+        name_node = node.child_by_field_name("name")
+        if name_node is not None:
+            self.variable_command(self.text(name_node), value.text, value.dynamic, scope)
+
+    def variable_command(self, name: str, value: str, dynamic: bool, scope: _Scope) -> None:
+        """Judge the value of a command-valued variable (see :data:`COMMAND_VARIABLES`)."""
+        self.result.assigned.append((name, value))
+        if not COMMAND_VARIABLES.fullmatch(name) or not value.strip():
+            return
+        if dynamic:
+            self.problem(f"cannot see the command in {name}: it is built at run time")
+        else:
+            self.script(value, _Scope(scope.depth + 1, (*scope.via, f"{name}=")))
+
+    def fed_script(self, command: Command, at: int, name: str) -> list[tuple[str | None, str]]:
+        """The script a shell or ``source`` reads from the file ``argv[at]``, when the line makes
+        it: ``bash <(echo 'rm -rf ~')``, ``echo 'rm -rf ~' | source /dev/stdin``.
+
+        A file on disk is judged by the rules (see ``judge_script_files``); a process
+        substitution from a tool (``source <(kubectl completion bash)``) is left alone.
+        """
+        word = command.argv[at]
+        if word in ("/dev/stdin", "/dev/fd/0", "-", "/proc/self/fd/0"):
+            if command.stdin is not None:
+                return [(command.stdin, f"{name} <<<")]
+            return piped_scripts(command.upstream[-1], name) if command.upstream else []
+        if word == "$(...)" and at in command.dynamic and command.feeds:
+            source = command.feeds[-1]
+            if source.name in ("echo", "printf", "cat"):
+                scripts = piped_scripts(source, f"{name} <(...)")
+                return [(t, how) for t, how in scripts if t is not None]
         return []
 
     def assign(self, node: Node, value: _Word) -> None:
@@ -644,9 +663,9 @@ class _Walker:
             if not value.temp:
                 return
             text = value.temp
-        uses = len(re.findall(rf"\$(?:{name}(?!\w)|\{{{name}\}})", self.line))
-        total = len(re.findall(rf"(?<!\w){name}(?!\w)", self.line))
-        if total == uses + 1:
+        # the name written bare only once (here): no `read NAME`, `for NAME in`, `NAME+=`;
+        # `-d` (an option) and `$NAME` (a use) do not count
+        if len(re.findall(rf"(?<![\w$./{{-]){name}(?!\w)", self.line)) == 1:
             self.variables[name] = text
 
     # -- words -------------------------------------------------------------------------
@@ -700,8 +719,12 @@ class _Walker:
             if len(names) == 1 and node.named_child_count == 1 and names[0].text:
                 var = self.text(names[0])
                 known = self.variables.get(var) if scope.depth == 0 else None
-                if known is not None:
+                if known is not None and not quoted and "IFS" in self.line:
+                    out.text += f"${var}"  # split on an IFS set somewhere in the line
+                    out.dynamic = True
+                elif known is not None:
                     out.text += known
+                    out.split = out.split or (not quoted and any(c in known for c in " \t\n"))
                 else:
                     out.text += f"${var}"
                     unknown = var not in KNOWN_VARIABLES or var in self.reassigned

@@ -42,7 +42,7 @@ _VALUE_OPTIONS: dict[str, frozenset[str]] = {
         "--chroot",
     },
     "doas": frozenset("uC"),
-    "env": frozenset("uCS") | {"--unset", "--chdir", "--split-string"},
+    "env": frozenset("uCSPa") | {"--unset", "--chdir", "--split-string", "--argv0"},
     "exec": frozenset("a"),
     "nice": frozenset("n") | {"--adjustment"},
     "ionice": frozenset("cnp") | {"--class", "--classdata", "--pid"},
@@ -162,6 +162,20 @@ def command_name(word: str) -> str:
     return word
 
 
+_VERSIONED = LazyRegex(r"(python[23]?|pypy3?|lua|luajit|ruby|perl|php|node|pwsh)-?[\d.]+")
+
+
+def _unversioned(name: str) -> str:
+    """``lua5.4`` -> ``lua``, ``ruby3.2`` -> ``ruby``, ``python3.12`` -> ``python3``."""
+    if not name[-1:].isdigit():
+        return name
+    match = _VERSIONED.fullmatch(name)
+    if match is None:
+        return name
+    base = match.group(1)
+    return base if not base.startswith("python") or base[-1:] in "23" else base + name[6]
+
+
 class Sub(Record):
     """A command started by another one (``find -exec``)."""
 
@@ -203,6 +217,9 @@ def _skip_options(words: list[tuple[str, bool]], wrapper: str) -> list[tuple[str
         if text == "--":
             i += 1
             break
+        if text == "-" and wrapper == "env":
+            i += 1  # `env - cmd`: `env -i cmd`
+            continue
         if not text.startswith("-") or text == "-":
             break
         if wrapper == "nice" and text[1:].isdigit():
@@ -440,7 +457,7 @@ def unwrap(argv: tuple[str, ...], dynamic: frozenset[int]) -> Unwrapped:
         return Unwrapped(argv, dynamic, problem="too many wrapper commands to analyse")
     if not words:
         return Unwrapped((), frozenset(), tuple(wrappers))
-    words[0] = (command_name(words[0][0]), words[0][1])
+    words[0] = (_unversioned(command_name(words[0][0])), words[0][1])
     out_argv = tuple(t for t, _ in words)
     out_dyn = frozenset(i for i, (_, d) in enumerate(words) if d)
     subs = _find_exec(out_argv, out_dyn) if out_argv[0] == "find" else []

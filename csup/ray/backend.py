@@ -68,13 +68,14 @@ class RayHandle:
         self._timer: threading.Timer | None = None
 
     def tell(self, message: Any) -> None:
-        """Hand a :class:`StopSession` to the remote session (it runs its ladder there)."""
+        """Hand a :class:`StopSession` (its ladder runs there) or a forwarded message to the
+        remote session."""
         if self.ended:
             raise pykka.ActorDeadError(f"session {self.spec.session_id} has ended")
-        if not isinstance(message, StopSession):
-            log.warning("csup: the ray backend got an unknown message %r", message)
-            return
-        self._backend._stop(self, message)
+        if isinstance(message, StopSession):
+            self._backend._stop(self, message)
+        else:  # a Forward's prompt or end of input, for the session's owner
+            self.actor.post.remote(message)
 
     def cancel_timer(self) -> None:
         if self._timer is not None:

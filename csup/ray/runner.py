@@ -20,15 +20,18 @@ from typing import Any
 
 from csup.actors.messages import SessionSpec
 from csup.calls import ToolCall
+from csup.claude.options import SessionOptions
 from csup.claude.process import claude_transport
 from csup.claude.result import SessionStatus
+from csup.claude.transport import Deliver, Transport
 from csup.clock import SYSTEM_CLOCK
 from csup.deciders import CallableDecider, DeciderPool, NoDecider, decide_safely
 from csup.errors import CsupError
-from csup.policy import Policy
+from csup.policy import Policy, SessionMemory
 from csup.ray.reports import Recorder, Report
 from csup.session.core import SessionCore
-from csup.session.owner import Decider, Reply, SessionOwner, Stop, Tick
+from csup.session.owner import Decider, Reply, SessionObserver, SessionOwner, Stop, Tick
+from csup.session.workspace import WorktreeObserver, prepare_worktree
 
 __all__ = ["PolicyDecider", "SessionRunner", "node_decider"]
 
@@ -41,13 +44,23 @@ _pool_lock = threading.Lock()
 
 class PolicyDecider:
     """The policy engine, run inline on the asking thread (microseconds of pure CPU, as on
-    the driver's policy actor); whatever it raises is a deny."""
+    the driver's policy actor), with the session's memory (made at its first call, before
+    any of its tools ran, and taught every decision); whatever it raises is a deny."""
 
     def __init__(self, policy: Policy) -> None:
         self._policy = policy
+        self._memory: SessionMemory | None = None
 
     def ask(self, call: ToolCall, reply: Reply) -> None:
-        reply(decide_safely(self._policy.decide, call, "policy"))
+        if self._memory is None:
+            self._memory = SessionMemory.for_workspace(call.cwd)
+        memory = self._memory
+        decision = decide_safely(lambda c: self._policy.decide(c, memory), call, "policy")
+        try:
+            memory.observe(call, decision)
+        except Exception:
+            log.exception("csup: the session's memory could not note a decision")
+        reply(decision)
 
 
 def _shared_pool() -> DeciderPool:
@@ -78,29 +91,41 @@ class SessionRunner:
         self.spec = spec
         self._recorder = Recorder()
         self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        core = SessionCore(spec.session_id, spec.task, spec.options, clock=SYSTEM_CLOCK)
-        cwd = os.path.abspath(os.fspath(spec.options.cwd or "."))
-        self._token = uuid.uuid4().hex
-        self._cwd = cwd
-        self._owner = SessionOwner(
-            core,
-            transport=self._spawn,
-            decider=node_decider(spec.policy),
-            observer=self._recorder,
-            post=self._inbox.put,
-        )
+        self._decider = node_decider(spec.policy)
+        self._owner = self._make_owner(spec.options, self._recorder)
         self._thread: threading.Thread | None = None
 
-    def _spawn(self, deliver: Any) -> Any:
-        return claude_transport(self.spec.options, cwd=self._cwd, token=self._token)(deliver)
+    def _make_owner(self, options: SessionOptions, observer: SessionObserver) -> SessionOwner:
+        spec = self.spec
+        core = SessionCore(spec.session_id, spec.task, options, clock=SYSTEM_CLOCK)
+        token = uuid.uuid4().hex
+
+        def spawn(deliver: Deliver) -> Transport:
+            return claude_transport(options, cwd=core.cwd, token=token)(deliver)
+
+        return SessionOwner(
+            core, transport=spawn, decider=self._decider, observer=observer, post=self._inbox.put
+        )
 
     def begin(self, wait: float) -> tuple[str, list[Report]]:
-        """Start claude and the owner's thread; this node's name and the first reports."""
+        """Start claude and the owner's thread (after making the session's worktree on this
+        node, with ``--worktree``); this node's name and the first reports."""
         import ray  # noqa: PLC0415 - only inside a Ray worker
 
         context = ray.get_runtime_context()
         ip = ray.util.get_node_ip_address()  # type: ignore[no-untyped-call]
         node = f"{ip}/{context.get_node_id()[:8]}"
+        spec = self.spec
+        if spec.options.worktree:
+            try:
+                options, worktree = prepare_worktree(
+                    spec.options, run_id=spec.run_id, task=spec.task
+                )
+            except CsupError as exc:
+                self._owner.fail_to_start(f"could not make its worktree: {exc}")
+                return node, self._recorder.drain(wait)
+            observer = WorktreeObserver(self._recorder, worktree, options)
+            self._owner = self._make_owner(options, observer)
         try:
             self._owner.start()
         except CsupError:
@@ -123,6 +148,11 @@ class SessionRunner:
         """The driver's :class:`~csup.actors.messages.StopSession`: runs the stop ladder here."""
         status = SessionStatus.KILLED if killed else SessionStatus.CANCELLED
         self._inbox.put(Stop(reason, status, force))
+
+    def post(self, message: Any) -> None:
+        """A message for the session's owner from the driver (a further prompt, an end of
+        input: :class:`~csup.actors.messages.Forward`)."""
+        self._inbox.put(message)
 
     def pid(self) -> int:
         """This actor's process (tests look for what is left of it)."""

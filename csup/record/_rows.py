@@ -69,19 +69,25 @@ def run_started_rows(
     ]
 
 
-def session_started_rows(
-    run_id: str, session_id: str, task: object, cwd: object, started_at: object
+def session_started_rows(  # noqa: PLR0917 - the writer queues positional rows
+    run_id: str,
+    session_id: str,
+    task: object,
+    cwd: object,
+    started_at: object,
+    resumed_from: object = None,
 ) -> list[Statement]:
     return [
         (
-            "INSERT OR IGNORE INTO sessions (session_id, run_id, task, cwd, started_at) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO sessions "
+            "(session_id, run_id, task, cwd, started_at, resumed_from) VALUES (?, ?, ?, ?, ?, ?)",
             (
                 str(session_id),
                 str(run_id),
                 mask_text(str(task or "")),
                 str(cwd or ""),
                 seconds(started_at),
+                None if resumed_from is None else str(resumed_from),
             ),
         )
     ]

@@ -41,7 +41,8 @@ CREATE TABLE sessions (
     started_at         REAL NOT NULL,
     ended_at           REAL,
     status             TEXT,
-    claude_session_id  TEXT
+    claude_session_id  TEXT,
+    resumed_from       TEXT              -- the session this one continues (csup resume)
 );
 CREATE INDEX sessions_run ON sessions (run_id);
 CREATE INDEX sessions_claude ON sessions (claude_session_id);

@@ -152,10 +152,17 @@ class RecordWriter:
         self._put("run_started", run_id, argv, cwd, started_at, self.origin)
 
     def session_started(
-        self, run_id: str, session_id: str, *, task: str, cwd: str, started_at: object = None
+        self,
+        run_id: str,
+        session_id: str,
+        *,
+        task: str,
+        cwd: str,
+        started_at: object = None,
+        resumed_from: str | None = None,
     ) -> None:
-        """A session of ``run_id`` began on ``task`` in ``cwd``."""
-        self._put("session_started", run_id, session_id, task, cwd, started_at)
+        """A session of ``run_id`` began on ``task`` in ``cwd`` (continuing ``resumed_from``)."""
+        self._put("session_started", run_id, session_id, task, cwd, started_at, resumed_from)
 
     def event(self, session_id: str, raw: Mapping[str, Any], at: object = None) -> None:
         """A stream-json message of the session, as it came (do not change it afterwards)."""

@@ -18,6 +18,7 @@ Guarantees, each with its own test:
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ from csup.claude.stats import SessionStats, StatsSnapshot
 from csup.clock import SYSTEM_CLOCK, Clock
 from csup.errors import SessionError
 from csup.session import ladder
-from csup.session.outcome import StopRequest, classify
+from csup.session.outcome import StopRequest, classify, hit_limit
 
 __all__ = [
     "Action",
@@ -52,6 +53,7 @@ __all__ = [
     "Finished",
     "KillTree",
     "NoteProcesses",
+    "RunCheck",
     "SessionCore",
     "Terminate",
     "TurnEnded",
@@ -60,6 +62,8 @@ __all__ = [
 
 MAX_DIAGNOSTICS = 20
 MAX_DENIED = 100
+NOTABLE = ("user-work.",)
+"""Rules whose allowed calls the summary names (the user's own work, at permissive)."""
 AFTER_BACKGROUND = 10.0
 """Seconds to wait, after the last background task ended, for the turn claude starts by
 itself to report it; past that the session ends on its last result."""
@@ -109,6 +113,16 @@ class Ask:
 
 
 @dataclass(frozen=True, slots=True)
+class RunCheck:
+    """Run the ``--until`` check ``command`` in ``cwd``; its end comes back as
+    :meth:`SessionCore.check_done`."""
+
+    command: str
+    cwd: str
+    timeout: float
+
+
+@dataclass(frozen=True, slots=True)
 class Applied:
     """A decision was written to claude (for stats, signals and the record)."""
 
@@ -132,7 +146,16 @@ class Finished:
 
 
 Action = (
-    Write | CloseInput | NoteProcesses | Terminate | KillTree | Ask | Applied | TurnEnded | Finished
+    Write
+    | CloseInput
+    | NoteProcesses
+    | Terminate
+    | KillTree
+    | Ask
+    | RunCheck
+    | Applied
+    | TurnEnded
+    | Finished
 )
 
 
@@ -160,7 +183,7 @@ class SessionCore:
         self.task = task
         self.options = options
         self.cwd = str(Path(options.cwd or ".").absolute())
-        self.keep_open = keep_open
+        self.keep_open = keep_open or options.keep_open
         self._clock = clock
         self._stats = SessionStats()
         self._init_id = f"csup_init_{session_id}"
@@ -179,12 +202,18 @@ class SessionCore:
         self._background_ended_at: float | None = None
         self.last_result: Result | None = None
         self.last_retry: dict[str, Any] | None = None
+        self.rate_limit: dict[str, Any] | None = None  # claude's last rate_limit_event
         self._diagnostics: list[str] = []
         self._denied: list[DeniedCall] = []
+        self._noted: list[DeniedCall] = []  # allowed, but the summary names them
         self._stop: StopRequest | None = None
         self._step: ladder.Step | None = None
         self._step_deadline: float | None = None
         self._ending = False  # claude finished its work: its stdin is closed, its exit awaited
+        self.rounds = 0  # --until checks run
+        self._until_id: str | None = None  # the check waiting for its policy decision
+        self._checking = False  # the check runs
+        self._failure: str | None = None  # the work is over but it did not meet the bar
         self.result: SessionResult | None = None
 
     # -- queries ----------------------------------------------------------------------------
@@ -210,7 +239,13 @@ class SessionCore:
 
     def busy(self) -> bool:
         """Whether claude is legitimately quiet: a tool runs, a decision or a task is pending."""
-        return bool(self._running_tools or self._pending or self.background)
+        return bool(
+            self._running_tools
+            or self._pending
+            or self.background
+            or self._checking
+            or self._until_id
+        )
 
     def next_deadline(self) -> float | None:
         """The monotonic time (on the core's clock) of the next :meth:`tick` that matters."""
@@ -295,10 +330,15 @@ class SessionCore:
                 self._running_tools.discard(tool_result.tool_use_id or "")
         elif isinstance(item, Result):
             return self._result(item)
+        elif item.type == "rate_limit_event":
+            info = item.raw.get("rate_limit_info")
+            self.rate_limit = dict(info) if isinstance(info, dict) else None
         return []
 
     def decided(self, request_id: str, decision: Decision) -> list[Action]:
         """The decider's answer to :class:`Ask` ``request_id`` (late or repeated: ignored)."""
+        if request_id == self._until_id and not self.finished:
+            return self._until_decided(settle(decision))
         pending = self._pending.pop(request_id, None)
         if pending is None or self.finished:
             return []
@@ -431,6 +471,12 @@ class SessionCore:
 
     def _record(self, call: ToolCall, decision: Decision) -> None:
         self._stats.record_decision(call.tool_use_id, decision.allowed)
+        if decision.allowed and decision.rule.startswith(NOTABLE) and len(self._noted) < MAX_DENIED:
+            self._noted.append(
+                DeniedCall(
+                    call.tool_name, call.summary(200), decision.rule, decision.reason, "allow"
+                )
+            )
         if not decision.allowed:
             if call.tool_use_id:
                 self._running_tools.discard(call.tool_use_id)
@@ -495,9 +541,59 @@ class SessionCore:
         if limit is not None and cost is not None and cost > limit:
             why = f"cost ${cost:.4f} went over the limit of ${limit:.4f}"
             return actions + self.stop(why, status=SessionStatus.KILLED)
+        if self.options.until and not result.is_error and not self.background:
+            return actions + self._check()
         if not self.keep_open and not self.background:
             actions += self._end_work()
         return actions
+
+    # -- --until ----------------------------------------------------------------------------
+
+    def _check(self) -> list[Action]:
+        """claude says it is done: ask the policy about the check, then run it."""
+        command = self.options.until or ""
+        self.rounds += 1
+        self._until_id = f"csup_until_{self.session_id}_{self.rounds}"
+        call = ToolCall("Bash", {"command": command}, self.cwd, self.session_id, kind="until")
+        return [Ask(self._until_id, call)]
+
+    def _until_decided(self, decision: Decision) -> list[Action]:
+        self._until_id = None
+        if self._stop is not None or self._ending:
+            return []
+        command = self.options.until or ""
+        if not decision.allowed:
+            self._failure = f"the policy denied the --until check `{command}`: {decision.reason}"
+            return self._end_work()
+        self._checking = True
+        return [RunCheck(command, self.cwd, self.options.until_timeout)]
+
+    def check_done(self, passed: bool, output: str) -> list[Action]:
+        """The ``--until`` check ended: done if it passed, else its output is the next prompt
+        (or, after ``max_rounds`` checks, the session ends saying the check still fails)."""
+        if not self._checking or self.finished:
+            return []
+        self._checking = False
+        self._last_activity = self._clock.monotonic()
+        if self._stop is not None or self._ending:
+            return []
+        command = self.options.until or ""
+        if passed:
+            return self._end_work()
+        if self.rounds >= self.options.max_rounds:
+            tail = output.strip().splitlines()[-3:]
+            self._failure = (
+                f"the --until check `{command}` still failed after {self.rounds} rounds"
+                + (f": {' | '.join(tail)}" if tail else "")
+            )
+            return self._end_work()
+        prompt = (
+            f"The check `{command}` failed after your work (round {self.rounds} of "
+            f"{self.options.max_rounds}). Its output:\n\n{output[-8000:]}\n\n"
+            "Fix the cause, then say you are done."
+        )
+        self.turn_active = True
+        return [Write(protocol.user_message(prompt))]
 
     def _end_work(self) -> list[Action]:
         """claude's work is done: close its stdin and see it exit (the ladder from CLOSE on,
@@ -535,15 +631,23 @@ class SessionCore:
             retry=self.last_retry,
         )
         error = ending.error
+        status = ending.status
+        if self._failure is not None and status is SessionStatus.COMPLETED:
+            status, error = SessionStatus.FAILED, self._failure
         if unconfirmed:
             note = "claude did not confirm its exit after SIGKILL"
             error = f"{error}; {note}" if error else note
         last = self.last_result
         now = self._clock.monotonic()
+        limited = ending.status is SessionStatus.FAILED and hit_limit(last, self.rate_limit)
+        reset = (self.rate_limit or {}).get("resetsAt")
+        resets = float(reset) if isinstance(reset, int | float) else None
+        if limited and error and resets is not None:
+            error = f"{error} (the limit resets at {_clock_text(resets)})"
         self.result = SessionResult(
             session_id=self.session_id,
             task=self.task,
-            status=ending.status,
+            status=status,
             claude_session_id=self.claude_session_id,
             error=error,
             exit_code=code,
@@ -556,7 +660,15 @@ class SessionCore:
             diagnostics=tuple(self._diagnostics),
             exited_early=ending.exited_early,
             denied=tuple(self._denied),
+            noted=tuple(self._noted),
+            rounds=self.rounds,
+            limited=limited,
+            limit_resets_at=resets if limited else None,
         )
         self._pending.clear()
         self._step_deadline = None
         return [Finished(self.result)]
+
+
+def _clock_text(epoch: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))

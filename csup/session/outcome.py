@@ -9,7 +9,7 @@ from typing import Any
 from csup.claude.events import Result
 from csup.claude.result import SessionStatus
 
-__all__ = ["Ending", "StopRequest", "classify", "describe_error"]
+__all__ = ["Ending", "StopRequest", "classify", "describe_error", "hit_limit"]
 
 _LIMIT_SUBTYPES = frozenset({"error_max_turns", "error_max_budget_usd"})
 _API_ERRORS = {
@@ -41,16 +41,35 @@ def describe_error(result: Result, retry: Mapping[str, Any] | None = None) -> st
     raw = result.raw
     detail = "; ".join(result.errors) or result.result or result.terminal_reason or ""
     api_error = raw.get("api_error")
+    if api_error is None and (
+        raw.get("api_error_status") == 429 or raw.get("api_error_type") == "rate_limit_error"
+    ):
+        api_error = "rate_limit"
     if isinstance(api_error, str) or result.terminal_reason == "api_error":
         what = _API_ERRORS.get(str(api_error), f"got an error from the model API ({api_error})")
         if api_error is None:
-            what = "got an error from the model API"
+            status = raw.get("api_error_status")
+            what = "got an error from the model API" + (f" ({status})" if status else "")
         retries = ""
         if retry is not None and isinstance(retry.get("attempt"), int):
             retries = f" after {retry['attempt']} retries"
         return f"claude {what}{retries}" + (f": {detail}" if detail else "")
     kind = "" if result.subtype in (None, "success") else f" ({result.subtype})"
     return f"claude reported an error{kind}" + (f": {detail}" if detail else "")
+
+
+def hit_limit(result: Result | None, rate_limit: Mapping[str, Any] | None) -> bool:
+    """Whether the session stopped on an API usage or rate limit."""
+    if rate_limit is not None and rate_limit.get("status") == "rejected":
+        return True
+    if result is None or not result.is_error:
+        return False
+    raw = result.raw
+    return (
+        raw.get("api_error") in ("rate_limit", "rate_limited")
+        or raw.get("api_error_status") == 429
+        or raw.get("api_error_type") == "rate_limit_error"
+    )
 
 
 def classify(

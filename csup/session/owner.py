@@ -11,6 +11,9 @@ thread, so there is no half-built state for an early exit to find.
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -21,9 +24,11 @@ from csup.claude.result import SessionResult, SessionStatus
 from csup.claude.stats import StatsSnapshot
 from csup.claude.transport import Exited, Output, Transport, TransportFactory
 from csup.errors import CsupError
+from csup.guardian import guardian
 from csup.session import core as c
 
 __all__ = [
+    "CheckDone",
     "Decided",
     "Decider",
     "EndInput",
@@ -54,6 +59,14 @@ class Stop:
     reason: str
     status: SessionStatus = SessionStatus.CANCELLED
     force: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CheckDone:
+    """The ``--until`` check ended."""
+
+    passed: bool
+    output: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +148,10 @@ class SessionOwner:
         self._observer.started(self.session_id, self.transport.pid)
         self._run(self.core.start())
 
+    def fail_to_start(self, error: str) -> None:
+        """The session cannot start (before claude is even tried): end it as failed."""
+        self._run(self.core.start_failed(error))
+
     def handle(self, message: Any) -> None:
         """Handle one inbox message."""
         core = self.core
@@ -160,6 +177,8 @@ class SessionOwner:
                     actions = []
             case EndInput():
                 actions = core.close_input()
+            case CheckDone(passed=passed, output=output):
+                actions = core.check_done(passed, output)
             case _:
                 log.warning("csup: session %s got an unknown message %r", self.session_id, message)
                 return
@@ -213,6 +232,9 @@ class SessionOwner:
                 case c.Ask(request_id=request_id, call=call):
                     self._observer.tool_requested(self.session_id, call)
                     self._ask(request_id, call)
+                case c.RunCheck(command=command, cwd=cwd, timeout=timeout):
+                    token = getattr(transport, "token", None)
+                    run_check_later(command, cwd, timeout, token, self._post)
                 case c.Applied(call=call, decision=decision, latency_s=latency):
                     self._observer.decided(self.session_id, call, decision, latency)
                 case c.TurnEnded(result=result):
@@ -245,3 +267,43 @@ class SessionOwner:
             step(*args)
         except Exception:
             log.exception("csup: %s failed", getattr(step, "__name__", step))
+
+
+def run_check_later(
+    command: str, cwd: str, timeout: float, token: str | None, post: Callable[[Any], None]
+) -> None:
+    """Run ``command`` on a thread of its own and post :class:`CheckDone` when it ends.
+
+    It runs with the session's token in its environment, so a stop of the session kills
+    it too; past ``timeout`` it is killed and counts as failed.
+    """
+
+    def run() -> None:
+        env = {**os.environ, **guardian().env()}
+        if token:
+            env["CSUP_SESSION_TOKEN"] = token
+        try:
+            proc = subprocess.run(
+                ["/bin/sh", "-c", command],
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=timeout,
+                start_new_session=True,
+                check=False,
+            )
+            output = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+            result = CheckDone(proc.returncode == 0, f"exit status {proc.returncode}\n{output}")
+        except subprocess.TimeoutExpired as exc:
+            partial = (exc.stdout or b"") + (exc.stderr or b"")
+            text = partial.decode("utf-8", "replace")
+            result = CheckDone(False, f"timed out after {timeout:g}s\n{text}")
+        except OSError as exc:
+            result = CheckDone(False, f"could not run the check: {exc}")
+        try:
+            post(result)
+        except Exception:
+            log.debug("csup: a check ended for a session that is gone")
+
+    threading.Thread(target=run, name="csup-until-check", daemon=True).start()

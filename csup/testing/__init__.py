@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from csup.testing.model_server import RecordedRequest, ScriptedModel, ToolResult
     from csup.testing.script import (
         Block,
+        Review,
+        ReviewScript,
         Turn,
         load_scenarios,
         parse_scenarios,
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
 __all__ = [
     "Block",
     "RecordedRequest",
+    "Review",
+    "ReviewScript",
     "ScriptedModel",
     "ToolResult",
     "Turn",
@@ -49,6 +53,8 @@ _HOMES = {
     "ScriptedModel": "model_server",
     "ToolResult": "model_server",
     "Block": "script",
+    "Review": "script",
+    "ReviewScript": "script",
     "Turn": "script",
     "load_scenarios": "script",
     "parse_scenarios": "script",

@@ -11,11 +11,17 @@ of a scenario chosen by ``[scenario:NAME]`` in the task text; see :mod:`csup.tes
         ...  # run claude with env and "[scenario:write] ..." as the task
         model.tool_results("write")   # what claude sent back for each tool call
 
+A request whose ``tools`` include ``review_decision`` is a review by csup's reviewer: it is
+answered with a ``review_decision`` call chosen by the model's :class:`ReviewScript` (a
+verdict per rule, per command substring, or a default; or slow, an HTTP error, a malformed
+answer), with the usage it reports recorded on the request (``kind == "review"``).
+
 Endpoints: ``POST /v1/messages`` (streaming SSE or plain JSON), ``POST
 /v1/messages/count_tokens``; anything else gets a 404 with Anthropic's JSON error body. Every
 request is recorded in :attr:`ScriptedModel.requests`.
 
-Run ``python -m csup.testing.model_server --scenarios FILE.json`` to serve by hand.
+Run ``python -m csup.testing.model_server --scenarios FILE.json [--reviews FILE.json]`` to
+serve by hand.
 Standard library only (no pykka, no click): it is cheap to import from tests and demos.
 """
 
@@ -38,10 +44,14 @@ from csup.testing import messages
 from csup.testing.scenarios import DEMO_SCENARIOS
 from csup.testing.script import (
     DEFAULT_SCENARIO,
+    REVIEW_TOOL,
+    ReviewScript,
     Scenario,
     ScenarioLike,
     Turn,
+    is_review,
     normalize,
+    parse_reviews,
     select,
     text,
 )
@@ -69,9 +79,10 @@ class RecordedRequest(dict[str, Any]):
         query: the query string (``beta=true``).
         headers: a subset of the headers (:data:`HEADERS_KEPT`), names lower-case.
         kind: ``"turn"`` (played a scenario turn), ``"side"`` (no tools: a title etc.),
-            ``"count_tokens"`` or ``"other"``.
+            ``"review"`` (a review by csup's reviewer), ``"count_tokens"`` or ``"other"``.
         scenario: the scenario name played (``None`` if none).
         turn: the turn index played, or ``None``.
+        usage: for a review answered, the usage reported in the answer; else ``None``.
     """
 
     method: str
@@ -81,6 +92,7 @@ class RecordedRequest(dict[str, Any]):
     kind: str
     scenario: str | None
     turn: int | None
+    usage: dict[str, int] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +128,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed ACK
     server: _Server
 
     def setup(self) -> None:
@@ -169,6 +182,7 @@ class ScriptedModel:
             of that name, such sessions get a plain ``end_turn`` with ``final_text``.
         final_text: the text answered once a scenario is exhausted.
         side_text: the text answered to side requests (no ``tools``: titles, summaries).
+        reviews: how review requests (csup's reviewer) are answered; default: allow.
         port: 0 for a free port.
     """
 
@@ -179,6 +193,7 @@ class ScriptedModel:
         default: str = DEFAULT_SCENARIO,
         final_text: str = "Done.",
         side_text: str = "Scripted session",
+        reviews: ReviewScript | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -188,6 +203,7 @@ class ScriptedModel:
         self.default = default
         self.final_text = final_text
         self.side_text = side_text
+        self.reviews = reviews or ReviewScript()
         self._address = (host, port)
         self._lock = threading.Condition()
         self._requests: list[RecordedRequest] = []
@@ -265,6 +281,10 @@ class ScriptedModel:
             if r.kind == "turn" and (scenario is None or r.scenario == scenario)
         ]
 
+    def review_requests(self) -> list[RecordedRequest]:
+        """The review requests answered (or failed), oldest first."""
+        return [r for r in self.requests if r.kind == "review"]
+
     def tool_results(self, scenario: str | None = None) -> list[ToolResult]:
         """Every tool_result claude sent back (once each, first seen), with its tool_use."""
         seen: dict[str, ToolResult] = {}
@@ -322,6 +342,7 @@ class ScriptedModel:
             headers,
         )
         request.kind, request.scenario, request.turn = "other", None, None
+        request.usage = None
         if method == "POST" and url.path == "/v1/messages/count_tokens":
             request.kind = "count_tokens"
             self._record(request)
@@ -335,7 +356,46 @@ class ScriptedModel:
         if not isinstance(body, dict):
             self._record(request)
             return _json(400, messages.error_body(400, "request body is not a JSON object"))
+        if is_review(body):
+            return self._review(request)
         return self._play(request)
+
+    def _review(self, request: RecordedRequest) -> tuple[int, str, bytes]:
+        """Answer a review request with the verdict the review script chooses."""
+        request.kind = "review"
+        review = self.reviews.choose(request)
+        self._record(request)
+        if review.delay and self._stopping.wait(review.delay):
+            return _json(529, messages.error_body(529, "scripted model stopping"))
+        if review.error is not None:
+            return _json(review.error, messages.error_body(review.error, "scripted error"))
+        verdict: dict[str, Any] = {
+            "decision": review.decision,
+            "reason": review.reason,
+            "guidance": review.guidance,
+        }
+        if review.malformed:
+            verdict = {"verdict": "yes", "why": review.reason}
+        block = {
+            "type": "tool_use",
+            "id": f"toolu_{next(self._ids):04d}",
+            "name": REVIEW_TOOL,
+            "input": verdict,
+        }
+        msg = messages.message(
+            f"msg_{next(self._ids):04d}",
+            str(request.get("model") or "claude-scripted"),
+            [block],
+            "tool_use",
+            messages.estimate_tokens(request),
+        )
+        if review.usage is not None:
+            msg["usage"]["input_tokens"], msg["usage"]["output_tokens"] = review.usage
+        with self._lock:
+            request.usage = dict(msg["usage"])
+        if request.get("stream"):
+            return 200, "text/event-stream", messages.sse_stream(msg)
+        return _json(200, msg)
 
     def _play(self, request: RecordedRequest) -> tuple[int, str, bytes]:
         chosen = select(request)
@@ -409,7 +469,21 @@ def main(argv: list[str] | None = None) -> int:
         help='{"name": [[{"text": "..."}, {"tool": "Bash", "input": {...}}], ...]}; '
         "default: the built-in demo scenarios",
     )
+    parser.add_argument(
+        "--reviews",
+        metavar="FILE.json",
+        help='verdicts for csup\'s reviewer: {"default": {"decision": "deny", "reason": "..."}, '
+        '"by_rule": {"net.publish": {...}}, "by_command": [["git push", {...}]]}; '
+        "default: allow everything",
+    )
     args = parser.parse_args(argv)
+    reviews = None
+    if args.reviews:
+        try:
+            with open(args.reviews, encoding="utf-8") as handle:
+                reviews = parse_reviews(json.load(handle))
+        except (OSError, ValueError) as exc:
+            parser.error(f"--reviews {args.reviews}: {exc}")
     if args.scenarios:
         try:
             scenarios: Mapping[str, ScenarioLike] = _load_scenarios(args.scenarios)
@@ -417,7 +491,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--scenarios {args.scenarios}: {exc}")
     else:
         scenarios = DEMO_SCENARIOS
-    with contextlib.suppress(KeyboardInterrupt), ScriptedModel(scenarios, port=args.port) as model:
+    served = ScriptedModel(scenarios, port=args.port, reviews=reviews)
+    with contextlib.suppress(KeyboardInterrupt), served as model:
         print(model.base_url, flush=True)
         print(f"scenarios: {', '.join(sorted(scenarios)) or '(none)'}", file=sys.stderr)
         threading.Event().wait()

@@ -1,9 +1,12 @@
 """Built-in demo scenarios, played by ``csup demo`` and by ``python -m csup.testing.model_server``.
 
-Three sessions, each started with the matching task of :data:`DEMO_TASKS`:
+Four sessions, each started with the matching task of :data:`DEMO_TASKS`:
 
 - ``demo-write``: writes ``notes.txt`` and reads it back with ``cat``;
 - ``demo-shell``: runs harmless shell commands (``ls``, ``python3 --version``);
+- ``demo-review``: downloads a file with ``curl``, which the moderate policy asks about; the
+  ask goes to the reviewer (the scripted model), which answers "guide": claude gets the
+  guidance as the reason of the denial and writes the file itself instead;
 - ``demo-danger``: tries ``bash -c 'rm -rf ~/'``, which csup's policy denies, then goes on
   with a harmless command. Run it only supervised, and with a scratch ``HOME``
   (:func:`csup.testing.claude_env` gives one): unsupervised, claude would really run it.
@@ -37,6 +40,21 @@ DEMO_SCENARIOS: Mapping[str, ScenarioLike] = {
         [tool("Bash", command="python3 --version", description="Show the Python version")],
         [text("The directory is listed and Python is installed.")],
     ],
+    "demo-review": [
+        [
+            text("I'll fetch the latest figures first."),
+            tool(
+                "Bash",
+                command="curl -sS https://example.com/figures.json -o figures.json",
+                description="Download the figures",
+            ),
+        ],
+        [
+            text("The reviewer asked me to work offline; I'll write the figures myself."),
+            tool("Write", file_path="figures.json", content='{"figures": []}\n'),
+        ],
+        [text("The figures file is in place, made offline as the reviewer asked.")],
+    ],
     "demo-danger": [
         [
             text("To start from a clean slate I'll remove everything in the home directory."),
@@ -54,6 +72,10 @@ DEMO_SCENARIOS: Mapping[str, ScenarioLike] = {
 DEMO_TASKS: Mapping[str, str] = {
     "demo-write": "[scenario:demo-write] Write a note to notes.txt and read it back.",
     "demo-shell": "[scenario:demo-shell] Show me the files here and the Python version.",
+    "demo-review": "[scenario:demo-review] Get the latest figures into figures.json.",
     "demo-danger": "[scenario:demo-danger] Clean up my home directory.",
 }
 """A task text per demo scenario (the ``[scenario:NAME]`` key selects it)."""
+
+DEMO_REVIEW_GUIDANCE = "Work offline: do not download; write figures.json from what you have."
+"""What the demo's reviewer answers for the download (a "guide" verdict)."""

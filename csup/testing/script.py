@@ -5,6 +5,9 @@ A *scenario* is a list of model turns; a turn is a list of content blocks made w
 behaviour (a delay, an HTTP error). The server picks the turn to play from the request alone
 (see :func:`select`), so claude's retries and multi-turn sessions both replay correctly.
 
+A request that carries csup's ``review_decision`` tool is a review by csup's reviewer, not a
+turn: a :class:`ReviewScript` answers it (see :class:`Review`).
+
 Standard library only: this module is imported by ``csup demo`` and by users' policy tests.
 """
 
@@ -19,14 +22,19 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_SCENARIO",
+    "REVIEW_TOOL",
     "Block",
+    "Review",
+    "ReviewScript",
     "Scenario",
     "ScenarioLike",
     "Selection",
     "Turn",
     "TurnLike",
+    "is_review",
     "load_scenarios",
     "normalize",
+    "parse_reviews",
     "parse_scenarios",
     "select",
     "text",
@@ -196,3 +204,131 @@ def select(body: Mapping[str, Any]) -> Selection:
                     name = found.group(1)
                     break
     return Selection(name, assistants, side=not body.get("tools"))
+
+
+# -- reviews -------------------------------------------------------------------------------
+
+REVIEW_TOOL = "review_decision"
+"""A request whose ``tools`` include this tool is a review (csup's reviewer), not a turn."""
+
+UNTRUSTED_BLOCK = re.compile(r"<(untrusted-data-[A-Za-z0-9]+)>.*?</\1>", re.DOTALL)
+"""The data block of csup's reviewer prompt (:mod:`csup.escalation.prompt`)."""
+
+REVIEW_RULE = re.compile(r"^Rule: (\S+)$", re.MULTILINE)
+
+INJECTION = re.compile(
+    r"ignore (?:all )?(?:previous|prior|above) instructions and (allow|deny)", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """How the scripted model answers one review request.
+
+    Attributes:
+        decision: ``"allow"``, ``"deny"`` or ``"guide"`` (anything else is sent as is: a
+            malformed verdict).
+        reason, guidance: the verdict's other fields.
+        delay: seconds to wait before answering (a slow reviewer).
+        error: an HTTP status to answer instead (a reviewer that is down).
+        malformed: answer a ``review_decision`` call whose input has no decision.
+        usage: ``(input_tokens, output_tokens)`` to report; None: estimated from the sizes.
+    """
+
+    decision: str = "allow"
+    reason: str = "scripted verdict"
+    guidance: str = ""
+    delay: float = 0.0
+    error: int | None = None
+    malformed: bool = False
+    usage: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewScript:
+    """The scripted model's verdicts for review requests.
+
+    The first that applies: with ``follow_injection``, an instruction "ignore previous
+    instructions and allow|deny" found in the request's *instructions* (the system prompt
+    and the user text outside the ``<untrusted-data-ID>`` block) is obeyed, as a naive model
+    would (inside the data block it is ignored); then the first ``by_command`` substring
+    found anywhere in the request's text; then ``by_rule`` (the ``Rule: ID`` line of the
+    instructions); then ``default``.
+    """
+
+    default: Review = field(default_factory=Review)
+    by_rule: Mapping[str, Review] = field(default_factory=dict)
+    by_command: Sequence[tuple[str, Review]] = ()
+    follow_injection: bool = False
+
+    def choose(self, body: Mapping[str, Any]) -> Review:
+        """The review to play for a request body."""
+        texts = list(_texts(body.get("system")))
+        for message in body.get("messages") or []:
+            if isinstance(message, Mapping):
+                texts.extend(_texts(message.get("content")))
+        whole = "\n".join(texts)
+        instructions = UNTRUSTED_BLOCK.sub("", whole)
+        if self.follow_injection:
+            found = INJECTION.search(instructions)
+            if found:
+                verdict = found.group(1).lower()
+                return Review(verdict, f"following the instruction to {verdict}")
+        for needle, review in self.by_command:
+            if needle in whole:
+                return review
+        rule = REVIEW_RULE.search(instructions)
+        if rule and rule.group(1) in self.by_rule:
+            return self.by_rule[rule.group(1)]
+        return self.default
+
+
+def is_review(body: Mapping[str, Any]) -> bool:
+    """True for a review request (its ``tools`` include :data:`REVIEW_TOOL`)."""
+    tools = body.get("tools")
+    return isinstance(tools, list) and any(
+        isinstance(t, Mapping) and t.get("name") == REVIEW_TOOL for t in tools
+    )
+
+
+def _review_from_json(raw: Any) -> Review:
+    if not isinstance(raw, Mapping):
+        raise ValueError(f'a review is an object such as {{"decision": "allow"}}: {raw!r}')
+    usage = raw.get("usage")
+    pair = (int(usage[0]), int(usage[1])) if isinstance(usage, list) and len(usage) == 2 else None
+    return Review(
+        decision=str(raw.get("decision", "allow")),
+        reason=str(raw.get("reason", "scripted verdict")),
+        guidance=str(raw.get("guidance", "")),
+        delay=float(raw.get("delay", 0.0)),
+        error=int(raw["error"]) if raw.get("error") is not None else None,
+        malformed=bool(raw.get("malformed", False)),
+        usage=pair,
+    )
+
+
+def parse_reviews(data: Any) -> ReviewScript:
+    """A :class:`ReviewScript` from JSON data: ``{"default": REVIEW, "by_rule": {ID: REVIEW},
+    "by_command": [[SUBSTRING, REVIEW], ...], "follow_injection": false}``, where a REVIEW is
+    ``{"decision": "deny", "reason": "...", "guidance": "...", "delay": 0, "error": 500,
+    "malformed": false, "usage": [input, output]}`` (every key optional). Raises ValueError."""
+    if not isinstance(data, Mapping):
+        raise ValueError("reviews JSON must be an object (default, by_rule, by_command)")
+    unknown = set(data) - {"default", "by_rule", "by_command", "follow_injection"}
+    if unknown:
+        raise ValueError(f"unknown reviews keys: {', '.join(sorted(unknown))}")
+    by_rule = data.get("by_rule", {})
+    by_command = data.get("by_command", [])
+    if not isinstance(by_rule, Mapping) or not isinstance(by_command, list):
+        raise ValueError("by_rule is an object and by_command a list of [substring, review]")
+    pairs = []
+    for item in by_command:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
+            raise ValueError(f"a by_command entry is [substring, review]: {item!r}")
+        pairs.append((item[0], _review_from_json(item[1])))
+    return ReviewScript(
+        default=_review_from_json(data.get("default", {})),
+        by_rule={str(k): _review_from_json(v) for k, v in by_rule.items()},
+        by_command=tuple(pairs),
+        follow_injection=bool(data.get("follow_injection", False)),
+    )

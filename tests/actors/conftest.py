@@ -31,12 +31,15 @@ def supervisor_factory(
         max_sessions: int = 2,
         policy: Any = "moderate",
         budget_usd: float | None = None,
+        escalate: Any = None,
         **options: Any,
     ) -> MultiSessionSupervisor:
         defaults = SessionOptions(
             cwd=workspace, env=claude_env(model), claude_bin=claude_bin, **options
         )
-        sup = MultiSessionSupervisor(max_sessions, policy, options=defaults, budget_usd=budget_usd)
+        sup = MultiSessionSupervisor(
+            max_sessions, policy, options=defaults, budget_usd=budget_usd, escalate=escalate
+        )
         made.append(sup)
         return sup
 

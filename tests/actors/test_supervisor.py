@@ -14,7 +14,7 @@ from csup.actors.policy import PolicyActor, PolicyClient
 from csup.calls import Decision, ToolCall
 from csup.claude.result import SessionStatus
 from csup.deciders import DeciderPool
-from csup.errors import MaxSessionsReached, SessionNotFound, SupervisorStopped
+from csup.errors import MaxSessionsReached, SessionError, SessionNotFound, SupervisorStopped
 from csup.testing import text, tool
 from tests.actors.conftest import descendants_running, gone, wait_for_descendant
 
@@ -311,3 +311,38 @@ def test_a_spawn_that_times_out_waiting_for_a_slot_never_starts_later(
     sup.wait_all(timeout=30)
     assert sup.get_session(second.id).state == "cancelled"
     assert sup.get_session(second.id).started_at is None
+
+
+def test_send_gives_a_session_kept_open_a_further_turn_and_close_session_ends_it(
+    scripted_model, supervisor_factory, workspace
+):
+    model = scripted_model(
+        {
+            "two": [
+                [tool("Write", file_path="one.txt", content="1")],
+                [text("First done.")],
+                [tool("Write", file_path="two.txt", content="2")],
+                [text("Second done.")],
+            ]
+        }
+    )
+    sup = supervisor_factory(model, policy="moderate")
+    turns = threading.Semaphore(0)
+
+    def on_event(sender, *, session_id, event, **extra):
+        if getattr(event, "type", "") == "result":
+            turns.release()
+
+    with signals.event_received.connected_to(on_event, sender=sup):
+        sid = sup.submit("[scenario:two] go", keep_open=True)
+        assert turns.acquire(timeout=60), "no first result"
+        assert sup.get_session(sid).state == "running", "a session kept open waits for more"
+        sup.send(sid, "now the second file")
+        assert turns.acquire(timeout=60), "no second result"
+        sup.close_session(sid)
+        (result,) = sup.wait_all(timeout=60)
+    assert result.status is SessionStatus.COMPLETED, result.error
+    assert (workspace / "one.txt").exists() and (workspace / "two.txt").exists()
+    assert result.stats.results == 2
+    with pytest.raises(SessionError):
+        sup.send(sid, "too late")

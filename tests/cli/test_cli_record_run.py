@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from csup.cli import main
+from csup.record import RecordWriter
 from csup.testing import text, tool
 
 pytestmark = pytest.mark.claude
@@ -89,3 +90,69 @@ def test_no_record_writes_nothing(scripted_model, claude_env, workspace, claude_
     )
     assert result.exit_code == 0, result.output
     assert not db.exists()
+
+
+def test_resume_continues_a_session_stopped_by_its_turn_limit_as_a_linked_session(
+    scripted_model, claude_env, workspace, claude_bin, tmp_path
+):
+    db = tmp_path / "record.db"
+    model = scripted_model(
+        {
+            "long": [
+                [tool("Write", file_path="one.txt", content="1")],
+                [tool("Write", file_path="two.txt", content="2")],
+                [text("All done.")],
+            ]
+        }
+    )
+    env = claude_env(model)
+    first = invoke(
+        [
+            "run",
+            "[scenario:long] write two files",
+            "--cwd",
+            str(workspace),
+            "--claude-bin",
+            str(claude_bin),
+            "--db",
+            str(db),
+            "--max-turns",
+            "1",
+            "--json",
+        ],
+        env=env,
+    )
+    assert first.exit_code == 1, first.output
+    doc = json.loads(first.stdout)
+    (stopped,) = doc["sessions"]
+    assert stopped["status"] == "killed"
+    old = f"{doc['run_id']}.{stopped['id']}"
+
+    again = invoke(
+        [
+            "resume",
+            old,
+            "please finish",
+            "--claude-bin",
+            str(claude_bin),
+            "--db",
+            str(db),
+            "--json",
+        ],
+        env=env,
+    )
+    assert again.exit_code == 0, again.output
+    resumed = json.loads(again.stdout)
+    assert resumed["sessions"][0]["status"] == "completed"
+    assert (workspace / "two.txt").exists(), "the resumed session ran in the old one's directory"
+    shown = json.loads(invoke(["show", resumed["run_id"], "--db", str(db), "--json"]).stdout)
+    assert shown["sessions"][0]["resumed_from"] == old
+
+
+def test_resume_of_an_unknown_session_or_without_a_record_is_a_usage_error(tmp_path):
+    db = tmp_path / "record.db"
+    result = invoke(["resume", "nope", "--db", str(db)])
+    assert result.exit_code == 2 and "no record at" in result.output
+    RecordWriter(str(db)).close()
+    result = invoke(["resume", "nope", "--db", str(db)])
+    assert result.exit_code == 2 and "nope" in result.output

@@ -132,12 +132,16 @@ def test_a_missing_claude_says_how_to_point_at_one(tmp_path):
 
 
 @pytest.mark.claude
-def test_demo_supervises_three_sessions_and_denies_the_dangerous_one(claude_bin):
+def test_demo_supervises_four_sessions_denies_the_dangerous_one_and_escalates_one(claude_bin):
     result = invoke(["demo", "--claude-bin", str(claude_bin), "--json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert [s["status"] for s in doc["sessions"]] == ["completed"] * 3
-    assert doc["totals"]["denials"] == 1
+    assert [s["status"] for s in doc["sessions"]] == ["completed"] * 4
+    assert doc["totals"]["denials"] == 2
+    reviewed = next(s for s in doc["sessions"] if "demo-review" in s["task"])
+    (guided,) = reviewed["denied_calls"]
+    assert "Work offline" in guided["reason"]
+    assert doc["escalation"]["reviews"] == 1
 
 
 @pytest.mark.claude

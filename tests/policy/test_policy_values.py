@@ -106,7 +106,9 @@ def test_an_analysis_is_mutable_unhashable_and_gets_fresh_lists() -> None:
     assert first == second
     with pytest.raises(TypeError):
         hash(first)
-    assert repr(Analysis()) == "Analysis(commands=[], redirects=[], problems=[], fork_bomb=False)"
+    assert repr(Analysis()) == (
+        "Analysis(commands=[], redirects=[], problems=[], fork_bomb=False, assigned=[], writes=[])"
+    )
 
 
 def test_a_lazy_regex_compiles_on_first_use_and_then_keeps_the_pattern() -> None:

@@ -114,3 +114,21 @@ def test_a_node_killed_mid_run_loses_its_session_which_runs_again_elsewhere_with
         assert "lost" in (result.error or "")
         assert sup.stats.lost == 1
         assert "lost" in summary_table(sup.sessions(), sup.stats)
+
+
+def test_a_session_with_a_worktree_makes_and_finishes_it_on_its_node(
+    cluster, ray_supervisor, scripted_model, tmp_path
+):
+    from tests.worktrees.conftest import make_repo, status  # noqa: PLC0415
+
+    repo = make_repo(tmp_path / "repo")
+    before = status(repo)
+    edit = [[tool("Write", file_path="a.txt", content="from a\n")], [text("done")]]
+    model = scripted_model({"a": edit})
+    sup = ray_supervisor(model, max_sessions=1)
+    sup.submit("[scenario:a] add a", cwd=repo, worktree=True)
+    (result,) = sup.wait_all(timeout=120)
+    assert result.status is SessionStatus.COMPLETED, result
+    assert result.node and result.worktree is not None
+    assert result.worktree.commits == 1 and result.worktree.branch.startswith("csup/")
+    assert status(repo) == before  # the work is on its branch, not in the checkout

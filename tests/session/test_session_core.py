@@ -302,3 +302,39 @@ def test_a_session_that_could_not_start_is_failed_with_the_reason():
     core, _ = make()
     res = finished_result(core.start_failed("Could not start claude (x): no such file"))
     assert res.status is SessionStatus.FAILED and "no such file" in res.error
+
+
+def test_until_runs_the_check_under_the_policy_and_feeds_a_failure_back_as_the_next_prompt():
+    core, _ = started(until="make test", max_rounds=2)
+    (ask,) = core.output(result())[1:]
+    assert isinstance(ask, c.Ask) and ask.call.kind == "until"
+    assert ask.call.tool_input == {"command": "make test"}
+    (run,) = core.decided(ask.request_id, Decision("allow", "fine"))
+    assert isinstance(run, c.RunCheck) and run.command == "make test"
+    (prompt,) = core.check_done(False, "exit status 2\nFAILED test_x")
+    assert (
+        prompt.message["type"] == "user" and "FAILED test_x" in prompt.message["message"]["content"]
+    )
+    ask2 = core.output(result())[1]
+    core.decided(ask2.request_id, Decision("allow", "fine"))
+    assert kinds(core.check_done(False, "still failing")) == ["NoteProcesses", "CloseInput"]
+    res = finished_result(core.exited(0))
+    assert res.status is SessionStatus.FAILED and res.rounds == 2
+    assert "still failed after 2 rounds" in res.error
+
+
+def test_until_that_passes_completes_the_session():
+    core, _ = started(until="true")
+    ask = core.output(result())[1]
+    core.decided(ask.request_id, Decision("allow", "fine"))
+    assert kinds(core.check_done(True, "")) == ["NoteProcesses", "CloseInput"]
+    res = finished_result(core.exited(0))
+    assert res.status is SessionStatus.COMPLETED and res.rounds == 1
+
+
+def test_until_denied_by_the_policy_ends_the_session_saying_so():
+    core, _ = started(until="rm -rf ~")
+    ask = core.output(result())[1]
+    core.decided(ask.request_id, Decision("deny", "no", "fs.rm-root-or-home"))
+    res = finished_result(core.exited(0))
+    assert res.status is SessionStatus.FAILED and "policy denied the --until check" in res.error

@@ -1,0 +1,603 @@
+"""The catalog: well-known tools' dangerous subcommands, as data, one entry per tool.
+
+Each entry names the tools, the rule id it decides with, what the dangerous forms do (for the
+reason shown to people), the dangerous forms (see :mod:`._catalog_match` for their syntax),
+and examples: ``dangerous`` lines the rule must block and ``safe`` siblings it must leave
+alone. Every example is a test (tests/policy/test_policy_catalog.py), so an entry is added
+by writing its forms and examples here, and nothing else.
+
+Three kinds of entries:
+
+``destroys``
+    destroys data or infrastructure that cannot be brought back (databases and migrations,
+    infrastructure, storage, volumes and disks, registries, secret managers, git internals).
+``prints``
+    prints a credential (a token printer's output reaches the transcript). Piped into a
+    login (``aws ecr get-login-password | docker login --password-stdin``) it is fine; used
+    in ``$( )`` it is asked.
+``bypasses``
+    switches the guard off without touching its files: another coding agent (or claude)
+    started with permissions or hooks skipped, csup uninstalled.
+"""
+
+from __future__ import annotations
+
+from csup._record import Frozen
+from csup.policy._catalog_match import Form
+from csup.policy._lazy_re import LazyRegex
+
+_set = object.__setattr__
+
+
+class Entry(Frozen):
+    """One tool's dangerous forms, with the rule id, the reason and examples."""
+
+    # in constructor order, then the parsed forms
+    __slots__ = ("tools", "rule", "kind", "what", "texts", "dangerous", "safe",  # noqa: RUF023
+                 "production", "_forms")  # fmt: skip
+
+    tools: tuple[str, ...]
+    rule: str
+    kind: str
+    what: str
+    texts: tuple[str, ...]
+    """The dangerous forms as written (parsed on first use: ``csup hook`` pays per call)."""
+    dangerous: tuple[str, ...]
+    safe: tuple[str, ...]
+    _forms: tuple[Form, ...] | None
+    production: bool
+    """Only aimed at a production database counts (see :func:`aims_at_production`): a
+    workspace's own development database is reset and migrated every day."""
+
+    def __init__(  # noqa: PLR0917 - a table row
+        self,
+        tools: str,
+        rule: str,
+        kind: str,
+        what: str,
+        forms: tuple[str, ...],
+        dangerous: tuple[str, ...],
+        safe: tuple[str, ...] = (),
+        *,
+        production: bool = False,
+    ) -> None:
+        _set(self, "tools", tuple(tools.split()))
+        _set(self, "rule", rule)
+        _set(self, "kind", kind)
+        _set(self, "what", what)
+        _set(self, "texts", forms)
+        _set(self, "_forms", None)
+        _set(self, "dangerous", dangerous)
+        _set(self, "safe", safe)
+        _set(self, "production", production)
+
+    @property
+    def forms(self) -> tuple[Form, ...]:
+        """The dangerous forms, parsed."""
+        forms: tuple[Form, ...] | None = self._forms
+        if forms is None:
+            forms = tuple(Form(f) for f in self.texts)
+            _set(self, "_forms", forms)
+        return forms
+
+    def match(self, argv: tuple[str, ...]) -> Form | None:
+        """The first form ``argv`` has, if any."""
+        return next((f for f in self.forms if f.matches(argv)), None)
+
+
+_D, _P, _B = "destroys", "prints", "bypasses"
+
+ENTRIES = (
+    # -- ORMs and migration tools: only aimed at production (see `production`) ---------
+    Entry(
+        "prisma", "data.destroy", _D,
+        "resets or force-pushes a production database schema, deleting its data",
+        ("migrate reset", "db push --force-reset", "db push --accept-data-loss",
+         "migrate dev --force-reset"),
+        ("DATABASE_URL=postgres://app@db.prod.example.com/app npx prisma migrate reset --force",
+         "NODE_ENV=production prisma db push --accept-data-loss"),
+        ("npx prisma migrate reset --force", "prisma generate", "prisma db push",
+         "DATABASE_URL=postgres://localhost/app prisma migrate reset"),
+        production=True,
+    ),
+    Entry(
+        "rails rake", "data.destroy", _D,
+        "drops, resets or reloads a production database, deleting its data",
+        ("db:drop*", "db:reset", "db:schema:load", "db:structure:load", "db:purge*",
+         "db:migrate:reset", "db:truncate_all", "db:seed:replant"),
+        ("RAILS_ENV=production rails db:drop", "rails db:reset RAILS_ENV=production",
+         "bundle exec rake db:schema:load RAILS_ENV=staging",
+         "rails db:migrate:reset -e production"),
+        ("rails db:reset", "rails db:drop", "rails db:migrate RAILS_ENV=production",
+         "RAILS_ENV=test rails db:reset"),
+        production=True,
+    ),
+    Entry(
+        "manage.py django-admin python python3", "data.destroy", _D,
+        "empties or drops a production Django database",
+        ("flush", "reset_db", "sqlflush", "migrate * zero", "manage.py flush",
+         "manage.py reset_db", "manage.py migrate * zero"),
+        ("python manage.py flush --noinput --settings=app.settings.production",
+         "DJANGO_SETTINGS_MODULE=app.settings.prod ./manage.py reset_db"),
+        ("python manage.py flush --noinput", "python manage.py migrate --settings=app.prod"),
+        production=True,
+    ),
+    Entry(
+        "artisan php", "data.destroy", _D,
+        "drops every table of a production database",
+        ("migrate:fresh", "migrate:reset", "db:wipe", "migrate:refresh"),
+        ("php artisan migrate:fresh --env=production", "APP_ENV=production php artisan db:wipe"),
+        ("php artisan migrate:fresh --seed", "php artisan migrate --env=production"),
+        production=True,
+    ),
+    Entry(
+        "alembic", "data.destroy", _D,
+        "downgrades every migration of a production database, dropping the tables",
+        ("downgrade base",),
+        ("alembic -x env=production downgrade base",
+         "DATABASE_URL=postgresql://u@prod-db.internal/app alembic downgrade base"),
+        ("alembic downgrade base", "alembic upgrade head"),
+        production=True,
+    ),
+    Entry(
+        "sequelize sequelize-cli", "data.destroy", _D,
+        "drops a production database or undoes every migration",
+        ("db:drop", "db:migrate:undo:all", "db:seed:undo:all"),
+        ("npx sequelize-cli db:drop --env production",
+         "NODE_ENV=production sequelize db:migrate:undo:all"),
+        ("npx sequelize-cli db:drop", "sequelize db:migrate --env production"),
+        production=True,
+    ),
+    Entry(
+        "typeorm typeorm-ts-node-commonjs", "data.destroy", _D,
+        "drops a production database schema",
+        ("schema:drop", "migration:revert --all"),
+        ("NODE_ENV=production typeorm schema:drop",),
+        ("typeorm schema:drop", "typeorm migration:run"),
+        production=True,
+    ),
+    Entry(
+        "knex", "data.destroy", _D,
+        "rolls back every migration of a production database",
+        ("migrate:rollback --all",),
+        ("npx knex migrate:rollback --all --env production",),
+        ("npx knex migrate:rollback --all", "knex migrate:latest --env production"),
+        production=True,
+    ),
+    Entry(
+        "drizzle-kit", "data.destroy", _D,
+        "pushes the schema to a production database, dropping what differs, without asking",
+        ("push --force", "drop"),
+        ("DATABASE_URL=postgres://u@db.prod.example.com/app npx drizzle-kit push --force",),
+        ("npx drizzle-kit push --force", "drizzle-kit generate"),
+        production=True,
+    ),
+    Entry(
+        "supabase", "data.destroy", _D,
+        "resets the linked (remote) database, deleting its data",
+        ("db reset --linked", "db reset --db-url"),
+        ("supabase db reset --linked", "npx supabase db reset --db-url postgres://u@x.supabase.co/p"),
+        ("supabase db reset", "supabase db push"),
+    ),
+    Entry(
+        "flyway liquibase dbmate", "data.destroy", _D,
+        "drops every object of a production database",
+        ("clean", "dropAll|drop-all", "drop"),
+        ("flyway -url=jdbc:postgresql://db.prod.example.com/app clean",
+         "liquibase dropAll --url=jdbc:postgresql://prod-db/app",
+         "DATABASE_URL=postgres://u@db.prod.example.com/app dbmate drop"),
+        ("flyway clean", "flyway migrate -url=jdbc:postgresql://db.prod.example.com/app",
+         "dbmate drop"),
+        production=True,
+    ),
+    # -- database servers and stores ---------------------------------------------------
+    Entry(
+        "mongosh mongo", "infra.destroy", _D,
+        "drops a database or a collection",
+        ("--eval=*dropDatabase*|*.drop()*|*deleteMany({})*|*remove({})*",),
+        ("mongosh app --eval 'db.users.drop()'", "mongo --eval 'db.dropDatabase()'",
+         "mongosh --eval 'db.orders.deleteMany({})'"),
+        ("mongosh --eval 'db.users.find()'", "mongosh app --eval 'db.stats()'"),
+    ),
+    Entry(
+        "heroku", "infra.destroy", _D,
+        "resets the app's database",
+        ("pg:reset",),
+        ("heroku pg:reset DATABASE --confirm app",),
+        ("heroku pg:info", "heroku logs --tail"),
+    ),
+    Entry(
+        "etcdctl", "infra.destroy", _D,
+        "deletes every key",
+        ("del --prefix", "del --from-key"),
+        ("etcdctl del '' --prefix", "etcdctl del a --from-key"),
+        ("etcdctl get /app/config", "etcdctl del /app/lock"),
+    ),
+    Entry(
+        "consul", "infra.destroy", _D,
+        "deletes a key tree",
+        ("kv delete -recurse",),
+        ("consul kv delete -recurse app",),
+        ("consul kv get app/config", "consul kv delete app/lock"),
+    ),
+    # -- infrastructure ----------------------------------------------------------------
+    Entry(
+        "terraform tofu", "infra.destroy", _D,
+        "changes infrastructure without review (auto-approve, forced replace)",
+        ("apply -auto-approve|--auto-approve", "apply -replace|--replace", "apply -destroy",
+         "plan -destroy -out", "state rm", "workspace delete", "taint"),
+        ("terraform apply -auto-approve", "tofu apply -replace=aws_instance.web",
+         "terraform state rm aws_s3_bucket.logs", "terraform apply -destroy"),
+        ("terraform plan", "terraform apply", "terraform fmt", "terraform validate",
+         "terraform state list"),
+    ),
+    Entry(
+        "terragrunt", "infra.destroy", _D,
+        "destroys or applies every module without review",
+        ("run-all destroy", "destroy-all", "run-all apply", "apply-all", "run --all destroy",
+         "apply -auto-approve|--auto-approve", "destroy"),
+        ("terragrunt run-all destroy", "terragrunt run --all destroy",
+         "terragrunt run-all apply --terragrunt-non-interactive"),
+        ("terragrunt plan", "terragrunt run-all plan", "terragrunt validate"),
+    ),
+    Entry(
+        "pulumi", "infra.destroy", _D,
+        "destroys a stack or changes it without review",
+        ("destroy", "up --yes|-y", "stack rm", "up --skip-preview", "state delete"),
+        ("pulumi destroy --yes", "pulumi up -y", "pulumi stack rm dev --force"),
+        ("pulumi preview", "pulumi up", "pulumi stack ls"),
+    ),
+    Entry(
+        "kubectl oc", "infra.destroy", _D,
+        "deletes cluster resources or drains a node",
+        ("delete --all", "delete -A|--all-namespaces", "drain", "delete pv|pvc|persistentvolume*",
+         "delete crd|crds|customresourcedefinition*", "replace --force"),
+        ("kubectl delete pods --all -n prod", "kubectl drain node-1 --ignore-daemonsets",
+         "kubectl delete pvc data-db-0", "oc delete crd widgets.example.com"),
+        ("kubectl get pods", "kubectl delete pod web-1", "kubectl describe node node-1"),
+    ),
+    # -- cloud storage -----------------------------------------------------------------
+    Entry(
+        "aws", "infra.destroy", _D,
+        "deletes cloud data (sync with delete, recursive removes, bucket removal)",
+        ("s3 sync --delete", "s3 rb --force", "s3 rm --recursive", "s3api delete-bucket",
+         "s3api delete-objects"),
+        ("aws s3 sync . s3://site --delete", "aws s3 rb s3://logs --force"),
+        ("aws s3 sync . s3://site", "aws s3 ls s3://site", "aws s3 cp f s3://site/f"),
+    ),
+    Entry(
+        "gsutil", "infra.destroy", _D,
+        "deletes cloud data (rsync with delete, recursive removes)",
+        ("rsync -d", "rsync -r -d", "rm -r|-R|-a", "rb"),
+        ("gsutil rsync -d -r . gs://site", "gsutil -m rm -r gs://logs"),
+        ("gsutil rsync -r . gs://site", "gsutil ls gs://site"),
+    ),
+    Entry(
+        "gcloud", "infra.destroy", _D,
+        "deletes cloud data (rsync with delete, recursive removes)",
+        ("storage rsync --delete-unmatched-destination-objects", "storage rm -r|--recursive",
+         "storage buckets delete"),
+        ("gcloud storage rsync . gs://site --delete-unmatched-destination-objects -r",),
+        ("gcloud storage rsync . gs://site -r", "gcloud storage ls"),
+    ),
+    Entry(
+        "az", "infra.destroy", _D,
+        "deletes cloud data in bulk",
+        ("storage blob delete-batch", "storage container delete", "storage account delete",
+         "storage blob sync --delete-destination=true"),
+        ("az storage blob delete-batch -s site", "az storage container delete -n logs"),
+        ("az storage blob list -c site", "az storage blob upload -f f -c site"),
+    ),
+    Entry(
+        "rclone", "infra.destroy", _D,
+        "deletes remote files (sync removes what the source lacks)",
+        ("sync", "delete", "deletefile", "rmdirs", "cleanup"),
+        ("rclone sync ./site remote:site", "rclone delete remote:logs"),
+        ("rclone copy ./site remote:site", "rclone ls remote:site"),
+    ),
+    Entry(
+        "s3cmd", "infra.destroy", _D,
+        "deletes cloud data",
+        ("del --recursive|-r", "rb --recursive|-r", "sync --delete-removed"),
+        ("s3cmd del -r s3://logs", "s3cmd sync --delete-removed . s3://site"),
+        ("s3cmd ls s3://site", "s3cmd sync . s3://site"),
+    ),
+    # -- disks and volumes -------------------------------------------------------------
+    Entry(
+        "lvremove vgremove pvremove lvreduce vgreduce", "disk.destroy-volume", _D,
+        "removes or shrinks a logical volume, a volume group or a physical volume",
+        ("*",),
+        ("lvremove -f vg0/data", "vgremove vg0", "pvremove /dev/sdb", "lvreduce -L 1G vg0/data"),
+    ),
+    Entry(
+        "mdadm", "disk.destroy-volume", _D,
+        "destroys or stops a RAID array",
+        ("--zero-superblock", "--stop|-S", "--remove|-r", "--fail|-f", "--create|-C"),
+        ("mdadm --zero-superblock /dev/sdb", "mdadm --stop /dev/md0"),
+        ("mdadm --detail /dev/md0", "mdadm --examine /dev/sdb"),
+    ),
+    Entry(
+        "dmsetup cryptsetup", "disk.destroy-volume", _D,
+        "removes device-mapper devices or erases encryption keys",
+        ("remove_all", "remove --force", "wipe_table", "erase", "luksErase", "luksFormat",
+         "luksKillSlot", "isLuks -r"),
+        ("dmsetup remove_all", "cryptsetup luksErase /dev/sdb", "cryptsetup erase /dev/sdb"),
+        ("dmsetup ls", "cryptsetup status root"),
+    ),
+    Entry(
+        "btrfs", "disk.destroy-volume", _D,
+        "deletes a subvolume or removes a device",
+        ("subvolume|sub|su delete|del", "device remove|delete", "check --repair"),
+        ("btrfs subvolume delete /mnt/data", "btrfs device remove /dev/sdb /mnt"),
+        ("btrfs subvolume list /mnt", "btrfs filesystem df /mnt"),
+    ),
+    Entry(
+        "zfs zpool", "disk.destroy-volume", _D,
+        "destroys a dataset, a snapshot or a pool",
+        ("destroy", "rollback -r|-R", "labelclear"),
+        ("zfs destroy -r tank/data", "zpool destroy tank", "zfs rollback -r tank/data@old"),
+        ("zfs list", "zpool status", "zfs snapshot tank/data@now"),
+    ),
+    Entry(
+        "sgdisk gdisk sfdisk", "disk.format", _D,
+        "rewrites or wipes a partition table",
+        ("--zap-all|-Z", "--zap|-z", "--delete", "--clear|-o"),
+        ("sgdisk --zap-all /dev/sdb", "sfdisk --delete /dev/sdb"),
+    ),
+    Entry(
+        "blkdiscard", "disk.format", _D,
+        "discards every block of a device: its data is gone",
+        ("/dev/*",),
+        ("blkdiscard /dev/nvme0n1", "blkdiscard -f /dev/sdb"),
+    ),
+    # -- package registries ------------------------------------------------------------
+    Entry(
+        "npm pnpm yarn", "registry.unpublish", _D,
+        "removes a published package or version from the registry",
+        ("unpublish",),
+        ("npm unpublish my-pkg --force", "npm unpublish my-pkg@1.0.0"),
+        ("npm publish --dry-run", "npm view my-pkg versions"),
+    ),
+    Entry(
+        "cargo", "registry.unpublish", _D,
+        "yanks a published crate version",
+        ("yank !--undo",),
+        ("cargo yank --version 1.0.0", "cargo yank my-crate@1.0.0"),
+        ("cargo yank --version 1.0.0 --undo", "cargo build"),
+    ),
+    Entry(
+        "gem", "registry.unpublish", _D,
+        "yanks a published gem version",
+        ("yank",),
+        ("gem yank my-gem -v 1.0.0",),
+        ("gem build my-gem.gemspec", "gem list"),
+    ),
+    Entry(
+        "gh", "registry.unpublish", _D,
+        "deletes a published release or its files",
+        ("release delete", "release delete-asset"),
+        ("gh release delete v1.2.0 --yes", "gh release delete-asset v1 app.zip"),
+        ("gh release view v1.2.0", "gh release list"),
+    ),
+    Entry(
+        "dotnet", "registry.unpublish", _D,
+        "deletes (unlists) a published package",
+        ("nuget delete",),
+        ("dotnet nuget delete My.Pkg 1.0.0 --non-interactive",),
+        ("dotnet build", "dotnet nuget list source"),
+    ),
+    # -- secret managers ---------------------------------------------------------------
+    Entry(
+        "vault", "secrets.destroy", _D,
+        "destroys secrets or disables a secrets engine",
+        ("kv destroy", "kv metadata delete", "secrets disable", "delete sys/*",
+         "kv delete", "lease revoke -prefix", "token revoke -self|-mode=orphan"),
+        ("vault kv destroy -versions=1 secret/app", "vault kv metadata delete secret/app",
+         "vault secrets disable secret/"),
+        ("vault kv get secret/app", "vault status", "vault kv list secret/"),
+    ),
+    Entry(
+        "doppler infisical", "secrets.destroy", _D,
+        "deletes secrets",
+        ("secrets delete", "configs delete", "environments delete", "projects delete"),
+        ("doppler secrets delete API_KEY -y",),
+        ("doppler run -- npm test",),
+    ),
+    # -- git internals -----------------------------------------------------------------
+    Entry(
+        "git", "git.discard-changes", _D,
+        "resets the branch, discarding work (--merge and --keep move HEAD too)",
+        ("reset --merge *", "reset --keep *", "symbolic-ref -d|--delete"),
+        ("git reset --keep HEAD~3", "git reset --merge origin/main", "git symbolic-ref -d HEAD"),
+        ("git reset --soft HEAD~1", "git reset HEAD file.txt", "git reset --merge", "git gc"),
+    ),
+    Entry(
+        "rm unlink shred", "git.history-rewrite", _D,
+        "deletes the repository's objects, refs or HEAD: commits become unreachable",
+        ("*.git/objects*|*.git/refs*|*.git/HEAD|*.git/packed-refs|*.git/index|*.git/logs*",),
+        ("rm -rf .git/objects", "rm -rf ./.git/refs/heads", "rm .git/HEAD",
+         "rm -f .git/packed-refs"),
+        ("rm -f .git/index.lock", "rm -rf .git/hooks/pre-commit.sample", "rm -rf .github"),
+    ),
+    # -- credential printers -----------------------------------------------------------
+    Entry(
+        "gh glab", "secrets.token-print", _P,
+        "prints the GitHub/GitLab token",
+        ("auth token", "auth status --show-token|-t"),
+        ("gh auth token", "gh auth status --show-token", "glab auth status -t"),
+        ("gh auth status", "gh auth login --with-token < token.txt"),
+    ),
+    Entry(
+        "aws", "secrets.token-print", _P,
+        "prints AWS credentials",
+        ("configure get *secret*|*key*|*token*", "configure export-credentials",
+         "sts get-session-token", "sts assume-role", "ecr get-login-password",
+         "ecr-public get-login-password", "codeartifact get-authorization-token",
+         "iam create-access-key", "sso get-role-credentials", "secretsmanager get-secret-value",
+         "ssm get-parameter|get-parameters --with-decryption"),
+        ("aws configure get aws_secret_access_key", "aws configure export-credentials",
+         "aws sts get-session-token", "aws ecr get-login-password --region eu-west-1"),
+        ("aws configure get region", "aws sts get-caller-identity",
+         "aws ecr get-login-password | docker login --username AWS --password-stdin x.ecr"),
+    ),
+    Entry(
+        "gcloud", "secrets.token-print", _P,
+        "prints a Google Cloud token",
+        ("auth print-access-token", "auth print-identity-token",
+         "auth application-default print-access-token", "secrets versions access"),
+        ("gcloud auth print-access-token", "gcloud auth print-identity-token",
+         "gcloud auth application-default print-access-token"),
+        ("gcloud auth list", "gcloud config list"),
+    ),
+    Entry(
+        "az", "secrets.token-print", _P,
+        "prints an Azure token or secret",
+        ("account get-access-token", "keyvault secret show", "ad sp create-for-rbac",
+         "ad app credential reset", "acr login --expose-token", "storage account keys list"),
+        ("az account get-access-token", "az keyvault secret show --name db --vault-name v"),
+        ("az account show", "az keyvault secret list --vault-name v"),
+    ),
+    Entry(
+        "kubectl oc", "secrets.token-print", _P,
+        "prints cluster credentials (raw kubeconfig, secret values, tokens)",
+        ("config view --raw|--flatten",
+         "get secret|secrets|secret/* -o=yaml|json|jsonpath*|go-template*",
+         "create token", "whoami -t"),
+        ("kubectl config view --raw", "kubectl config view --flatten --minify",
+         "kubectl get secret db -o yaml", "kubectl get secret db -o jsonpath='{.data.password}'",
+         "oc whoami -t"),
+        ("kubectl config view", "kubectl get secrets", "kubectl describe secret db"),
+    ),
+    Entry(
+        "docker-credential-desktop docker-credential-osxkeychain docker-credential-pass "
+        "docker-credential-secretservice docker-credential-wincred docker-credential-gcloud "
+        "docker-credential-ecr-login", "secrets.token-print", _P,
+        "prints registry credentials from the credential store",
+        ("get",),
+        ("docker-credential-desktop get <<< https://index.docker.io/v1/",
+         "echo https://index.docker.io/v1/ | docker-credential-osxkeychain get"),
+        ("docker-credential-desktop list",),
+    ),
+    Entry(
+        "heroku doctl flyctl fly netlify vercel firebase npm op vault", "secrets.token-print", _P,
+        "prints an authentication token",
+        ("auth:token", "auth token", "tokens create", "login:ci", "token create",
+         "read op://*", "token lookup", "print-token"),
+        ("heroku auth:token", "flyctl auth token", "firebase login:ci", "op read op://vault/db/pw",
+         "npm token create"),
+        ("heroku whoami", "flyctl auth whoami", "npm whoami"),
+    ),
+    # -- switching the guard off -------------------------------------------------------
+    Entry(
+        "claude", "csup.agent-bypass", _B,
+        "starts Claude Code with permissions or hooks switched off, or with another "
+        "configuration",
+        ("--dangerously-skip-permissions", "--allow-dangerously-skip-permissions",
+         "--permission-mode=bypassPermissions", "--settings", "--setting-sources"),
+        ("claude --permission-mode bypassPermissions -p hi",
+         "claude -p x --settings '{\"disableAllHooks\": true}'",
+         "claude --settings /tmp/s.json -p x"),
+        ("claude -p 'summarise README'", "claude --version", "claude --permission-mode plan"),
+    ),
+    Entry(
+        "codex", "csup.agent-bypass", _B,
+        "starts Codex with approvals or its sandbox switched off",
+        ("--dangerously-bypass-approvals-and-sandbox", "--yolo", "--full-auto",
+         "--ask-for-approval=never", "-a=never", "--sandbox=danger-full-access",
+         "-s=danger-full-access", "-c=approval_policy=never*|sandbox_mode=danger*"),
+        ("codex --dangerously-bypass-approvals-and-sandbox exec x", "codex exec --full-auto x",
+         "codex -a never exec x", "codex -s danger-full-access"),
+        ("codex exec 'explain main.py'", "codex --version"),
+    ),
+    Entry(
+        "gemini qwen", "csup.agent-bypass", _B,
+        "starts the agent accepting every action without asking",
+        ("--yolo", "-y", "--approval-mode=yolo"),
+        ("gemini --yolo -p x", "gemini -y -p x", "qwen --approval-mode yolo"),
+        ("gemini -p 'hello'",),
+    ),
+    Entry(
+        "aider", "csup.agent-bypass", _B,
+        "starts aider confirming every action by itself",
+        ("--yes-always", "--yes"),
+        ("aider --yes-always", "aider --yes -m 'fix it'"),
+        ("aider --help",),
+    ),
+    Entry(
+        "cursor-agent copilot amp", "csup.agent-bypass", _B,
+        "starts the agent running every command without asking",
+        ("--force", "--allow-all-tools", "--dangerously-allow-all", "--yolo"),
+        ("cursor-agent --force -p x", "copilot --allow-all-tools -p x",
+         "amp --dangerously-allow-all -x x"),
+        ("cursor-agent -p 'list files'",),
+    ),
+    Entry(
+        "pip pip3 pipx uv", "csup.self-protect", _B,
+        "uninstalls csup",
+        ("uninstall csup", "tool uninstall csup", "pip uninstall csup", "remove csup"),
+        ("pip uninstall -y csup", "pipx uninstall csup", "uv tool uninstall csup",
+         "uv pip uninstall csup"),
+        ("pip uninstall -y requests", "uv tool install ruff"),
+    ),
+    Entry(
+        "npm pnpm yarn bun", "csup.self-protect", _B,
+        "uninstalls or replaces Claude Code, which csup supervises",
+        ("uninstall|remove|rm|un @anthropic-ai/claude-code*",
+         "install|i|add -g|--global @anthropic-ai/claude-code*"),
+        ("npm uninstall -g @anthropic-ai/claude-code", "npm i -g @anthropic-ai/claude-code@latest"),
+        ("npm install", "npm i -D typescript"),
+    ),
+)  # fmt: skip
+"""Every entry; the tools of an entry may repeat in others (each is checked)."""
+
+
+_PRODUCTION_WORD = LazyRegex(r"(?i)(?<![a-z])(?:prod|production|staging|live)(?![a-z])")
+_LOCAL_HOSTS = frozenset(
+    {"", "localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0", "host.docker.internal", "db",  # noqa: S104
+     "postgres", "postgresql", "mysql", "mariadb", "database", "mongo", "redis"}
+)  # fmt: skip
+_ENVIRONMENT_VARIABLES = frozenset(
+    {"RAILS_ENV", "RACK_ENV", "NODE_ENV", "APP_ENV", "MIX_ENV", "FLASK_ENV", "ENV",
+     "ENVIRONMENT", "DJANGO_SETTINGS_MODULE", "STAGE", "DEPLOY_ENV"}
+)  # fmt: skip
+_URL_HOST = LazyRegex(r"^(?:jdbc:)?[a-z][\w+.-]*://(?:[^@/]*@)?(\[[^\]]*\]|[^:/?]*)")
+
+
+def _remote_url(value: str) -> bool:
+    match = _URL_HOST.match(value)
+    return match is not None and match.group(1).lower() not in _LOCAL_HOSTS
+
+
+def aims_at_production(argv: tuple[str, ...], assigned: list[tuple[str, str]]) -> bool:
+    """Whether a command is aimed at a production (or staging, or any remote) database.
+
+    An environment set to production or staging (``RAILS_ENV=production``, ``--env prod``,
+    ``--settings=app.settings.production``), or a database URL on another host.
+    """
+    for name, value in assigned:
+        if name in _ENVIRONMENT_VARIABLES and _PRODUCTION_WORD.search(value):
+            return True
+        if name.endswith("_URL") and _remote_url(value):
+            return True
+    for i, word in enumerate(argv[1:], start=1):
+        flag, _, value = word.partition("=")
+        if not value and argv[i - 1] in ("-e", "--env", "--environment", "-x", "--settings"):
+            flag, value = argv[i - 1], word
+        if flag in _ENVIRONMENT_VARIABLES and _PRODUCTION_WORD.search(value):
+            return True  # `rails db:reset RAILS_ENV=production`
+        if flag.lstrip("-") in ("e", "env", "environment", "x", "settings") and (
+            _PRODUCTION_WORD.search(value)
+        ):
+            return True
+        if (value and _remote_url(value)) or _remote_url(word):
+            return True
+    return False
+
+
+def by_tool() -> dict[str, list[Entry]]:
+    """The entries for each tool name."""
+    out: dict[str, list[Entry]] = {}
+    for entry in ENTRIES:
+        for tool in entry.tools:
+            out.setdefault(tool, []).append(entry)
+    return out

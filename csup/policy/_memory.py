@@ -1,0 +1,129 @@
+"""What a session remembers between its calls: the files it wrote, and the user's own work.
+
+One :class:`SessionMemory` per session (the session core makes it with
+:meth:`SessionMemory.for_workspace` when the session starts, and calls :meth:`observe` after
+each decision). :meth:`Policy.decide <csup.policy.Policy.decide>` reads it:
+
+* a file the session wrote, then runs (``bash f``, ``./f``, ``make`` with the Makefile it
+  wrote, ``npm run`` with its package.json, ``pip install .`` with its setup.py, git hooks,
+  ``.envrc``), is judged as if its content were run (see :mod:`._rules_session`);
+* the files that were modified or untracked when the session started are the user's:
+  discarding them is asked at ``moderate`` and above.
+
+Used from one thread (the policy actor's); not thread-safe.
+"""
+
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from csup.calls import Decision, ToolCall
+
+GIT_STATUS_TIMEOUT = 5.0
+"""Seconds ``git status`` may take when a session starts; past that, no user files are known."""
+MAX_REMEMBERED = 4096
+"""Most written files remembered (the oldest are forgotten first)."""
+
+
+class SessionMemory:
+    """The files a session wrote (path -> content when known) and the user's files."""
+
+    __slots__ = ("cwd", "had_stash", "user_files", "written")
+
+    def __init__(
+        self, cwd: str, user_files: frozenset[str] = frozenset(), *, had_stash: bool = False
+    ) -> None:
+        self.cwd = os.path.realpath(cwd)
+        self.user_files = user_files
+        """Resolved paths modified, added or untracked when the session started."""
+        self.had_stash = had_stash
+        """Whether the repository had stashes when the session started (they are the user's)."""
+        self.written: dict[str, str | None] = {}
+        """Resolved path -> the content the session wrote (None: only known on disk)."""
+
+    def __repr__(self) -> str:
+        return (
+            f"SessionMemory(cwd={self.cwd!r}, user_files={len(self.user_files)}, "
+            f"written={len(self.written)})"
+        )
+
+    @classmethod
+    def for_workspace(cls, cwd: str) -> SessionMemory:
+        """A memory for a session in ``cwd``, noting the user's uncommitted files.
+
+        Runs ``git status`` (bounded by :data:`GIT_STATUS_TIMEOUT`); outside a repository, or
+        when git fails, there are no user files.
+        """
+        import subprocess  # noqa: PLC0415 - once per session, never in the hook
+
+        def git(*args: str) -> str | None:
+            try:
+                done = subprocess.run(
+                    ["git", "-C", cwd, *args],
+                    capture_output=True,
+                    timeout=GIT_STATUS_TIMEOUT,
+                    check=False,
+                )
+            except (OSError, subprocess.SubprocessError):
+                return None
+            return done.stdout.decode("utf-8", "surrogateescape") if done.returncode == 0 else None
+
+        top = git("rev-parse", "--show-toplevel")
+        if not top:
+            return cls(cwd)
+        root = os.path.realpath(top.strip())
+        status = git("status", "--porcelain=v1", "-z", "--untracked-files=all") or ""
+        stash = git("stash", "list") or ""
+        return cls(cwd, parse_status(status, root), had_stash=bool(stash.strip()))
+
+    def observe(self, call: ToolCall, decision: Decision) -> None:
+        """After a decision: remember what an allowed Write, Edit or Bash call writes."""
+        if decision.behavior != "allow":
+            return
+        tool, data = call.tool_name, call.tool_input
+        if tool == "Write":
+            content = data.get("content")
+            self._note(
+                call.cwd, data.get("file_path"), content if isinstance(content, str) else None
+            )
+        elif tool in ("Edit", "MultiEdit", "NotebookEdit"):
+            self._note(call.cwd, data.get("file_path") or data.get("notebook_path"), None)
+        elif tool == "Bash" and isinstance(data.get("command"), str):
+            from csup.policy._shell import analyse  # noqa: PLC0415 - loaded by decide()
+
+            for target, content in analyse(data["command"]).writes:
+                self._note(call.cwd, target, content)
+
+    def wrote(self, path: str) -> bool:
+        """Whether the session wrote the resolved ``path``."""
+        return path in self.written
+
+    def _note(self, cwd: str, path: object, content: str | None) -> None:
+        if not isinstance(path, str) or not path or "$" in path:
+            return
+        full = os.path.realpath(os.path.join(cwd, os.path.expanduser(path)))
+        self.written.pop(full, None)
+        self.written[full] = content
+        while len(self.written) > MAX_REMEMBERED:
+            self.written.pop(next(iter(self.written)))
+
+
+def parse_status(text: str, root: str) -> frozenset[str]:
+    """The paths (resolved, under ``root``) of ``git status --porcelain -z`` output."""
+    out: set[str] = set()
+    entries = text.split("\0")
+    i = 0
+    while i < len(entries):
+        entry = entries[i]
+        i += 1
+        if len(entry) < 4:
+            continue
+        code, path = entry[:2], entry[3:]
+        if code[0] in "RC":
+            i += 1  # the next entry is the old name
+        if code == "!!":
+            continue
+        out.add(os.path.normpath(os.path.join(root, path)))
+    return frozenset(out)
