@@ -15,6 +15,10 @@ another node (its events so far stay in the record; the rerun starts the task af
 A stop (:class:`~csup.actors.messages.StopSession`) runs the session's stop ladder on its
 node; if the session has not ended when the ladder's bound has passed, its actor is killed
 (``ray.kill``), and with it, by that process's guardian, claude and every tool.
+
+Decisions are made on the node; only what the policy asks about (an "ask") comes up to the
+driver, whose decider (the policy actor, with the run's escalation chain: a reviewer, a
+person) settles it and sends the answer back.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import ray
 import ray.exceptions
 
 from csup.actors.messages import SessionSpec, StopSession
+from csup.calls import Decision
 from csup.claude.result import SessionStatus
 from csup.clock import SYSTEM_CLOCK, Clock
 from csup.errors import ConfigError, RayBackendError
@@ -54,9 +59,12 @@ _ACTOR_CONCURRENCY = 4  # a drain waiting, a stop, and room for the driver's sma
 class RayHandle:
     """One session on the cluster, as the coordinator holds it."""
 
-    def __init__(self, backend: RayBackend, spec: SessionSpec, observer: SessionObserver):
+    def __init__(
+        self, backend: RayBackend, spec: SessionSpec, observer: SessionObserver, decider: Any
+    ) -> None:
         self.spec = spec
         self.observer = observer
+        self.decider = decider  # the driver's: settles what the node's policy asks about
         self.state = Replayed()
         self.actor: Any = None
         self.node: str | None = None
@@ -146,9 +154,10 @@ class RayBackend:
     # -- Backend ----------------------------------------------------------------------------
 
     def start(self, spec: SessionSpec, *, observer: SessionObserver, decider: Any) -> RayHandle:
-        """Start ``spec`` on the cluster; it decides on its node with ``spec.policy`` (the
-        driver's ``decider`` is not used)."""
-        handle = RayHandle(self, spec, observer)
+        """Start ``spec`` on the cluster; it decides on its node with ``spec.policy``, and
+        hands what that asks about to ``decider`` here (the policy again, then the
+        escalation chain)."""
+        handle = RayHandle(self, spec, observer, decider)
         self._launch(handle)
         with self._lock:
             self._handles.append(handle)
@@ -250,13 +259,35 @@ class RayBackend:
             handle.node, reports = value
         else:
             reports = value
-        replay(handle.observer, handle.spec.session_id, reports, handle.state, node=handle.node)
+        replay(
+            handle.observer,
+            handle.spec.session_id,
+            reports,
+            handle.state,
+            node=handle.node,
+            escalate=lambda token, call, asked: self._escalate(handle, token, call),
+        )
         if handle.state.finished:
             self._ended(handle)
             return
         next_ref = handle.actor.drain.remote(DRAIN_WAIT, GATHER)
         with self._lock:
             self._pending[next_ref] = handle
+
+    def _escalate(self, handle: RayHandle, token: int, call: Any) -> None:
+        """An "ask" from the node: the driver's decider settles it; the answer goes back."""
+        actor = handle.actor
+
+        def reply(decision: Any) -> None:
+            try:
+                actor.answer.remote(token, decision)
+            except Exception:
+                log.debug("csup: an answer for session %s, which has ended", handle.spec.session_id)
+
+        if handle.decider is None:
+            reply(Decision("deny", "nobody to ask on the driver", "csup.no-escalation", "csup"))
+            return
+        handle.decider.ask(call, reply)
 
     def _ended(self, handle: RayHandle) -> None:
         handle.ended = True

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,6 +70,10 @@ class Recorder:
     def turn_ended(self, session_id: str, result: Result, stats: StatsSnapshot) -> None:
         self._add(("turn_ended", result, stats))
 
+    def escalate(self, token: int, call: ToolCall, asked: Decision) -> None:
+        """The policy asked: the driver settles it (its escalation chain) and answers."""
+        self._add(("escalate", token, call, asked))
+
     def finished(self, result: SessionResult) -> None:
         with self._cond:
             self._reports.append(("finished", result))
@@ -94,10 +98,11 @@ def replay(
     state: Replayed,
     *,
     node: str | None,
+    escalate: Callable[[int, ToolCall, Decision], None] | None = None,
 ) -> None:
-    """Call ``observer`` for each report, in order. The result gets ``node``; a second
-    ``started`` (a session run again after its node was lost) is not repeated; nothing is
-    replayed after ``finished``."""
+    """Call ``observer`` for each report, in order, and ``escalate`` for each "ask" the
+    node hands up. The result gets ``node``; a second ``started`` (a session run again
+    after its node was lost) is not repeated; nothing is replayed after ``finished``."""
     for report in reports:
         if state.finished:
             return
@@ -116,6 +121,9 @@ def replay(
         elif kind == "turn_ended":
             state.stats = report[2]
             observer.turn_ended(session_id, report[1], report[2])
+        elif kind == "escalate":
+            if escalate is not None:
+                escalate(report[1], report[2], report[3])
         elif kind == "finished":
             state.finished = True
             observer.finished(dataclasses.replace(report[1], node=node))

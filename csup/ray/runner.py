@@ -6,11 +6,13 @@ placed it.
 same :class:`~csup.session.owner.SessionOwner` and :class:`~csup.session.core.SessionCore`
 as a local session, with claude started here (:func:`~csup.claude.process.claude_transport`,
 so this process's guardian kills claude and its tools if the actor's process dies) and the
-policy decided here (:func:`node_decider`): a decision never leaves the node.
+policy decided here (:func:`node_decider`): a decision never leaves the node, except an
+"ask", which goes up to the driver's escalation chain (:class:`Escalating`).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import queue
@@ -19,7 +21,7 @@ import uuid
 from typing import Any
 
 from csup.actors.messages import SessionSpec
-from csup.calls import ToolCall
+from csup.calls import Decision, ToolCall
 from csup.claude.options import SessionOptions
 from csup.claude.process import claude_transport
 from csup.claude.result import SessionStatus
@@ -82,6 +84,37 @@ def node_decider(policy: Any) -> Decider:
     return CallableDecider(getattr(policy, "decide", policy), _shared_pool())
 
 
+class Escalating:
+    """A node's decider whose "ask" goes up to the driver (reviews and people are there);
+    every other decision is made and applied on the node."""
+
+    def __init__(self, inner: Decider, recorder: Recorder) -> None:
+        self._inner = inner
+        self._recorder = recorder
+        self._lock = threading.Lock()
+        self._waiting: dict[int, Reply] = {}
+        self._tokens = itertools.count(1)
+
+    def ask(self, call: ToolCall, reply: Reply) -> None:
+        def route(decision: Decision) -> None:
+            if decision.behavior != "ask":
+                reply(decision)
+                return
+            with self._lock:
+                token = next(self._tokens)
+                self._waiting[token] = reply
+            self._recorder.escalate(token, call, decision)
+
+        self._inner.ask(call, route)
+
+    def answer(self, token: int, decision: Decision) -> None:
+        """The driver's answer to an escalated call (once; a second one is ignored)."""
+        with self._lock:
+            reply = self._waiting.pop(token, None)
+        if reply is not None:
+            reply(decision)
+
+
 class SessionRunner:
     """One session on this node; see the module docstring. Methods are called by Ray, from
     the driver: :meth:`begin` once, then :meth:`drain` again and again, :meth:`stop` any
@@ -91,7 +124,7 @@ class SessionRunner:
         self.spec = spec
         self._recorder = Recorder()
         self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._decider = node_decider(spec.policy)
+        self._decider = Escalating(node_decider(spec.policy), self._recorder)
         self._owner = self._make_owner(spec.options, self._recorder)
         self._thread: threading.Thread | None = None
 
@@ -148,6 +181,10 @@ class SessionRunner:
         """The driver's :class:`~csup.actors.messages.StopSession`: runs the stop ladder here."""
         status = SessionStatus.KILLED if killed else SessionStatus.CANCELLED
         self._inbox.put(Stop(reason, status, force))
+
+    def answer(self, token: int, decision: Decision) -> None:
+        """The driver settled an escalated call (see :class:`Escalating`)."""
+        self._decider.answer(token, decision)
 
     def post(self, message: Any) -> None:
         """A message for the session's owner from the driver (a further prompt, an end of

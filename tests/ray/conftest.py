@@ -49,12 +49,17 @@ def ray_supervisor(
     claude_env: Callable[..., dict[str, str]],
     workspace: Path,
 ) -> Iterator[Callable[..., Supervisor]]:
-    """``ray_supervisor(model, max_sessions=4, policy="moderate", **backend_options)``: a
+    """``ray_supervisor(model, max_sessions=4, policy="moderate", escalate=None,
+    **backend_options)``: a
     supervisor whose sessions run on the cluster's nodes; closed at teardown."""
     made: list[Supervisor] = []
 
     def make(
-        model: Any, max_sessions: int = 4, policy: Any = "moderate", **backend_options: Any
+        model: Any,
+        max_sessions: int = 4,
+        policy: Any = "moderate",
+        escalate: Any = None,
+        **backend_options: Any,
     ) -> Supervisor:
         defaults = SessionOptions(cwd=workspace, env=claude_env(model), claude_bin=claude_bin)
         sup = Supervisor(
@@ -63,6 +68,7 @@ def ray_supervisor(
             options=defaults,
             backend="ray",
             backend_options={"resources": {"claude": 1}, **backend_options},
+            escalate=escalate,
         )
         made.append(sup)
         return sup

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import psutil
 import pytest
 
+from csup import signals
+from csup.calls import Decision
 from csup.claude.result import SessionStatus
 from csup.report import summary_json, summary_table
 from csup.testing import text, tool
@@ -132,3 +135,34 @@ def test_a_session_with_a_worktree_makes_and_finishes_it_on_its_node(
     assert result.node and result.worktree is not None
     assert result.worktree.commits == 1 and result.worktree.branch.startswith("csup/")
     assert status(repo) == before  # the work is on its branch, not in the checkout
+
+
+def test_what_the_policy_asks_about_on_a_node_is_reviewed_on_the_driver(
+    ray_supervisor, scripted_model, workspace
+):
+    reviewed: list[tuple[str, int]] = []
+    driver = os.getpid()
+
+    def policy(call):  # shipped to the node with its session
+        if "review" in call.tool_input.get("command", ""):
+            return Decision("ask", "needs a review", "test.ask")
+        return Decision("allow", f"fine on {os.getpid()}", "test.allow")
+
+    def reviewer(call, asked, context):  # stays here, on the driver
+        reviewed.append((call.tool_input["command"], os.getpid()))
+        return Decision("allow", "reviewed", asked.rule, "reviewer")
+
+    steps = [touch("plain.txt"), touch("review.txt"), [text("done")]]
+    model = scripted_model({"r": steps})
+    sup = ray_supervisor(model, max_sessions=1, policy=policy, escalate=reviewer)
+    decisions: list[Decision] = []
+    with signals.decision_made.connected_to(
+        lambda sender, *, decision, **kw: decisions.append(decision), sup
+    ):
+        (result,) = sup.spawn_and_wait_all(["[scenario:r] go"])
+    assert result.status is SessionStatus.COMPLETED, result
+    assert (workspace / "plain.txt").exists() and (workspace / "review.txt").exists()
+    assert reviewed == [("touch review.txt", driver)]
+    plain, asked = decisions
+    assert plain.reason != f"fine on {driver}"  # decided in the session's actor, on its node
+    assert (asked.behavior, asked.reason) == ("allow", "reviewed")
