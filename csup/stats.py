@@ -62,8 +62,8 @@ class StatsBook:
         if self._first_start is None or at < self._first_start:
             self._first_start = at
 
-    def event(self, session_id: str) -> None:
-        self._events[session_id] = self._events.get(session_id, 0) + 1
+    def event(self, session_id: str, count: int = 1) -> None:
+        self._events[session_id] = self._events.get(session_id, 0) + count
 
     def update(self, session_id: str, snapshot: StatsSnapshot) -> None:
         if session_id not in self._results:

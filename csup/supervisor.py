@@ -167,6 +167,12 @@ class _Reporter:
         self._cwd = str(os.path.abspath(os.fspath(spec.options.cwd or ".")))
         self._resumed_from = spec.resumed_from
         self._recent: collections.deque[str] = collections.deque(maxlen=_RECENT_STEPS)
+        self._events = 0  # counted here, told to the metrics actor a turn at a time
+
+    def _count_events(self) -> None:
+        if self._events:
+            self._sup._tell(self._sup._metrics, EventCounted(self._id, self._events))
+            self._events = 0
 
     def context(self) -> Any:
         """What a reviewer is told of this session: its task, cwd and last steps (read on the
@@ -201,7 +207,7 @@ class _Reporter:
                 line = step_line(block.raw)
                 if line:
                     self._recent.append(line)
-        sup._tell(sup._metrics, EventCounted(session_id))
+        self._events += 1
         sup._signal(signals.event_received, session_id=session_id, event=item)
 
     def tool_requested(self, session_id: str, call: ToolCall) -> None:
@@ -217,11 +223,13 @@ class _Reporter:
 
     def turn_ended(self, session_id: str, result: Result, stats: StatsSnapshot) -> None:
         sup = self._sup
+        self._count_events()
         sup._tell(sup._metrics, StatsChanged(session_id, stats))
         if result.total_cost_usd is not None:
             sup._tell(sup._coordinator, CostReported(session_id, result.total_cost_usd))
 
     def finished(self, result: SessionResult) -> None:
+        self._count_events()
         self._sup._ended(result)
         self._sup._tell(self._sup._coordinator, SlotFree(result.session_id))
 

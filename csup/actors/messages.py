@@ -138,7 +138,11 @@ class Started:
 
 @dataclass(frozen=True, slots=True)
 class EventCounted:
+    """``count`` more events of a session (sent at the end of each turn and at its end, not
+    per event: the metrics actor is not woken for every line)."""
+
     session_id: str
+    count: int = 1
 
 
 @dataclass(frozen=True, slots=True)

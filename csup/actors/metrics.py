@@ -34,8 +34,8 @@ class MetricsActor(pykka.ThreadingActor):
 
     def on_receive(self, message: Any) -> Any:
         match message:
-            case EventCounted(session_id=session_id):
-                self._book.event(session_id)
+            case EventCounted(session_id=session_id, count=count):
+                self._book.event(session_id, count)
             case StatsChanged(session_id=session_id, stats=stats):
                 self._book.update(session_id, stats)
                 self._publish()

@@ -6,8 +6,8 @@ from typing import Any
 
 import click
 
-from csup.cli.execute import TaskSpec, UsageProblem, execute
-from csup.cli.run import _defaults, _escalation_settings, _record_settings, session_options
+from csup.cli.execute import TaskSpec, UsageProblem
+from csup.cli.run import run_tasks, session_options
 from csup.errors import RecordError
 
 __all__ = ["resume"]
@@ -58,16 +58,4 @@ def resume(session: str, prompt: str | None, **kwargs: Any) -> None:
     options: dict[str, Any] = {"resume": claude_id, "resumed_from": found["session_id"]}
     if kwargs["cwd"] is None and found.get("cwd"):
         options["cwd"] = found["cwd"]
-    code = execute(
-        [TaskSpec(prompt or DEFAULT_PROMPT, options)],
-        max_parallel=1,
-        policy=kwargs["policy"],
-        defaults=_defaults(kwargs),
-        as_json=kwargs["as_json"],
-        budget_usd=kwargs["budget"],
-        record=_record_settings(kwargs),
-        retry_on_limit=kwargs["retry_on_limit"],
-        limit_wait=kwargs["limit_wait"],
-        escalation=_escalation_settings(kwargs),
-    )
-    raise SystemExit(code)
+    raise SystemExit(run_tasks([TaskSpec(prompt or DEFAULT_PROMPT, options)], 1, kwargs))

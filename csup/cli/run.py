@@ -223,16 +223,11 @@ def _defaults(kwargs: dict[str, Any]) -> SessionOptions:
     )
 
 
-@click.command()
-@click.argument("task")
-@session_options
-def run(task: str, **kwargs: Any) -> None:
-    """Run one TASK in claude under the policy, then print a summary."""
-    if not task.strip():
-        raise click.BadParameter("the task is empty", param_hint="'TASK'")
-    code = execute(
-        [TaskSpec(task)],
-        max_parallel=1,
+def run_tasks(specs: list[TaskSpec], max_parallel: int, kwargs: dict[str, Any]) -> int:
+    """Run ``specs`` with the options :func:`session_options` parsed; the exit code."""
+    return execute(
+        specs,
+        max_parallel=max_parallel,
         policy=kwargs["policy"],
         defaults=_defaults(kwargs),
         as_json=kwargs["as_json"],
@@ -240,10 +235,21 @@ def run(task: str, **kwargs: Any) -> None:
         record=_record_settings(kwargs),
         retry_on_limit=kwargs["retry_on_limit"],
         limit_wait=kwargs["limit_wait"],
-        merge=kwargs["merge_mode"],
+        merge=kwargs.get("merge_mode"),
         escalation=_escalation_settings(kwargs),
+        backend=kwargs.get("backend", "local"),
+        backend_options=_backend_options(kwargs),
     )
-    raise SystemExit(code)
+
+
+@click.command()
+@click.argument("task")
+@session_options
+def run(task: str, **kwargs: Any) -> None:
+    """Run one TASK in claude under the policy, then print a summary."""
+    if not task.strip():
+        raise click.BadParameter("the task is empty", param_hint="'TASK'")
+    raise SystemExit(run_tasks([TaskSpec(task)], 1, kwargs))
 
 
 def _read_tasks_file(path: Path) -> list[TaskSpec]:
@@ -351,28 +357,13 @@ def multi(
         specs += _read_tasks_file(tasks_file)
     if not specs:
         raise click.UsageError("give at least one --task or a --tasks-file")
-    code = execute(
-        specs,
-        max_parallel=max_parallel,
-        policy=kwargs["policy"],
-        defaults=_defaults(kwargs),
-        as_json=kwargs["as_json"],
-        budget_usd=kwargs["budget"],
-        record=_record_settings(kwargs),
-        retry_on_limit=kwargs["retry_on_limit"],
-        limit_wait=kwargs["limit_wait"],
-        merge=kwargs["merge_mode"],
-        escalation=_escalation_settings(kwargs),
-        backend=kwargs["backend"],
-        backend_options=_backend_options(kwargs),
-    )
-    raise SystemExit(code)
+    raise SystemExit(run_tasks(specs, max_parallel, kwargs))
 
 
 def _backend_options(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """``--ray-address`` and ``--retry-lost``, for ``--backend ray`` only."""
-    if kwargs["backend"] != "ray":
-        if kwargs["ray_address"] is not None or kwargs["retry_lost"]:
+    """``--ray-address`` and ``--retry-lost`` (``multi`` only), for ``--backend ray`` only."""
+    if kwargs.get("backend", "local") != "ray":
+        if kwargs.get("ray_address") is not None or kwargs.get("retry_lost"):
             raise click.UsageError("--ray-address and --retry-lost need --backend ray")
         return {}
     return {"address": kwargs["ray_address"], "retry_lost": kwargs["retry_lost"]}

@@ -24,6 +24,7 @@ from csup.claude.result import SessionStatus
 from csup.claude.runner import run_session
 from csup.testing import text, tool
 from tests.actors.conftest import descendants_running, gone, wait_for_descendant
+from tests.cli.test_cli_run import start_multi
 
 CSUP = str(Path(sys.executable).with_name("csup"))
 MARKER_AFTER = 4  # seconds the slow tool sleeps before its side effect
@@ -105,16 +106,6 @@ def test_hundreds_of_instant_exits_never_hang(fake_binary, tmp_path):
         assert result.status is SessionStatus.FAILED
         result = run_session("hi", SessionOptions(cwd=tmp_path, claude_bin=binary), timeout=30)
         assert result.status is SessionStatus.FAILED
-
-
-def start_multi(tasks, *, env, workspace, claude_bin, extra=()):
-    argv = [CSUP, "multi"]
-    for task in tasks:
-        argv += ["--task", task]
-    argv += ["--cwd", str(workspace), "--claude-bin", str(claude_bin), *extra]
-    return subprocess.Popen(
-        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
 
 
 def assert_all_gone_within(procs, seconds):

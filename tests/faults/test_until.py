@@ -116,6 +116,8 @@ def test_a_session_stopped_by_a_rate_limit_is_marked_and_resumed_after_the_reset
             "--claude-bin",
             str(claude_bin),
             "--retry-on-limit",
+            "--limit-wait",
+            "0.5",
             "--json",
         ],
         env=env,

@@ -73,8 +73,6 @@ def test_a_delete_inside_any_wrapper_is_denied(bash: Bash, wrapper: str, payload
 
 @pytest.mark.parametrize("wrapper", WRAPPERS)
 def test_a_harmless_command_inside_any_wrapper_is_allowed(bash: Bash, wrapper: str) -> None:
-    if wrapper.startswith(("sudo", "doas", "systemd-run", "env -C /")):
-        pytest.skip("root or another directory: judged as leaving the workspace")
     assert permissive(bash, f"{wrapper} ls -la").behavior == "allow"
 
 
@@ -153,8 +151,6 @@ def test_a_shell_script_fed_through_any_channel_is_judged(
 def test_a_harmless_script_fed_through_any_channel_is_allowed(
     bash: Bash, channel: str, harmless: str
 ) -> None:
-    if "at now" in channel:
-        pytest.skip("at schedules work outside the session: asked")
     assert permissive(bash, channel.format(p=harmless)).behavior == "allow"
 
 
@@ -186,8 +182,6 @@ FLAG = {"python3": "c", "ruby": "e", "perl": "e", "node": "e", "lua": "e", "php"
 def test_code_fed_to_an_interpreter_through_any_channel_is_judged(
     bash: Bash, channel: str, interpreter: str, code: str
 ) -> None:
-    if interpreter == "php" and ("<<" in channel or "| {i}" in channel):
-        pytest.skip("php reads a file of <?php code from its input, not a program")
     program = code.format(p="rm -rf ~")
     line = channel.format(i=interpreter, flag=FLAG[interpreter], code=program)
     assert permissive(bash, line).behavior == "deny", line
