@@ -18,7 +18,8 @@ and what to do about it::
     ├── SessionError           a supervised session could not be started, found or run
     │   ├── SessionNotFound        no session with that id
     │   ├── MaxSessionsReached     every slot is taken and the caller would not wait
-    │   └── SupervisorStopped      the supervisor has been shut down
+    │   ├── SupervisorStopped      the supervisor has been shut down
+    │   └── RayBackendError        the Ray cluster cannot be reached or cannot run a session
     ├── RecordError            the record (csup's SQLite database) cannot be opened, read or written
     └── WorktreeError          a session's git worktree could not be made, finished or merged
         └── NotAGitRepository      the directory is not inside a git repository with a work tree
@@ -39,6 +40,7 @@ __all__ = [
     "PolicyError",
     "PolicyFileError",
     "ProtocolError",
+    "RayBackendError",
     "RecordError",
     "ReviewerError",
     "SessionError",
@@ -134,6 +136,10 @@ class MaxSessionsReached(SessionError):
 
 class SupervisorStopped(SessionError):
     """The supervisor was shut down; it takes no more sessions."""
+
+
+class RayBackendError(SessionError):
+    """The Ray backend cannot connect to its cluster, or cannot ship a session to it."""
 
 
 class RecordError(CsupError):

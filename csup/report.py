@@ -44,6 +44,7 @@ def _session(info: SessionInfo) -> dict[str, Any]:
         "limited": result.limited if result else False,
         "worktree": result.worktree.as_dict() if result and result.worktree else None,
         "limit_resets_at": result.limit_resets_at if result else None,
+        "node": result.node if result else None,
         "denied_calls": [
             {
                 "tool": denied.tool,
@@ -67,6 +68,7 @@ def summary_json(sessions: Sequence[SessionInfo], totals: AggregatedStats) -> di
             "failed": totals.failed,
             "cancelled": totals.cancelled,
             "killed": totals.killed,
+            "lost": totals.lost,
             "turns": totals.turns,
             "tool_calls": totals.tool_calls,
             "approvals": totals.approvals,
@@ -123,6 +125,12 @@ def summary_table(sessions: Sequence[SessionInfo], totals: AggregatedStats) -> s
             else:
                 row += [report.branch, report.commits, f"+{report.insertions}/-{report.deletions}"]
         rows[-1] += ["", "", ""]
+    nodes = [info.result.node if info.result else None for info in sessions]
+    if any(nodes):  # sessions that ran elsewhere (the Ray backend): say where
+        headers, align = (*headers, "node"), (*align, "left")
+        for row, node in zip(rows, [*nodes, None, ""], strict=True):
+            if row is not SEPARATING_LINE:
+                row.append(node or "")
     table = tabulate(rows, headers=headers, disable_numparse=True, colalign=align)
     problems = [
         f"{info.id} {info.state}: {one_line(info.result.error)}"

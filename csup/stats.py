@@ -26,6 +26,7 @@ class AggregatedStats:
     failed: int = 0
     cancelled: int = 0
     killed: int = 0
+    lost: int = 0
     turns: int = 0
     tool_calls: int = 0
     approvals: int = 0
@@ -38,7 +39,7 @@ class AggregatedStats:
 
     @property
     def finished(self) -> int:
-        return self.completed + self.failed + self.cancelled + self.killed
+        return self.completed + self.failed + self.cancelled + self.killed + self.lost
 
 
 class StatsBook:
@@ -108,6 +109,7 @@ class StatsBook:
             failed=by_status[SessionStatus.FAILED],
             cancelled=by_status[SessionStatus.CANCELLED],
             killed=by_status[SessionStatus.KILLED],
+            lost=by_status[SessionStatus.LOST],
             turns=turns,
             tool_calls=tool_calls,
             approvals=approvals,

@@ -28,12 +28,14 @@ class SessionStatus(enum.StrEnum):
     ``completed``: claude finished its turn without error. ``failed``: claude reported an
     error, crashed, exited early or could not be started. ``cancelled``: someone asked it to
     stop. ``killed``: csup stopped it because it went over a limit (time, idle, cost).
+    ``lost``: the machine it ran on went away (a Ray node died): how it ended is unknown.
     """
 
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
     KILLED = "killed"
+    LOST = "lost"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,8 @@ class SessionResult:
     limit_resets_at: float | None = None
     # Its git worktree, once finished (a csup.worktree.WorktreeReport), with --worktree.
     worktree: Any = None
+    # Where it ran, with a backend that runs sessions elsewhere (the Ray node); None locally.
+    node: str | None = None
 
     @property
     def outcome(self) -> Outcome:

@@ -307,8 +307,11 @@ def execute(
     limit_wait: float = 60.0,
     merge: str | None = None,
     escalation: EscalationSettings | None = None,
+    backend: str = "local",
+    backend_options: dict[str, Any] | None = None,
 ) -> int:
-    """Run ``tasks`` under one supervisor and print the summary; the exit code."""
+    """Run ``tasks`` under one supervisor (its sessions on ``backend``) and print the
+    summary; the exit code."""
     try:
         find_claude(defaults.claude_bin)
     except ClaudeNotFoundError as exc:
@@ -326,6 +329,8 @@ def execute(
             retry_on_limit=retry_on_limit,
             limit_wait=limit_wait,
             escalate=chain,
+            backend=backend,
+            backend_options=backend_options,
         )
     except ConfigError as exc:
         if writer is not None:

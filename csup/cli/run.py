@@ -237,6 +237,8 @@ def run_tasks(specs: list[TaskSpec], max_parallel: int, kwargs: dict[str, Any]) 
         limit_wait=kwargs["limit_wait"],
         merge=kwargs.get("merge_mode"),
         escalation=_escalation_settings(kwargs),
+        backend=kwargs.get("backend", "local"),
+        backend_options=_backend_options(kwargs),
     )
 
 
@@ -328,6 +330,21 @@ def _per_task_value(
     show_default=True,
     help="How many sessions run at once; the others wait in a queue.",
 )
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Where sessions run: threads here, or actors on a Ray cluster (pip install 'csup[ray]').",
+)
+@click.option(
+    "--ray-address",
+    metavar="ADDR",
+    help="The Ray cluster to join (e.g. auto, HOST:6379); default: a local Ray instance.",
+)
+@click.option(
+    "--retry-lost", is_flag=True, help="With --backend ray: run a session again if its node dies."
+)
 @session_options
 def multi(
     tasks: tuple[str, ...], tasks_file: Path | None, max_parallel: int, **kwargs: Any
@@ -341,3 +358,12 @@ def multi(
     if not specs:
         raise click.UsageError("give at least one --task or a --tasks-file")
     raise SystemExit(run_tasks(specs, max_parallel, kwargs))
+
+
+def _backend_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """``--ray-address`` and ``--retry-lost`` (``multi`` only), for ``--backend ray`` only."""
+    if kwargs.get("backend", "local") != "ray":
+        if kwargs.get("ray_address") is not None or kwargs.get("retry_lost"):
+            raise click.UsageError("--ray-address and --retry-lost need --backend ray")
+        return {}
+    return {"address": kwargs["ray_address"], "retry_lost": kwargs["retry_lost"]}
