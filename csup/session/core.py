@@ -70,6 +70,8 @@ itself to report it; past that the session ends on its last result."""
 END_WAIT = 10.0
 """Seconds claude is given to exit once its work is done and its stdin closed (it saves its
 session file first), before the ladder goes on with SIGTERM."""
+CHECK_GRACE = 30.0
+"""Seconds past ``until_timeout`` after which a check that never reported counts as failed."""
 MAX_BACKLOG = 8 << 20
 """Bytes csup may have waiting for a claude that stopped reading its input."""
 
@@ -213,6 +215,7 @@ class SessionCore:
         self.rounds = 0  # --until checks run
         self._until_id: str | None = None  # the check waiting for its policy decision
         self._checking = False  # the check runs
+        self._until_deadline: float | None = None  # for the decision, then for the check
         self._failure: str | None = None  # the work is over but it did not meet the bar
         self.result: SessionResult | None = None
 
@@ -338,6 +341,7 @@ class SessionCore:
     def decided(self, request_id: str, decision: Decision) -> list[Action]:
         """The decider's answer to :class:`Ask` ``request_id`` (late or repeated: ignored)."""
         if request_id == self._until_id and not self.finished:
+            self._until_deadline = None
             return self._until_decided(settle(decision))
         pending = self._pending.pop(request_id, None)
         if pending is None or self.finished:
@@ -362,6 +366,8 @@ class SessionCore:
             if now >= self._step_deadline:
                 actions += self._advance()
             return actions
+        if self._until_deadline is not None and now >= self._until_deadline:
+            actions += self._until_overdue()
         if self._stop is not None:
             return actions
         opts = self.options
@@ -554,6 +560,7 @@ class SessionCore:
         command = self.options.until or ""
         self.rounds += 1
         self._until_id = f"csup_until_{self.session_id}_{self.rounds}"
+        self._until_deadline = self._clock.monotonic() + self.options.decision_timeout
         call = ToolCall("Bash", {"command": command}, self.cwd, self.session_id, kind="until")
         return [Ask(self._until_id, call)]
 
@@ -566,7 +573,24 @@ class SessionCore:
             self._failure = f"the policy denied the --until check `{command}`: {decision.reason}"
             return self._end_work()
         self._checking = True
+        # The check ends itself at until_timeout; this is the bound if it never reports.
+        self._until_deadline = self._clock.monotonic() + self.options.until_timeout + CHECK_GRACE
         return [RunCheck(command, self.cwd, self.options.until_timeout)]
+
+    def _until_overdue(self) -> list[Action]:
+        """The check's decision, or the check itself, never came back: the session ends."""
+        self._until_deadline = None
+        command = self.options.until or ""
+        if self._until_id is not None:
+            self._until_id = None
+            why = f"no decision within {self.options.decision_timeout:g}s"
+            self._failure = f"the --until check `{command}` was not run: {why}"
+        else:
+            self._checking = False
+            self._failure = f"the --until check `{command}` never reported its end"
+        if self._stop is not None or self._ending:
+            return []
+        return self._end_work()
 
     def check_done(self, passed: bool, output: str) -> list[Action]:
         """The ``--until`` check ended: done if it passed, else its output is the next prompt
@@ -574,6 +598,7 @@ class SessionCore:
         if not self._checking or self.finished:
             return []
         self._checking = False
+        self._until_deadline = None
         self._last_activity = self._clock.monotonic()
         if self._stop is not None or self._ending:
             return []

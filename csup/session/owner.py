@@ -299,7 +299,7 @@ def run_check_later(
             partial = (exc.stdout or b"") + (exc.stderr or b"")
             text = partial.decode("utf-8", "replace")
             result = CheckDone(False, f"timed out after {timeout:g}s\n{text}")
-        except OSError as exc:
+        except Exception as exc:  # whatever went wrong, the session must hear the check ended
             result = CheckDone(False, f"could not run the check: {exc}")
         try:
             post(result)

@@ -338,3 +338,20 @@ def test_until_denied_by_the_policy_ends_the_session_saying_so():
     core.decided(ask.request_id, Decision("deny", "no", "fs.rm-root-or-home"))
     res = finished_result(core.exited(0))
     assert res.status is SessionStatus.FAILED and "policy denied the --until check" in res.error
+
+
+def test_an_until_check_whose_decision_or_end_never_comes_ends_the_session_anyway():
+    core, clock = started(until="make test", decision_timeout=5, until_timeout=10)
+    core.output(result())
+    clock.advance(5)
+    assert kinds(core.tick()) == ["NoteProcesses", "CloseInput"]
+    res = finished_result(core.exited(0))
+    assert res.status is SessionStatus.FAILED and "was not run: no decision within 5s" in res.error
+
+    core, clock = started(until="make test", until_timeout=10)
+    ask = core.output(result())[1]
+    core.decided(ask.request_id, Decision("allow", "fine"))
+    clock.advance(10 + c.CHECK_GRACE)
+    assert kinds(core.tick()) == ["NoteProcesses", "CloseInput"]
+    res = finished_result(core.exited(0))
+    assert res.status is SessionStatus.FAILED and "never reported its end" in res.error
