@@ -185,6 +185,10 @@ class Guardian:
             self.problem = f"could not start csup's guardian: {exc}"
             return False
         self.problem = None
+        if self._process.stdin is not None:
+            # Never block csup on a guardian that stopped reading: a line that does not fit
+            # is dropped (the token still finds every process of the sessions).
+            os.set_blocking(self._process.stdin.fileno(), False)
         for pid, started in self._watched.items():
             self._tell(f"pid {pid} {started if started is not None else '-'}\n")
         return True
@@ -196,6 +200,8 @@ class Guardian:
         try:
             stdin.write(line.encode())
             stdin.flush()
+        except BlockingIOError:
+            self.problem = "csup's guardian is not reading; a pid was not handed to it"
         except OSError:
             self._process = None
 

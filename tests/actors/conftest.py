@@ -73,6 +73,14 @@ def wait_for_descendant(
     raise AssertionError(f"no process running {needle!r} appeared within {timeout}s")
 
 
+def named(proc: psutil.Process, name: str) -> bool:
+    """Whether ``proc`` is called ``name`` (a short-lived process may be gone already)."""
+    try:
+        return name in proc.name()
+    except psutil.Error:
+        return False
+
+
 def gone(proc: psutil.Process) -> bool:
     try:
         return not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE

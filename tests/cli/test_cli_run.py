@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from csup.cli import main
 from csup.testing import text, tool
-from tests.actors.conftest import descendants_running, gone, wait_for_descendant
+from tests.actors.conftest import descendants_running, gone, named, wait_for_descendant
 
 CSUP = str(Path(sys.executable).with_name("csup"))
 SLOW = "python3 -c 'import time; time.sleep(30)' && touch marker"
@@ -160,7 +160,7 @@ def test_sigint_stops_every_session_prints_the_summary_and_exits_130(
     try:
         wait_for_descendant("time.sleep(30)", root=proc.pid)
         tree = psutil.Process(proc.pid).children(recursive=True)
-        assert any("claude" in p.name() for p in tree)
+        assert any(named(p, "claude") for p in tree)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:

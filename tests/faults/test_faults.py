@@ -23,7 +23,7 @@ from csup.claude.options import SessionOptions
 from csup.claude.result import SessionStatus
 from csup.claude.runner import run_session
 from csup.testing import text, tool
-from tests.actors.conftest import descendants_running, gone, wait_for_descendant
+from tests.actors.conftest import descendants_running, gone, named, wait_for_descendant
 from tests.cli.test_cli_run import start_multi
 
 CSUP = str(Path(sys.executable).with_name("csup"))
@@ -108,6 +108,13 @@ def test_hundreds_of_instant_exits_never_hang(fake_binary, tmp_path):
         assert result.status is SessionStatus.FAILED
 
 
+def guardian(proc):
+    try:
+        return "guardian" in " ".join(proc.cmdline())
+    except psutil.Error:
+        return False
+
+
 def assert_all_gone_within(procs, seconds):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and not all(gone(p) for p in procs):
@@ -169,12 +176,8 @@ def test_sigkill_of_csup_leaves_no_claude_and_no_tool_within_two_seconds(
     try:
         wait_for_descendant("time.sleep(", root=proc.pid)
         threading.Event().wait(0.3)  # both sessions' tools, most likely
-        tree = [
-            p
-            for p in psutil.Process(proc.pid).children(recursive=True)
-            if "guardian" not in " ".join(p.cmdline())
-        ]
-        assert any("claude" in p.name() for p in tree)
+        tree = [p for p in psutil.Process(proc.pid).children(recursive=True) if not guardian(p)]
+        assert any(named(p, "claude") for p in tree)
         proc.kill()
         proc.communicate(timeout=10)
     finally:
