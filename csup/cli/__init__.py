@@ -17,6 +17,7 @@ def _register() -> None:
     # Subcommands are added here, one import each, so `csup --help` lists them all.
     from csup.cli.check import check  # noqa: PLC0415
     from csup.cli.demo import demo  # noqa: PLC0415
+    from csup.cli.doctor import doctor  # noqa: PLC0415
     from csup.cli.hooks import install_hooks, uninstall_hooks  # noqa: PLC0415
     from csup.cli.policy import policy_group  # noqa: PLC0415
     from csup.cli.record import export, log, show  # noqa: PLC0415
@@ -28,6 +29,7 @@ def _register() -> None:
     main.add_command(run)
     main.add_command(multi)
     main.add_command(demo)
+    main.add_command(doctor)
     main.add_command(resume)
     main.add_command(worktrees)
     main.add_command(policy_group)
