@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["Deadline", "DeadlineScheduler", "schedule", "shared_scheduler", "wake"]
+__all__ = ["Deadline", "DeadlineScheduler", "schedule"]
 
 log = logging.getLogger(__name__)
 
@@ -124,16 +124,6 @@ class DeadlineScheduler:
 _shared = DeadlineScheduler()
 
 
-def shared_scheduler() -> DeadlineScheduler:
-    """The scheduler :func:`schedule` uses."""
-    return _shared
-
-
 def schedule(delay: float, callback: Callable[[], object]) -> Deadline:
     """Run ``callback`` after ``delay`` seconds on the shared scheduler thread."""
     return _shared.schedule(delay, callback)
-
-
-def wake() -> None:
-    """Wake the shared scheduler thread (after a burst of cancellations)."""
-    _shared.wake()

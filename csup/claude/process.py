@@ -281,13 +281,6 @@ class ClaudeProcess:
         self._close_stdin()
         guardian().forget([self.pid, *self._known])
 
-    def leftover_processes(self) -> list[psutil.Process]:
-        """Processes of this session still alive (descendants noted earlier, token carriers)."""
-        alive = {p.pid: p for p in self._alive(self._known.values())}
-        for proc in processes_with_token(self.token, self._created):
-            alive.setdefault(proc.pid, proc)
-        return list(alive.values())
-
     @staticmethod
     def _alive(procs: Iterable[psutil.Process]) -> list[psutil.Process]:
         out = []

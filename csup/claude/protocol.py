@@ -1,13 +1,12 @@
-"""Claude Code's duplex stream-json control protocol: the messages csup writes, and the
-bookkeeping that answers every control request exactly once.
+"""Claude Code's duplex stream-json control protocol: the messages csup writes to claude.
 
-Shapes are the ones checked against Claude Code 2.1.330 (``shared/claude-code-protocol.md``).
-Pure functions and one small thread-safe class; no I/O.
+Shapes are the ones checked against Claude Code 2.1.330 (the project's recordings in
+``csup/testing/recordings``). Pure functions; no I/O. Answering every request exactly once
+is the session core's job (:mod:`csup.session.core`).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -17,7 +16,6 @@ from csup.calls import Decision
 __all__ = [
     "PRE_TOOL_USE_CALLBACK",
     "STOP_CALLBACK",
-    "PendingRequests",
     "error_response",
     "hook_response",
     "initialize_request",
@@ -97,50 +95,3 @@ def tool_answer(
 def hook_response(request_id: str, output: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Answer any other hook callback (``{}`` lets claude go on, e.g. stop at a Stop hook)."""
     return _success(request_id, output or {})
-
-
-class PendingRequests:
-    """Which of claude's control requests still wait for an answer.
-
-    Guarantees each request is answered at most once, and never after claude cancelled it,
-    whichever thread gets there first (the decision, its timeout, or a stop).
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._open: dict[str, Any] = {}
-        self._closed: set[str] = set()
-
-    def add(self, request_id: str, payload: Any = None) -> bool:
-        """Record a new request; ``False`` if that id was already seen."""
-        with self._lock:
-            if request_id in self._open or request_id in self._closed:
-                return False
-            self._open[request_id] = payload
-            return True
-
-    def claim(self, request_id: str) -> bool:
-        """Take the right to answer; ``True`` exactly once per open request."""
-        with self._lock:
-            if request_id not in self._open:
-                return False
-            del self._open[request_id]
-            self._closed.add(request_id)
-            return True
-
-    def cancel(self, request_id: str) -> bool:
-        """Claude withdrew the request; ``True`` if it was still open."""
-        return self.claim(request_id)
-
-    def open_ids(self) -> list[str]:
-        with self._lock:
-            return list(self._open)
-
-    def open_payloads(self) -> list[Any]:
-        """The payloads of the requests still open, oldest first."""
-        with self._lock:
-            return list(self._open.values())
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._open)

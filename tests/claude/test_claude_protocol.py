@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 from csup.calls import Decision
 from csup.claude import protocol
 
@@ -55,42 +53,3 @@ def test_a_can_use_tool_deny_carries_the_reason():
 def test_an_unhandled_request_gets_an_error_response():
     msg = protocol.error_response("x", "unsupported")
     assert msg["response"] == {"subtype": "error", "request_id": "x", "error": "unsupported"}
-
-
-def test_a_request_is_claimed_exactly_once():
-    pending = protocol.PendingRequests()
-    assert pending.add("r1")
-    assert not pending.add("r1")
-    assert pending.claim("r1")
-    assert not pending.claim("r1")
-    assert not pending.add("r1"), "an answered id is never taken again"
-
-
-def test_a_cancelled_request_is_never_answered():
-    pending = protocol.PendingRequests()
-    pending.add("r1", payload="req")
-    assert pending.open_payloads() == ["req"]
-    assert pending.cancel("r1")
-    assert not pending.claim("r1")
-    assert len(pending) == 0
-
-
-def test_racing_threads_claim_a_request_once():
-    pending = protocol.PendingRequests()
-    for i in range(200):
-        pending.add(f"r{i}")
-    wins: list[str] = []
-    lock = threading.Lock()
-
-    def worker():
-        for i in range(200):
-            if pending.claim(f"r{i}"):
-                with lock:
-                    wins.append(f"r{i}")
-
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(wins) == sorted(f"r{i}" for i in range(200))
