@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 
-from csup.record._schema import connect, migrate
+from csup.record._schema import connect, execute_all, migrate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,14 +38,6 @@ def write_now(
     try:
         conn.execute("PRAGMA synchronous = OFF")
         migrate(conn, path)
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for sql, params in statements:
-                conn.execute(sql, params)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+        execute_all(conn, statements)
     finally:
         conn.close()

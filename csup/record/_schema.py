@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterable, Sequence
 
 from csup.errors import RecordError
 
@@ -20,7 +21,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "connect", "migrate", "schema_version"]
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "connect",
+    "execute_all",
+    "migrate",
+    "schema_version",
+]
 
 _V1 = """
 CREATE TABLE runs (
@@ -135,6 +143,21 @@ def connect(
         conn.close()
         raise
     return conn
+
+
+def execute_all(
+    conn: sqlite3.Connection, statements: Iterable[tuple[str, Sequence[object]]]
+) -> None:
+    """Run ``statements`` in one ``BEGIN IMMEDIATE`` transaction: all of them, or none."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for sql, params in statements:
+            conn.execute(sql, params)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _wal(conn: sqlite3.Connection, busy_timeout_ms: int) -> None:

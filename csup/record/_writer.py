@@ -34,7 +34,7 @@ import time
 
 from csup.errors import RecordError
 from csup.record import _rows
-from csup.record._schema import connect, migrate
+from csup.record._schema import connect, execute_all, migrate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -303,15 +303,7 @@ class RecordWriter:
                 log.exception("csup record: dropped a %s it could not encode", kind)
         for attempt in range(BUSY_RETRIES + 1):
             try:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    for sql, params in statements:
-                        conn.execute(sql, params)
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
+                execute_all(conn, statements)
             except sqlite3.OperationalError as exc:
                 if _busy(exc) and attempt < BUSY_RETRIES:
                     time.sleep(0.05 * (attempt + 1))
