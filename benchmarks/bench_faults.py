@@ -30,27 +30,12 @@ if str(ROOT) not in sys.path:
 from csup.claude.options import SessionOptions  # noqa: E402
 from csup.claude.result import SessionStatus  # noqa: E402
 from csup.claude.runner import run_session  # noqa: E402
+from csup.testing.standins import INSTANT_EXITS  # noqa: E402
 
 STANDINS = {
-    "segfault at once": "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)\n",
-    "exit after initialize": (
-        "import json, sys\n"
-        "line = json.loads(sys.stdin.readline())\n"
-        "print(json.dumps({'type': 'control_response', 'response': {'subtype': 'success',"
-        " 'request_id': line['request_id']}}), flush=True)\n"
-        "sys.exit(3)\n"
-    ),
-    "exit mid-decision": (
-        "import json, sys\n"
-        "line = json.loads(sys.stdin.readline())\n"
-        "print(json.dumps({'type': 'control_response', 'response': {'subtype': 'success',"
-        " 'request_id': line['request_id']}}), flush=True)\n"
-        "sys.stdin.readline()\n"
-        "print(json.dumps({'type': 'control_request', 'request_id': 'r1', 'request': {"
-        "'subtype': 'hook_callback', 'input': {'hook_event_name': 'PreToolUse',"
-        " 'tool_name': 'Bash', 'tool_input': {'command': 'ls'}}}}), flush=True)\n"
-        "sys.exit(5)\n"
-    ),
+    "segfault at once": INSTANT_EXITS["segfault at once"],
+    "exit after initialize": INSTANT_EXITS["after initialize"],
+    "exit mid-decision": INSTANT_EXITS["mid-decision"],
 }
 
 

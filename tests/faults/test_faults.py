@@ -23,6 +23,7 @@ from csup.claude.options import SessionOptions
 from csup.claude.result import SessionStatus
 from csup.claude.runner import run_session
 from csup.testing import text, tool
+from csup.testing.standins import INSTANT_EXITS
 from tests.actors.conftest import descendants_running, gone, named, wait_for_descendant
 from tests.cli.test_cli_run import start_multi
 
@@ -30,38 +31,7 @@ CSUP = str(Path(sys.executable).with_name("csup"))
 MARKER_AFTER = 4  # seconds the slow tool sleeps before its side effect
 SLOW = f"python3 -c 'import time; time.sleep({MARKER_AFTER})' && touch marker"
 
-# claude stand-ins that exit at each stage of the protocol.
-EXITS = {
-    "at once": "import sys; sys.exit(1)\n",
-    "segfault at once": "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)\n",
-    "after initialize": (
-        "import json, sys\n"
-        "line = json.loads(sys.stdin.readline())\n"
-        "print(json.dumps({'type': 'control_response', 'response': {'subtype': 'success',"
-        " 'request_id': line['request_id']}}), flush=True)\n"
-        "sys.exit(3)\n"
-    ),
-    "mid-turn": (
-        "import json, sys\n"
-        "line = json.loads(sys.stdin.readline())\n"
-        "print(json.dumps({'type': 'control_response', 'response': {'subtype': 'success',"
-        " 'request_id': line['request_id']}}), flush=True)\n"
-        "sys.stdin.readline()\n"
-        "print(json.dumps({'type': 'system', 'subtype': 'init', 'session_id': 'x'}), flush=True)\n"
-        "sys.exit(4)\n"
-    ),
-    "mid-decision": (
-        "import json, sys\n"
-        "line = json.loads(sys.stdin.readline())\n"
-        "print(json.dumps({'type': 'control_response', 'response': {'subtype': 'success',"
-        " 'request_id': line['request_id']}}), flush=True)\n"
-        "sys.stdin.readline()\n"
-        "print(json.dumps({'type': 'control_request', 'request_id': 'r1', 'request': {"
-        "'subtype': 'hook_callback', 'input': {'hook_event_name': 'PreToolUse',"
-        " 'tool_name': 'Bash', 'tool_input': {'command': 'ls'}}}}), flush=True)\n"
-        "sys.exit(5)\n"
-    ),
-}
+EXITS = INSTANT_EXITS  # claude stand-ins that exit at each stage of the protocol
 
 
 @pytest.mark.parametrize("stage", list(EXITS))
