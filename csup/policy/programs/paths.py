@@ -13,8 +13,8 @@ import os
 import re
 from functools import lru_cache
 
+from csup._lazy_re import LazyRegex
 from csup._record import Frozen
-from csup.policy._lazy_re import LazyRegex
 
 SYSTEM_DIRS = frozenset(
     {

@@ -6,7 +6,7 @@ and subcommands (``git -c core.sshCommand=...``, ``git submodule foreach``), pro
 run shell commands (``awk`` ``system()``, ``vim -c ':!'``, ``tar --to-command``, ``sed``'s
 ``e``, ``zip -TT``), ``ssh host CMD``, an interpreter's program, the tools whose output is
 shell set-up for ``eval``, and what ``tee``/``cp``/``curl -o`` write. Each function takes a
-:class:`~csup.policy._command.Command` and returns (script or None when only known at run
+:class:`~csup.policy.syntax.command.Command` and returns (script or None when only known at run
 time, how it was reached).
 """
 
@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import re
 
-from csup.policy._command import Command
-from csup.policy._lazy_re import LazyRegex
-from csup.policy._shell_text import ansi_c
+from csup._lazy_re import LazyRegex
+from csup.policy.syntax.command import Command
+from csup.policy.syntax.text import ansi_c
 
 
 def piped_scripts(source: Command, shell: str) -> list[tuple[str | None, str]]:
@@ -340,7 +340,7 @@ def program_of(command: Command) -> str | None:
     ``python3 - <<'EOF' ... EOF`` and ``perl <<< '...'`` read the program from a here-document
     or here-string.
     """
-    from csup.policy._inline import code_of  # noqa: PLC0415 - rare
+    from csup.policy.programs.inline import code_of  # noqa: PLC0415 - rare
 
     code = code_of(command.argv)
     if code is not None or command.stdin is None:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from csup.policy._command import Analysis, Command
-from csup.policy._flags import parse_args
-from csup.policy._lazy_re import LazyRegex
-from csup.policy._paths import (
+from csup._lazy_re import LazyRegex
+from csup.policy.programs.flags import parse_args
+from csup.policy.programs.paths import (
     expand,
     glob_probes,
     in_workspace,
@@ -24,8 +23,9 @@ from csup.policy._paths import (
     real,
     secret_kind,
 )
-from csup.policy._rules import Context, Finding, ask, deny, path_of, rule, shown
-from csup.policy._rules_delete import judge_delete
+from csup.policy.rules.delete import judge_delete
+from csup.policy.rules.judge import Context, Finding, ask, deny, path_of, rule, shown
+from csup.policy.syntax.command import Analysis, Command
 
 READ_ONLY = frozenset(
     {

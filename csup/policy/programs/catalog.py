@@ -22,9 +22,9 @@ Three kinds of entries:
 
 from __future__ import annotations
 
+from csup._lazy_re import LazyRegex
 from csup._record import Frozen
-from csup.policy._catalog_match import Form
-from csup.policy._lazy_re import LazyRegex
+from csup.policy.programs.catalog_match import Form
 
 _set = object.__setattr__
 

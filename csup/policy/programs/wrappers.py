@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
+from csup._lazy_re import LazyRegex
 from csup._record import Record
-from csup.policy._lazy_re import LazyRegex
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

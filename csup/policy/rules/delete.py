@@ -11,9 +11,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from csup.policy._command import Command
-from csup.policy._flags import parse_args
-from csup.policy._paths import (
+from csup.policy.programs.flags import parse_args
+from csup.policy.programs.paths import (
     SYSTEM_DIRS,
     expand,
     expand_braces,
@@ -27,7 +26,8 @@ from csup.policy._paths import (
     is_write_protected,
     real,
 )
-from csup.policy._rules import Context, Finding, ask, deny, path_of, relink, rule, shown
+from csup.policy.rules.judge import Context, Finding, ask, deny, path_of, relink, rule, shown
+from csup.policy.syntax.command import Command
 
 _CONTROL_NAMES = frozenset(
     {"settings.json", "settings.local.json", "policy.toml", "*.json", "*.toml"}

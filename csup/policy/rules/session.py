@@ -16,9 +16,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from csup.policy._command import Analysis, Command
-from csup.policy._rules import Context, Finding, ask, deny, path_of, shown
-from csup.policy._wrappers import SHELLS
+from csup.policy.programs.wrappers import SHELLS
+from csup.policy.rules.judge import Context, Finding, ask, deny, path_of, shown
+from csup.policy.syntax.command import Analysis, Command
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ def _scripts_in(kind: str, text: str) -> list[str]:
     if kind == "shell":
         return [text]
     if kind in ("code", "setup"):
-        from csup.policy._inline import hidden_commands  # noqa: PLC0415 - rare
+        from csup.policy.programs.inline import hidden_commands  # noqa: PLC0415 - rare
 
         return hidden_commands(text)
     if kind == "make":
@@ -143,8 +143,8 @@ def judge_written_then_run(
     analysis: Analysis, ctx: Context, memory: SessionMemory | None
 ) -> Iterator[Finding]:
     """A file the line or the session wrote, then run: as dangerous as what it holds."""
-    from csup.policy._rules import judge_bash  # noqa: PLC0415 - loaded by then
-    from csup.policy._shell import analyse  # noqa: PLC0415
+    from csup.policy.rules.judge import judge_bash  # noqa: PLC0415 - loaded by then
+    from csup.policy.syntax.walker import analyse  # noqa: PLC0415
 
     line: dict[str, str | None] = {}
     for target, content in analysis.writes:
@@ -158,7 +158,7 @@ def judge_written_then_run(
     downloaded = set()
     for command in analysis.commands:
         if command.name in ("curl", "wget"):
-            from csup.policy._programs import written_files  # noqa: PLC0415
+            from csup.policy.programs.runs import written_files  # noqa: PLC0415
 
             for target, _ in written_files(command):
                 path = path_of(target, ctx)
@@ -212,7 +212,7 @@ def _discarded(command: Command, memory: SessionMemory, ctx: Context) -> list[tu
         return operands  # the sources leave, the target is replaced
     if name != "git":
         return []
-    from csup.policy._rules_fs import git_subcommand  # noqa: PLC0415 - loaded by then
+    from csup.policy.rules.fs import git_subcommand  # noqa: PLC0415 - loaded by then
 
     at = git_subcommand(argv)
     if at is None:

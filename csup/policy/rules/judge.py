@@ -1,6 +1,6 @@
 """The dangerous-command rules: how they are registered and run over an analysed command line.
 
-A rule looks at one :class:`~csup.policy._shell.Command` (or at the whole line, for
+A rule looks at one :class:`~csup.policy.syntax.walker.Command` (or at the whole line, for
 redirects and fork bombs) and returns findings. A finding is a ``deny`` (dangerous at every
 level) or an ``ask`` (leaves the workspace: asked at ``moderate``, allowed at
 ``permissive``). Rule ids are ``category.name``; the categories are ``fs``, ``disk``, ``git``,
@@ -9,10 +9,10 @@ level) or an ``ask`` (leaves the workspace: asked at ``moderate``, allowed at
 
 from __future__ import annotations
 
+from csup._lazy_re import LazyRegex
 from csup._record import Frozen
-from csup.policy._command import Analysis, Command
-from csup.policy._lazy_re import LazyRegex
-from csup.policy._paths import Where, expand, real
+from csup.policy.programs.paths import Where, expand, real
+from csup.policy.syntax.command import Analysis, Command
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -223,7 +223,7 @@ def judge_script_files(analysis: Analysis, ctx: Context) -> Iterator[Finding]:
     parts csup cannot analyse are left to the person who wrote it. Scripts run by scripts
     are not followed.
     """
-    from csup.policy._shell import analyse  # noqa: PLC0415 - loaded by then
+    from csup.policy.syntax.walker import analyse  # noqa: PLC0415 - loaded by then
 
     for path in _script_files(analysis, ctx):
         try:
@@ -250,18 +250,18 @@ def judge_bash(
 
     ``memory``: the session's (see :class:`~csup.policy._memory.SessionMemory`).
     """
-    import csup.policy._rules_fs  # noqa: PLC0415 - registers the rules
-    import csup.policy._rules_infra  # noqa: F401, PLC0415
+    import csup.policy.rules.fs  # noqa: PLC0415 - registers the rules
+    import csup.policy.rules.infra  # noqa: F401, PLC0415
 
     # the catalog's rules come after the hand-written ones (their ids win where both fire)
-    from csup.policy._rules_catalog import judge_catalog  # noqa: PLC0415
-    from csup.policy._rules_exec import (  # noqa: PLC0415
+    from csup.policy.rules.catalog import judge_catalog  # noqa: PLC0415
+    from csup.policy.rules.exec import (  # noqa: PLC0415
         judge_download_and_run,
         judge_guard_variables,
         judge_printed_environment,
         judge_shown_secrets,
     )
-    from csup.policy._rules_fs import judge_redirects  # noqa: PLC0415
+    from csup.policy.rules.fs import judge_redirects  # noqa: PLC0415
 
     if analysis.fork_bomb:
         yield deny(
@@ -294,7 +294,7 @@ def judge_bash(
     if scripts:
         yield from judge_script_files(analysis, start)
         if analysis.writes or memory is not None:
-            from csup.policy._rules_session import (  # noqa: PLC0415 - only then
+            from csup.policy.rules.session import (  # noqa: PLC0415 - only then
                 judge_user_work,
                 judge_written_then_run,
             )

@@ -17,11 +17,10 @@ import re
 import sys
 from _thread import _local
 
+from csup._lazy_re import LazyRegex
 from csup._record import Frozen, Record
-from csup.policy._command import Analysis, Command, Redirect
-from csup.policy._inline import INTERPRETERS
-from csup.policy._lazy_re import LazyRegex
-from csup.policy._programs import (
+from csup.policy.programs.inline import INTERPRETERS
+from csup.policy.programs.runs import (
     COMMAND_VARIABLES,
     EMBEDDED_SHELL,
     FILE_WRITERS,
@@ -37,8 +36,9 @@ from csup.policy._programs import (
     sets_up_the_shell,
     written_files,
 )
-from csup.policy._shell_text import DQ_ESCAPE, ESCAPE, ansi_c, shield
-from csup.policy._wrappers import SHELLS, command_name, unwrap
+from csup.policy.programs.wrappers import SHELLS, command_name, unwrap
+from csup.policy.syntax.command import Analysis, Command, Redirect
+from csup.policy.syntax.text import DQ_ESCAPE, ESCAPE, ansi_c, shield
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -157,7 +157,7 @@ _STATEMENTS = frozenset(
 
 def _brace_expanded(words: list[_Word]) -> list[_Word]:
     """Unquoted words with ``{a,b}`` become several words, as bash makes them."""
-    from csup.policy._paths import expand_braces  # noqa: PLC0415 - rare
+    from csup.policy.programs.paths import expand_braces  # noqa: PLC0415 - rare
 
     out: list[_Word] = []
     for word in words:
@@ -555,7 +555,7 @@ class _Walker:
         if name == "alias":
             return [(a.split("=", 1)[1], "alias") for a in argv[1:] if "=" in a]
         if name in INTERPRETERS or name.startswith(("python3.", "python2.")):
-            from csup.policy._inline import hidden_commands  # noqa: PLC0415 - rare
+            from csup.policy.programs.inline import hidden_commands  # noqa: PLC0415 - rare
 
             code = program_of(command)
             if code is None and command.upstream and reads_program_from_stdin(command):

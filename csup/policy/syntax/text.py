@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from csup.policy._lazy_re import LazyRegex
+from csup._lazy_re import LazyRegex
 
 ESCAPE = LazyRegex(r"\\(.)", re.DOTALL)
 """A backslash escape outside quotes: the backslash goes, the character stays."""
