@@ -107,7 +107,7 @@ def import_breakdown(argv: list[str], stdin: bytes, env: dict[str, str], cwd: st
 
 _HOOK_IMPORTS = "import json, csup._entry, csup.hooks.command, csup.hooks.stdin"
 _RULES = (
-    "csup.policy._claude_rules, csup.policy.syntax.walker, csup.policy.rules.exec, "
+    "csup.policy._claude_rules, csup.policy.programs.knowledge, csup.policy.rules.exec, "
     "csup.policy.rules.tools"
 )
 STAIRCASE = (
@@ -119,11 +119,11 @@ STAIRCASE = (
     ("+ the rule modules", f"{_HOOK_IMPORTS}, csup.policy, {_RULES}"),
     (
         "+ tree-sitter loaded as csup does",
-        f"{_HOOK_IMPORTS}, csup.policy, {_RULES}; csup.policy.syntax.walker._parser()",
+        f"{_HOOK_IMPORTS}, csup.policy, {_RULES}; csup.policy.syntax.binding.parser()",
     ),
     (
         "+ one Bash decision",
-        f"{_HOOK_IMPORTS}, csup.policy, {_RULES}; csup.policy.syntax.walker._parser(); "
+        f"{_HOOK_IMPORTS}, csup.policy, {_RULES}; csup.policy.syntax.binding.parser(); "
         "csup.policy.load_policy('moderate').decide(csup.policy.ToolCall("
         "'Bash', {'command': 'git status && ls -la src | wc -l'}, '/tmp'))",
     ),

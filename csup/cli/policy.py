@@ -50,7 +50,7 @@ _NOT_FILES = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"})
 
 def explanation(command: str, policy: Policy, cwd: str) -> dict[str, Any]:
     """Everything ``explain`` shows, as data (also its ``--json`` output)."""
-    from csup.policy.syntax.walker import analyse  # noqa: PLC0415 - the parser loads on demand
+    from csup.policy.programs.knowledge import analyse  # noqa: PLC0415 - the parser loads on demand
 
     analysis = analyse(command)
     decision = policy.decide(ToolCall("Bash", {"command": command}, cwd=cwd, kind="check"))

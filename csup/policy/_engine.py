@@ -66,9 +66,9 @@ class Policy:
             )
 
     def _decide(self, request: ToolCall, memory: SessionMemory | None) -> Decision:
+        from csup.policy.programs.knowledge import analyse  # noqa: PLC0415
         from csup.policy.programs.paths import make_where  # noqa: PLC0415 - see the note on imports
         from csup.policy.rules.judge import Context  # noqa: PLC0415
-        from csup.policy.syntax.walker import analyse  # noqa: PLC0415
 
         config, tool = self.config, request.tool_name
         if _listed(tool, config.deny_tool):

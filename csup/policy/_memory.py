@@ -91,7 +91,7 @@ class SessionMemory:
         elif tool in ("Edit", "MultiEdit", "NotebookEdit"):
             self._note(call.cwd, data.get("file_path") or data.get("notebook_path"), None)
         elif tool == "Bash" and isinstance(data.get("command"), str):
-            from csup.policy.syntax.walker import analyse  # noqa: PLC0415 - loaded by decide()
+            from csup.policy.programs.knowledge import analyse  # noqa: PLC0415 - loaded by decide()
 
             for target, content in analyse(data["command"]).writes:
                 self._note(call.cwd, target, content)

@@ -155,8 +155,8 @@ def test_a_hook_decision_imports_no_dataclasses_typing_pathlib_or_package_inits(
 
 def test_tree_sitter_imported_later_shares_the_binding_the_policy_loaded() -> None:
     code = (
-        "from csup.policy.syntax.walker import _parser\n"
-        "node = _parser().parse(b'ls -la').root_node\n"
+        "from csup.policy.syntax.binding import parser\n"
+        "node = parser().parse(b'ls -la').root_node\n"
         "import tree_sitter, tree_sitter_bash\n"
         "assert isinstance(node, tree_sitter.Node), type(node)\n"
         "assert tree_sitter_bash.language() is not None\n"
@@ -169,7 +169,7 @@ def test_the_parser_falls_back_to_the_ordinary_import() -> None:
     code = (
         "import sys\n"
         "del sys.modules['_frozen_importlib_external']\n"  # the fast path cannot run
-        "from csup.policy.syntax.walker import analyse\n"
+        "from csup.policy.programs.knowledge import analyse\n"
         "print([c.text for c in analyse('rm -rf / | cat').commands])\n"
         "print('tree_sitter_bash' in sys.modules)\n"
     )

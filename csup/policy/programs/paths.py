@@ -328,19 +328,6 @@ def glob_base(path: str) -> tuple[str, bool]:
     return base, rest in ("*", ".*", "**", "*/", "**/*", "*/*")
 
 
-def expand_braces(word: str, limit: int = 64) -> list[str]:
-    """Brace expansion (``/{etc,usr}`` -> ``/etc``, ``/usr``), at most ``limit`` results."""
-    match = re.search(r"\{([^{}]*,[^{}]*)\}", word)
-    if match is None:
-        return [word]
-    out: list[str] = []
-    for part in match.group(1).split(","):
-        out.extend(expand_braces(word[: match.start()] + part + word[match.end() :], limit))
-        if len(out) >= limit:
-            break
-    return out[:limit]
-
-
 def is_control(path: str) -> bool:
     """Whether writing ``path`` could switch csup off."""
     # Every match holds ".c" or "/etc/claude-code": most paths need no regex at all.

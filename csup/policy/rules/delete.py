@@ -15,7 +15,6 @@ from csup.policy.programs.flags import parse_args
 from csup.policy.programs.paths import (
     SYSTEM_DIRS,
     expand,
-    expand_braces,
     glob_base,
     glob_probes,
     in_temp,
@@ -28,6 +27,7 @@ from csup.policy.programs.paths import (
 )
 from csup.policy.rules.judge import Context, Finding, ask, deny, path_of, relink, rule, shown
 from csup.policy.syntax.command import Command
+from csup.policy.syntax.words import expand_braces
 
 _CONTROL_NAMES = frozenset(
     {"settings.json", "settings.local.json", "policy.toml", "*.json", "*.toml"}

@@ -223,7 +223,7 @@ def judge_script_files(analysis: Analysis, ctx: Context) -> Iterator[Finding]:
     parts csup cannot analyse are left to the person who wrote it. Scripts run by scripts
     are not followed.
     """
-    from csup.policy.syntax.walker import analyse  # noqa: PLC0415 - loaded by then
+    from csup.policy.programs.knowledge import analyse  # noqa: PLC0415 - loaded by then
 
     for path in _script_files(analysis, ctx):
         try:

@@ -143,8 +143,8 @@ def judge_written_then_run(
     analysis: Analysis, ctx: Context, memory: SessionMemory | None
 ) -> Iterator[Finding]:
     """A file the line or the session wrote, then run: as dangerous as what it holds."""
+    from csup.policy.programs.knowledge import analyse  # noqa: PLC0415
     from csup.policy.rules.judge import judge_bash  # noqa: PLC0415 - loaded by then
-    from csup.policy.syntax.walker import analyse  # noqa: PLC0415
 
     line: dict[str, str | None] = {}
     for target, content in analysis.writes:
