@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from csup.policy._claude_rules import RuleSet
     from csup.policy._memory import SessionMemory
-    from csup.policy.rules.judge import Context, Finding
+    from csup.policy.rules.base import Context, Finding
     from csup.policy.syntax.command import Analysis
 
 # The rule modules (regexes, tree-sitter glue) load on the first decision, not on import:
@@ -68,7 +68,7 @@ class Policy:
     def _decide(self, request: ToolCall, memory: SessionMemory | None) -> Decision:
         from csup.policy.programs.knowledge import analyse  # noqa: PLC0415
         from csup.policy.programs.paths import make_where  # noqa: PLC0415 - see the note on imports
-        from csup.policy.rules.judge import Context  # noqa: PLC0415
+        from csup.policy.rules.base import Context  # noqa: PLC0415
 
         config, tool = self.config, request.tool_name
         if _listed(tool, config.deny_tool):

@@ -19,7 +19,7 @@ import pytest
 from csup._lazy_re import LazyRegex
 from csup.policy import Decision, PolicyConfig, ToolCall
 from csup.policy.programs.paths import Where
-from csup.policy.rules.judge import Context, Finding
+from csup.policy.rules.base import Context, Finding
 from csup.policy.syntax.command import Analysis, Command, Redirect
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from csup.policy.programs.catalog import ENTRIES, Entry, aims_at_production, by_tool
 from csup.policy.programs.catalog_match import RUNNERS, through_runners
-from csup.policy.rules.judge import Finding, ask, deny, shown
+from csup.policy.rules.base import Finding, ask, deny, shown
 from csup.policy.syntax.command import Analysis, Command
 
 _BY_TOOL = by_tool()

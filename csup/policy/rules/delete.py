@@ -25,7 +25,7 @@ from csup.policy.programs.paths import (
     is_write_protected,
     real,
 )
-from csup.policy.rules.judge import Context, Finding, ask, deny, path_of, relink, rule, shown
+from csup.policy.rules.base import Context, Finding, ask, deny, path_of, relink, rule, shown
 from csup.policy.syntax.command import Command
 from csup.policy.syntax.words import expand_braces
 

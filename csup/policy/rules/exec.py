@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
 from csup._lazy_re import LazyRegex
-from csup.policy.programs.flags import Args, parse_args
+from csup.policy.programs.flags import Args, git_subcommand, parse_args
 from csup.policy.programs.inline import (
     DECODED_CODE,
     INTERPRETERS,
@@ -21,9 +21,9 @@ from csup.policy.programs.inline import (
     STDIN_CODE,
 )
 from csup.policy.programs.wrappers import SHELLS
+from csup.policy.rules.base import Context, Finding, ask, deny, rule, shown
 from csup.policy.rules.delete import judge_delete
-from csup.policy.rules.fs import git_subcommand, judge_write
-from csup.policy.rules.judge import Context, Finding, ask, deny, rule, shown
+from csup.policy.rules.fs import judge_write
 from csup.policy.syntax.command import Analysis, Command
 
 FETCHERS = frozenset(

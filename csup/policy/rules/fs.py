@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterator
 
 from csup._lazy_re import LazyRegex
-from csup.policy.programs.flags import parse_args
+from csup.policy.programs.flags import git_subcommand, parse_args
 from csup.policy.programs.paths import (
     expand,
     glob_probes,
@@ -23,8 +23,8 @@ from csup.policy.programs.paths import (
     real,
     secret_kind,
 )
+from csup.policy.rules.base import Context, Finding, ask, deny, path_of, rule, shown
 from csup.policy.rules.delete import judge_delete
-from csup.policy.rules.judge import Context, Finding, ask, deny, path_of, rule, shown
 from csup.policy.syntax.command import Analysis, Command
 
 READ_ONLY = frozenset(
@@ -187,20 +187,6 @@ def _git_read_only(command: Command) -> bool:
         return False
     sub = git_subcommand(command.argv)
     return sub is not None and command.argv[sub] in _GIT_READ_ONLY
-
-
-def git_subcommand(argv: tuple[str, ...]) -> int | None:
-    """Index of git's subcommand in ``argv``, skipping global options (``-C dir``, ``-c k=v``)."""
-    i = 1
-    while i < len(argv):
-        word = argv[i]
-        if word in ("-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path"):
-            i += 2
-        elif word.startswith("-"):
-            i += 1
-        else:
-            return i
-    return None
 
 
 @rule()

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from csup._lazy_re import LazyRegex
 from csup.policy.programs.paths import SYSTEM_DIRS, is_system
-from csup.policy.rules.judge import Context, Finding, ask, deny, path_of, rule, shown
+from csup.policy.rules.base import Context, Finding, ask, deny, path_of, rule, shown
 from csup.policy.syntax.command import Command
 
 _SQL = LazyRegex(

@@ -9,8 +9,8 @@ WebFetch and WebSearch ask: they leave the workspace.
 from __future__ import annotations
 
 from csup.policy.programs.paths import expand, inside, is_control, real, secret_kind
+from csup.policy.rules.base import Context, Finding, ask, deny
 from csup.policy.rules.fs import SELF_PROTECT_REASON, judge_write
-from csup.policy.rules.judge import Context, Finding, ask, deny
 from csup.policy.syntax.command import Command
 
 TYPE_CHECKING = False
