@@ -1,4 +1,4 @@
-"""The catalog's rules (see :mod:`._catalog`): one check for every tool it names.
+"""The catalog's rules (see :mod:`csup.policy.programs.catalog`): one check for every tool it names.
 
 Destroyers and switches are denied (:func:`judge_catalog`). Credential printers are judged
 by where their output goes (:func:`judge_printed_credentials`).

@@ -3,7 +3,7 @@
 A delete inside the workspace or a temporary directory is fine (``rm -rf ./dist``); a
 recursive or forced delete anywhere else, of the workspace itself, of the home directory or a
 system directory, or of a path only known at run time is denied. Paths are judged where they
-really point (see :mod:`._paths`).
+really point (see :mod:`csup.policy.programs.paths`).
 """
 
 from __future__ import annotations

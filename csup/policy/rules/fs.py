@@ -1,8 +1,9 @@
 """Rules on reading and writing files: secrets, csup's own switches, system files, devices.
 
-Paths are judged where they really point (see :mod:`._paths`). Anything that touches a
-secret or would switch csup off is denied; so is writing a system file, a shell start-up file
-or a disk device. Reading or writing outside the workspace is asked (at ``moderate``).
+Paths are judged where they really point (see :mod:`csup.policy.programs.paths`). Anything
+that touches a secret or would switch csup off is denied; so is writing a system file, a
+shell start-up file or a disk device. Reading or writing outside the workspace is asked (at
+``moderate``).
 """
 
 from __future__ import annotations
