@@ -26,13 +26,12 @@ from csup.policy.programs.runs import (
     sets_up_the_shell,
     written_files,
 )
-from csup.policy.programs.wrappers import SHELLS, unwrap
+from csup.policy.programs.wrappers import SHELLS, Unwrapped, unwrap
 from csup.policy.syntax.walker import walk
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from csup.policy.syntax.command import Analysis, Command
-    from csup.policy.syntax.knowledge import Unwrapped
 
 
 def analyse(script: str) -> Analysis:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 
 from csup._lazy_re import LazyRegex
-from csup.policy.syntax.knowledge import Sub, Unwrapped
-from csup.policy.syntax.words import command_name
+from csup._record import Record
+from csup.policy.syntax.text import command_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -167,6 +167,38 @@ def _unversioned(name: str) -> str:
         return name
     base = match.group(1)
     return base if not base.startswith("python") or base[-1:] in "23" else base + name[6]
+
+
+class Sub(Record):
+    """A command started by another one (``find -exec``)."""
+
+    __slots__ = ("argv", "dynamic", "via")
+
+    def __init__(self, argv: tuple[str, ...], dynamic: frozenset[int], via: str) -> None:
+        self.argv = argv
+        self.dynamic = dynamic
+        self.via = via
+
+
+class Unwrapped(Record):
+    """The result of :func:`unwrap`."""
+
+    # in constructor order
+    __slots__ = ("argv", "dynamic", "wrappers", "subcommands", "problem")  # noqa: RUF023
+
+    def __init__(
+        self,
+        argv: tuple[str, ...],
+        dynamic: frozenset[int],
+        wrappers: tuple[str, ...] = (),
+        subcommands: list[Sub] | None = None,
+        problem: str | None = None,
+    ) -> None:
+        self.argv = argv
+        self.dynamic = dynamic
+        self.wrappers = wrappers
+        self.subcommands: list[Sub] = [] if subcommands is None else subcommands
+        self.problem = problem
 
 
 def _skip_options(words: list[tuple[str, bool]], wrapper: str) -> list[tuple[str, bool]]:

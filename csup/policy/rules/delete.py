@@ -27,7 +27,7 @@ from csup.policy.programs.paths import (
 )
 from csup.policy.rules.base import Context, Finding, ask, deny, path_of, relink, rule, shown
 from csup.policy.syntax.command import Command
-from csup.policy.syntax.words import expand_braces
+from csup.policy.syntax.text import expand_braces
 
 _CONTROL_NAMES = frozenset(
     {"settings.json", "settings.local.json", "policy.toml", "*.json", "*.toml"}

@@ -2,7 +2,7 @@
 
 The tree-sitter binding (:mod:`.binding`), the walker that turns a line into its simple
 commands (:mod:`.walker`), what it produces (:mod:`.command`: ``Command``, ``Redirect``,
-``Analysis``), word normalisation (:mod:`.words`) and shell text helpers (:mod:`.text`).
+``Analysis``), and shell text and words (:mod:`.text`: escapes, command names, braces).
 Which programs run code (``bash -c``, ``sudo``, ``python -c``) is not known here: the walker
 is given a :class:`~.knowledge.Programs` that knows (see :mod:`csup.policy.programs`).
 

@@ -3,19 +3,57 @@
 The walker knows bash, not programs: which commands are wrappers (``sudo``, ``env``,
 ``xargs``), which run a script (``bash -c``, ``eval``, ``python -c``), which write files
 (``tee``, ``cp``). It asks a :class:`Programs`; csup's is
-:class:`csup.policy.programs.knowledge.ProgramKnowledge`. :class:`Unwrapped` and :class:`Sub`
-are what :meth:`Programs.unwrap` returns.
+:class:`csup.policy.programs.knowledge.ProgramKnowledge`.
+
+Types only: nothing here runs, so this module is never imported at run time.
 """
 
 from __future__ import annotations
 
-from csup._record import Record
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Protocol
 
     from csup.policy.syntax.command import Command
+
+    class Sub(Protocol):
+        """A command started by another one (``find -exec``)."""
+
+        @property
+        def argv(self) -> tuple[str, ...]:
+            """Its words, the command name first."""
+
+        @property
+        def dynamic(self) -> frozenset[int]:
+            """Indices of the words only known at run time."""
+
+        @property
+        def via(self) -> str:
+            """How it was started, for reasons (``find -exec``)."""
+
+    class Unwrapped(Protocol):
+        """What :meth:`Programs.unwrap` returns."""
+
+        @property
+        def argv(self) -> tuple[str, ...]:
+            """The command that runs, wrappers stripped (empty: nothing runs)."""
+
+        @property
+        def dynamic(self) -> frozenset[int]:
+            """Indices of its words only known at run time."""
+
+        @property
+        def wrappers(self) -> tuple[str, ...]:
+            """The wrappers it was reached through (``sudo``, ``timeout``)."""
+
+        @property
+        def subcommands(self) -> Sequence[Sub]:
+            """Commands it starts (``find -exec``, ``find -delete``)."""
+
+        @property
+        def problem(self) -> str | None:
+            """What could not be seen, if anything."""
 
     class Programs(Protocol):
         """Program knowledge, as the walker asks for it (see :func:`.walker.walk`)."""
@@ -46,36 +84,3 @@ if TYPE_CHECKING:
         def made_path(self, command: Command) -> str | None:
             """A path standing for the fresh file a substitution makes (``$(mktemp)``), or
             None."""
-
-
-class Sub(Record):
-    """A command started by another one (``find -exec``)."""
-
-    __slots__ = ("argv", "dynamic", "via")
-
-    def __init__(self, argv: tuple[str, ...], dynamic: frozenset[int], via: str) -> None:
-        self.argv = argv
-        self.dynamic = dynamic
-        self.via = via
-
-
-class Unwrapped(Record):
-    """What :meth:`Programs.unwrap` returns: the command that runs, the wrappers it was
-    reached through, the commands it starts, and what could not be seen."""
-
-    # in constructor order
-    __slots__ = ("argv", "dynamic", "wrappers", "subcommands", "problem")  # noqa: RUF023
-
-    def __init__(
-        self,
-        argv: tuple[str, ...],
-        dynamic: frozenset[int],
-        wrappers: tuple[str, ...] = (),
-        subcommands: list[Sub] | None = None,
-        problem: str | None = None,
-    ) -> None:
-        self.argv = argv
-        self.dynamic = dynamic
-        self.wrappers = wrappers
-        self.subcommands: list[Sub] = [] if subcommands is None else subcommands
-        self.problem = problem

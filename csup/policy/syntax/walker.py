@@ -23,8 +23,7 @@ from csup._lazy_re import LazyRegex
 from csup._record import Frozen, Record
 from csup.policy.syntax.binding import parser
 from csup.policy.syntax.command import WRITE_OPS, Analysis, Command, Redirect
-from csup.policy.syntax.text import DQ_ESCAPE, ESCAPE, ansi_c, shield
-from csup.policy.syntax.words import command_name, expand_braces
+from csup.policy.syntax.text import DQ_ESCAPE, ESCAPE, ansi_c, command_name, expand_braces, shield
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
