@@ -66,7 +66,6 @@ class Policy:
             )
 
     def _decide(self, request: ToolCall, memory: SessionMemory | None) -> Decision:
-        from csup.policy.programs.knowledge import analyse  # noqa: PLC0415
         from csup.policy.programs.paths import make_where  # noqa: PLC0415 - see the note on imports
         from csup.policy.rules.base import Context  # noqa: PLC0415
 
@@ -85,6 +84,9 @@ class Policy:
         def analysed() -> Analysis:
             nonlocal analysis
             if analysis is None:
+                # the shell walker loads only for the calls that need it (Bash, Bash rules)
+                from csup.policy.programs.knowledge import analyse  # noqa: PLC0415
+
                 analysis = analyse(str(request.tool_input.get("command", "")))
             return analysis
 
