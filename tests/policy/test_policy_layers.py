@@ -166,6 +166,20 @@ def test_syntax_knows_no_program() -> None:
         assert {t for t in imported if t in graph and layer_of(t) != 1} == set(), module
 
 
+def test_the_layer_packages_import_nothing_when_imported() -> None:
+    """Importing ``csup.policy.rules.base`` must not load the whole rules layer."""
+    for name in LAYERS:
+        tree = ast.parse((POLICY_DIR / name / "__init__.py").read_text(encoding="utf-8"))
+        assert ast.get_docstring(tree), name
+        imports = [
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Import | ast.ImportFrom)
+            and not (isinstance(n, ast.ImportFrom) and n.module == "__future__")
+        ]
+        assert imports == [], name
+
+
 # -- the check itself: it must catch what it is for --------------------------------------
 
 
