@@ -50,7 +50,7 @@ _NOT_FILES = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"})
 
 def explanation(command: str, policy: Policy, cwd: str) -> dict[str, Any]:
     """Everything ``explain`` shows, as data (also its ``--json`` output)."""
-    from csup.policy._shell import analyse  # noqa: PLC0415 - the parser loads on demand
+    from csup.policy.programs.knowledge import analyse  # noqa: PLC0415 - the parser loads on demand
 
     analysis = analyse(command)
     decision = policy.decide(ToolCall("Bash", {"command": command}, cwd=cwd, kind="check"))
@@ -139,7 +139,7 @@ def show(spec: str | None, cwd: str | None) -> None:
     ]  # fmt: skip
     if config.rules is not None:
         lines.append(f"rules:              {config.rules!r}")
-    from csup.policy._catalog import ENTRIES  # noqa: PLC0415 - only here
+    from csup.policy.programs.catalog import ENTRIES  # noqa: PLC0415 - only here
 
     rules = sorted({e.rule for e in ENTRIES})
     lines.append(f"built-in catalog:   {len(ENTRIES)} tools, rules {', '.join(rules)}")
