@@ -275,12 +275,17 @@ def judge_bash(
         if command.name in ("cd", "pushd", "popd"):
             ctx = _track_cd(command, ctx)
             continue
+        # `env -C / rm -rf etc`: the command runs in the wrapper's directory
+        here = ctx
+        if command.chdir:
+            unknown = frozenset({1}) if command.chdir == "$(...)" else frozenset()
+            here = _track_cd(Command(("cd", command.chdir), unknown), ctx)
         for check in EVERY_COMMAND:
-            yield from check(command, ctx)
+            yield from check(command, here)
         for check in BY_NAME.get(command.name, ()):
-            yield from check(command, ctx)
+            yield from check(command, here)
         if command.name.startswith("mkfs"):
-            yield from BY_NAME["mkfs"][0](command, ctx)
+            yield from BY_NAME["mkfs"][0](command, here)
         if command.name == "ln" and links:
             # what comes after the link is made goes through it
             ctx = _with_links(ctx, links)
