@@ -13,6 +13,7 @@ shells and command count are capped. Whatever it could not see is listed in
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 from _thread import _local
@@ -594,6 +595,9 @@ class _Walker:
             return []
         if name not in SHELLS:
             return []
+        options = list(itertools.takewhile(lambda a: a.startswith("-"), argv[1:]))
+        if any(a == "--noexec" or (a[1:2] != "-" and "n" in a) for a in options):
+            return []  # `bash -n -c S`: a syntax check, S never runs
         for i, arg in enumerate(argv[1:], start=1):
             if arg == "--" or not arg.startswith("-"):
                 break
