@@ -11,13 +11,14 @@ from __future__ import annotations
 from csup._lazy_re import LazyRegex
 from csup.policy.programs.paths import Where, expand, real
 from csup.policy.rules.base import BY_NAME, EVERY_COMMAND, Context, Finding, deny, path_of
+from csup.policy.syntax.command import Command
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from csup.policy.rules.base import Memory
-    from csup.policy.syntax.command import Analysis, Command
+    from csup.policy.syntax.command import Analysis
 
 
 def _links_made(analysis: Analysis, ctx: Context) -> tuple[tuple[str, str], ...]:
@@ -176,12 +177,17 @@ def judge_bash(
         if command.name in ("cd", "pushd", "popd"):
             ctx = _track_cd(command, ctx)
             continue
+        # `env -C / rm -rf etc`: the command runs in the wrapper's directory
+        here = ctx
+        if command.chdir:
+            unknown = frozenset({1}) if command.chdir == "$(...)" else frozenset()
+            here = _track_cd(Command(("cd", command.chdir), unknown), ctx)
         for check in EVERY_COMMAND:
-            yield from check(command, ctx)
+            yield from check(command, here)
         for check in BY_NAME.get(command.name, ()):
-            yield from check(command, ctx)
+            yield from check(command, here)
         if command.name.startswith("mkfs"):
-            yield from BY_NAME["mkfs"][0](command, ctx)
+            yield from BY_NAME["mkfs"][0](command, here)
         if command.name == "ln" and links:
             # what comes after the link is made goes through it
             ctx = _with_links(ctx, links)
