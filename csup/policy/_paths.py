@@ -118,15 +118,18 @@ _AUTOSTART_DIRS = (
 CONTROL_RE = LazyRegex(
     r"""(?<![\w-])\.csup(?![\w-])
       | \.config/csup(?![\w-])
+      | \.local/state/csup(?![\w-])
+      | Library/Application\ Support/csup(?![\w-])
       | (?<![\w.-])\.claude(?:/(?:settings[^/\s'"]*\.json|hooks)(?![\w-]) | /?(?![\w/.-]))
       | /etc/claude-code\b
       | site-packages/csup(?:/|-[\w.]*dist-info|\.pth|$)
       | /bin/csup$""",
     re.VERBOSE,
 )
-"""Text naming a file that would switch csup off: csup's config, Claude Code's settings and
-hooks (``.claude/settings*.json``, ``.claude/hooks``, the ``.claude`` directory itself), csup
-as installed (``site-packages/csup/``, the ``csup`` script)."""
+"""Text naming a file that would switch csup off: csup's config and state (the hook's memory
+of what the session wrote), Claude Code's settings and hooks (``.claude/settings*.json``,
+``.claude/hooks``, the ``.claude`` directory itself), csup as installed
+(``site-packages/csup/``, the ``csup`` script)."""
 
 _SECRET_NAME = LazyRegex(
     r"""^(?: \.env(?:\.(?!example$|sample$|template$|dist$|defaults?$)[\w.-]+)?
@@ -342,11 +345,30 @@ def expand_braces(word: str, limit: int = 64) -> list[str]:
 
 
 def is_control(path: str) -> bool:
-    """Whether writing ``path`` could switch csup off."""
+    """Whether writing ``path`` could switch csup off (or make it forget the session)."""
+    if path.startswith("/") and _in_state_dir(path):
+        return True
     # Every match holds ".c" or "/etc/claude-code": most paths need no regex at all.
     if ".c" not in path and "/etc/claude-code" not in path and "csup" not in path:
         return False
     return CONTROL_RE.search(path) is not None
+
+
+def _in_state_dir(path: str) -> bool:
+    """Whether the absolute ``path`` is csup's state directory (wherever the environment puts
+    it: ``$CSUP_STATE_DIR``, ``$XDG_STATE_HOME``) or inside it."""
+    env = os.environ
+    roots = _state_roots(env.get("CSUP_STATE_DIR"), env.get("XDG_STATE_HOME"), env.get("HOME"))
+    return any(is_under(path, root) for root in roots)
+
+
+@lru_cache(maxsize=8)
+def _state_roots(*_env: str | None) -> tuple[str, ...]:
+    """The state directory as written and as resolved (cached by the variables it depends on)."""
+    from csup.statedir import state_dir  # noqa: PLC0415
+
+    path = os.path.normpath(state_dir())
+    return tuple(dict.fromkeys((path, real(path))))
 
 
 # What every name _SECRET_NAME matches starts or ends with ($ also matches before a final

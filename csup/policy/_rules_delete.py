@@ -92,7 +92,7 @@ def judge_delete(
                 yield deny(
                     "csup.self-protect",
                     f"Blocked {shown(command)}: it would remove a file that keeps csup in "
-                    "control (csup's config, or Claude Code's settings and hooks).",
+                    "control (csup's config and state, or Claude Code's settings and hooks).",
                 )
             elif _vital(path, ctx) and whole and (recursive or forced):
                 yield deny(
