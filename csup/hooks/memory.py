@@ -172,14 +172,14 @@ def _prune(directory: str, now: float) -> None:
     names = {e.name for e in entries}
     for entry in entries:
         name = entry.name
-        if name.endswith(".lock") and name[:-5] + ".json" in names:
+        if name.endswith(".lock") and name[:-5] in names:
             continue  # goes with its memory, below
         try:
             if now - entry.stat(follow_symlinks=False).st_mtime <= MAX_AGE:
                 continue
             os.unlink(entry.path)
             if name.endswith(".json"):
-                os.unlink(entry.path[:-5] + ".lock")
+                os.unlink(entry.path + ".lock")
         except OSError:
             continue
 
@@ -235,6 +235,7 @@ def open_memory(
     if not isinstance(session_id, str) or not session_id:
         return None
     path = memory_path(session_id, env)
+    memory = None
     try:
         memory = _read(path)
         if memory is not None:
