@@ -86,6 +86,7 @@ def judge_delete(
                     is_control(p)
                     for p in glob_probes(expand(text, ctx.where.cwd, ctx.where.home) or path)
                 )
+                or is_control(path)  # where a symlink leads (`rm -rf link/`)
                 or (not whole and is_control(path + "/"))
                 or ("/**/" in text and text.rsplit("/", 1)[-1] in _CONTROL_NAMES)
             ):
