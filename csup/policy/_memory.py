@@ -27,12 +27,13 @@ GIT_STATUS_TIMEOUT = 5.0
 """Seconds ``git status`` may take when a session starts; past that, no user files are known."""
 MAX_REMEMBERED = 4096
 """Most written files remembered (the oldest are forgotten first)."""
-MAX_STORED_FILE = 256 * 1024
-"""Most characters of one file's content :meth:`SessionMemory.to_dict` keeps (what the rules
-read of a file on disk, ``_rules_session.MAX_FILE``)."""
-MAX_STORED_CONTENT = 1024 * 1024
+MAX_STORED_FILE = 64 * 1024
+"""Most characters of one file's content :meth:`SessionMemory.to_dict` keeps. The rules read a
+file from disk first; what was written only stands in for a file that is gone."""
+MAX_STORED_CONTENT = 256 * 1024
 """Most characters of content :meth:`SessionMemory.to_dict` keeps in all, the newest files
-first; older files keep only their path (their content is then read from disk)."""
+first; older files keep only their path. Bounds what ``csup hook`` parses on every call
+(a few ms at most)."""
 FORMAT = 1
 """The version of :meth:`SessionMemory.to_dict`'s shape."""
 
