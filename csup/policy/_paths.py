@@ -346,7 +346,7 @@ def expand_braces(word: str, limit: int = 64) -> list[str]:
 
 def is_control(path: str) -> bool:
     """Whether writing ``path`` could switch csup off (or make it forget the session)."""
-    if path.startswith("/") and _in_state_dir(path):
+    if path in _state[0] or path.startswith(_state[1]):
         return True
     # Every match holds ".c" or "/etc/claude-code": most paths need no regex at all.
     if ".c" not in path and "/etc/claude-code" not in path and "csup" not in path:
@@ -354,21 +354,29 @@ def is_control(path: str) -> bool:
     return CONTROL_RE.search(path) is not None
 
 
-def _in_state_dir(path: str) -> bool:
-    """Whether the absolute ``path`` is csup's state directory (wherever the environment puts
-    it: ``$CSUP_STATE_DIR``, ``$XDG_STATE_HOME``) or inside it."""
+_state: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+"""csup's state directory (as written and resolved), and the same with a final ``/``: the
+paths :func:`is_control` finds in it. Set by :func:`note_state_dir` on every decision."""
+
+
+def note_state_dir() -> None:
+    """Take csup's state directory from the environment now (``$CSUP_STATE_DIR``,
+    ``$XDG_STATE_HOME``, ``$HOME``) for :func:`is_control`; the policy calls this once per
+    decision, so that checking a path costs no environment lookups."""
+    global _state  # noqa: PLW0603 - one tuple, replaced whole: safe to read from any thread
     env = os.environ
-    roots = _state_roots(env.get("CSUP_STATE_DIR"), env.get("XDG_STATE_HOME"), env.get("HOME"))
-    return any(is_under(path, root) for root in roots)
+    _state = _state_roots(env.get("CSUP_STATE_DIR"), env.get("XDG_STATE_HOME"), env.get("HOME"))
 
 
 @lru_cache(maxsize=8)
-def _state_roots(*_env: str | None) -> tuple[str, ...]:
-    """The state directory as written and as resolved (cached by the variables it depends on)."""
+def _state_roots(*_env: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The state directory as written and resolved, without and with a final ``/`` (cached by
+    the variables it depends on)."""
     from csup.statedir import state_dir  # noqa: PLC0415
 
     path = os.path.normpath(state_dir())
-    return tuple(dict.fromkeys((path, real(path))))
+    roots = tuple(dict.fromkeys((path, real(path))))
+    return roots, tuple(f"{root.rstrip('/')}/" for root in roots)
 
 
 # What every name _SECRET_NAME matches starts or ends with ($ also matches before a final
