@@ -107,7 +107,8 @@ def test_an_analysis_is_mutable_unhashable_and_gets_fresh_lists() -> None:
     with pytest.raises(TypeError):
         hash(first)
     assert repr(Analysis()) == (
-        "Analysis(commands=[], redirects=[], problems=[], fork_bomb=False, assigned=[], writes=[])"
+        "Analysis(commands=[], redirects=[], problems=[], fork_bomb=False, assigned=[], "
+        "writes=[], written_by=[])"
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+from csup._lazy_re import LazyRegex
 from csup.policy.programs.flags import parse_args
 from csup.policy.programs.paths import (
     SYSTEM_DIRS,
@@ -146,10 +147,20 @@ def deletes(command: Command, ctx: Context) -> Iterator[Finding]:
     yield from judge_delete(command, list(args.operands), args.has("r"), args.has("f"), ctx)
 
 
-@rule("rimraf", "del", "del-cli")
+@rule("rimraf", "del", "del-cli", "trash", "trash-put", "rmtrash", "gtrash", "gio")
 def deletes_like_rm_rf(command: Command, ctx: Context) -> Iterator[Finding]:
-    """``rimraf PATH``, ``del-cli PATH`` (npm's ``rm -rf``): every operand, recursively."""
-    args = parse_args(command.argv, command.dynamic)
+    """``rimraf PATH``, ``del-cli PATH`` (npm's ``rm -rf``), and the trash commands
+    (``trash``, ``trash-put``, ``gio trash``, ``gtrash put``): every operand, recursively.
+
+    A trashed home or workspace can be fished back out, but only by a person who knows where
+    to look; until then everything that lived there is gone, so trash is judged like ``rm``.
+    """
+    argv, dynamic = command.argv, command.dynamic
+    if command.name in ("gio", "gtrash"):
+        if len(argv) < 2 or argv[1] not in ("trash", "put") or 1 in dynamic:
+            return
+        argv, dynamic = argv[1:], frozenset(i - 1 for i in dynamic if i > 0)
+    args = parse_args(argv, dynamic)
     operands = [(t, d) for t, d in args.operands if d or not t.startswith("-")]
     yield from judge_delete(command, operands, True, True, ctx)
 
@@ -166,23 +177,28 @@ def shreds(command: Command, ctx: Context) -> Iterator[Finding]:
     yield from judge_delete(command, list(args.operands), False, True, ctx)
 
 
-@rule("chmod", "chown", "chgrp")
+@rule("chmod", "chown", "chgrp", "chattr", "setfacl")
 def changes_ownership(command: Command, ctx: Context) -> Iterator[Finding]:
-    """Mode or owner changes of system paths, or recursive ones outside the workspace."""
-    args = parse_args(
-        command.argv,
-        command.dynamic,
-        aliases={"R": "r", "recursive": "r"},
-        takes_value=frozenset({"reference"}),
-    )
-    operands = list(args.operands)
-    if not any(a.startswith("--reference") for a in command.argv):
-        operands = operands[1:]  # the mode or owner
-    rule_id = "fs.chmod-system" if command.name == "chmod" else "fs.chown-system"
+    """Mode, owner, attribute (``chattr -i``) or ACL changes of system paths, or recursive
+    ones outside the workspace."""
+    if command.name in ("chattr", "setfacl"):
+        operands, recursive = _attribute_operands(command)
+    else:
+        args = parse_args(
+            command.argv,
+            command.dynamic,
+            aliases={"R": "r", "recursive": "r"},
+            takes_value=frozenset({"reference"}),
+        )
+        operands = list(args.operands)
+        if not any(a.startswith("--reference") for a in command.argv):
+            operands = operands[1:]  # the mode or owner
+        recursive = args.has("r")
+    rule_id = "fs.chown-system" if command.name in ("chown", "chgrp") else "fs.chmod-system"
     for word, dynamic in operands:
         path = None if dynamic else path_of(word, ctx)
         if path is None:
-            if args.has("r"):
+            if recursive:
                 yield deny(
                     rule_id,
                     f"Blocked {shown(command)}: a recursive change of `{word}`, "
@@ -198,7 +214,7 @@ def changes_ownership(command: Command, ctx: Context) -> Iterator[Finding]:
                 "out or open the machine to others.",
             )
         elif not inside(base, ctx.where):
-            if args.has("r"):
+            if recursive:
                 yield deny(
                     rule_id,
                     f"Blocked {shown(command)}: a recursive change of `{base}`, "
@@ -209,6 +225,37 @@ def changes_ownership(command: Command, ctx: Context) -> Iterator[Finding]:
                     "workspace.outside",
                     f"{shown(command)} changes `{base}`, outside the workspace.",
                 )
+
+
+_CHATTR_MODE = LazyRegex(r"[-+=][aAcCdDeFijmPsStTux]+")
+_TAKES_VALUE = {"chattr": ("-v", "-p"), "setfacl": ("-m", "-M", "-x", "-X", "--set", "--set-file",
+                "--modify", "--modify-file", "--remove", "--remove-file")}  # fmt: skip
+
+
+def _attribute_operands(command: Command) -> tuple[list[tuple[str, bool]], bool]:
+    """The paths ``chattr MODE PATH...`` or ``setfacl -m ACL PATH...`` change, and -R."""
+    takes_value = _TAKES_VALUE[command.name]
+    operands: list[tuple[str, bool]] = []
+    recursive, skip, options = False, False, True
+    for i, word in enumerate(command.argv[1:], start=1):
+        dynamic = i in command.dynamic
+        if skip:
+            skip = False
+        elif options and word == "--":
+            options = False
+        elif options and not dynamic and word.split("=", 1)[0] in takes_value:
+            skip = "=" not in word
+        elif command.name == "chattr" and not dynamic and _CHATTR_MODE.fullmatch(word):
+            continue  # `chattr -i f`: the attributes, not a path
+        elif options and not dynamic and word.startswith("-") and word != "-":
+            recursive = (
+                recursive or word in ("--recursive",) or (not word.startswith("--") and "R" in word)
+            )
+            if command.name == "setfacl" and not word.startswith("--") and word[-1] in "mMxX":
+                skip = True  # `setfacl -Rm ACL PATH`
+        else:
+            operands.append((word, dynamic))
+    return operands, recursive
 
 
 _IMAGE_SUFFIXES = (".img", ".image", ".raw", ".bin", ".iso", ".qcow2", ".vhd", ".vmdk", ".dmg")

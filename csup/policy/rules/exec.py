@@ -24,6 +24,7 @@ from csup.policy.programs.wrappers import SHELLS
 from csup.policy.rules.base import Context, Finding, ask, deny, rule, shown
 from csup.policy.rules.delete import judge_delete
 from csup.policy.rules.fs import judge_write
+from csup.policy.rules.shipping import dumps_environment
 from csup.policy.syntax.command import Analysis, Command
 
 FETCHERS = frozenset(
@@ -587,7 +588,6 @@ def judge_download_and_run(analysis: Analysis) -> Iterator[Finding]:
             return
 
 
-_ENV_DUMPS = frozenset({"env", "printenv", "set", "export", "declare", "typeset"})
 _SECRET_VARIABLE = LazyRegex(
     r"\$\{?([A-Z0-9_]*(?:SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|CREDENTIALS?|"
     r"ACCESS_?KEY)(?:_(?!(?:FILE|PATH|DIR|NAME|ID|URL|COUNT|LENGTH|TYPE|ENDPOINT|HOST)\b)"
@@ -599,21 +599,6 @@ _SECRET_WORD = LazyRegex(
     r"(?i)secret|token|passw|api_?key|private|credential|access_?key|auth|_key\b|^key$|aws|"
     r"github|openai|anthropic|stripe"
 )
-
-
-def _dumps_environment(command: Command) -> bool:
-    return command.name in _ENV_DUMPS and all(a.startswith("-") for a in command.argv[1:])
-
-
-@rule(*FETCHERS, "ssh", "scp", "mail", "sendmail")
-def sends_environment(command: Command, ctx: Context) -> Iterator[Finding]:
-    """``env | curl -d @- URL``: the environment (tokens, keys) sent over the network."""
-    if any(_dumps_environment(c) for c in (*command.upstream, *command.feeds)):
-        yield deny(
-            "secrets.access",
-            f"Blocked {shown(command)}: it sends the environment, which holds tokens and "
-            "keys, over the network.",
-        )
 
 
 def judge_shown_secrets(analysis: Analysis) -> Iterator[Finding]:
@@ -628,7 +613,7 @@ def judge_shown_secrets(analysis: Analysis) -> Iterator[Finding]:
         if id(command) in piped:
             continue
         if command.name in ("grep", "egrep", "rg", "ag", "awk", "sed") and any(
-            _dumps_environment(u) for u in command.upstream
+            dumps_environment(u) for u in command.upstream
         ):
             if any(_SECRET_WORD.search(a) for a in command.argv[1:]):
                 yield deny(

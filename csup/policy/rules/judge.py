@@ -164,6 +164,7 @@ def judge_bash(
         judge_shown_secrets,
     )
     from csup.policy.rules.fs import judge_redirects  # noqa: PLC0415
+    from csup.policy.rules.shipping import judge_shipped_files  # noqa: PLC0415
 
     if analysis.fork_bomb:
         yield deny(
@@ -193,6 +194,7 @@ def judge_bash(
             ctx = _with_links(ctx, links)
     yield from judge_download_and_run(analysis)
     yield from judge_shown_secrets(analysis)
+    yield from judge_shipped_files(analysis, start)
     yield from judge_catalog(analysis)
     if analysis.assigned:
         yield from judge_guard_variables(analysis)

@@ -86,7 +86,15 @@ class Analysis(Record):
     """Everything one command line would run, and what could not be analysed."""
 
     # in constructor order
-    __slots__ = ("commands", "redirects", "problems", "fork_bomb", "assigned", "writes")  # noqa: RUF023
+    __slots__ = (  # noqa: RUF023
+        "commands",
+        "redirects",
+        "problems",
+        "fork_bomb",
+        "assigned",
+        "writes",
+        "written_by",
+    )
 
     commands: list[Command]
     redirects: list[Redirect]
@@ -113,3 +121,5 @@ class Analysis(Record):
         self.fork_bomb = fork_bomb
         self.assigned: list[tuple[str, str]] = []
         self.writes: list[tuple[str, str | None]] = []
+        self.written_by: list[tuple[str, Command]] = []
+        """(target as written, the command whose output goes there) for each ``cmd > f``."""

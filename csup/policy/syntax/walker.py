@@ -165,6 +165,8 @@ class _Walker:
         """The function whose body is being walked, if any."""
         self.forwarders: set[str] = set()
         """Functions of the line that run their arguments as a command (``run() { "$@"; }``)."""
+        self.aliases: dict[str, str] = {}
+        """Aliases the line defines (``alias r=rm``), expanded where a later command uses them."""
         self.unknown_stdin = False
         """Whether the here-string being read is only known at run time."""
         self.pending: list[Node] = []
@@ -270,6 +272,8 @@ class _Walker:
             for made_redirect in made:
                 known = None if made_redirect.dynamic else content
                 self.result.writes.append((made_redirect.target, known))
+                if simple and produced and not made_redirect.dynamic:
+                    self.result.written_by.append((made_redirect.target, produced[-1]))
             return produced
         if kind == "function_definition":
             name = node.child_by_field_name("name")
@@ -439,6 +443,8 @@ class _Walker:
                 (*written.via, f"{written.argv[0]}()"),
             )  # fmt: skip
             self.emit(forwarded, depth)
+        if self.aliases and 0 not in written.dynamic and written.argv[0] in self.aliases:
+            return self.expand_alias(written, depth)
         argv = (command_name(written.argv[0]), *written.argv[1:])
         unwrapped = self.programs.unwrap(argv, written.dynamic)
         if unwrapped.problem:
@@ -456,6 +462,8 @@ class _Walker:
             chdir=chdir,
         )  # fmt: skip
         self.result.commands.append(command)
+        if command.name == "alias":
+            self.define_aliases(command)
         self.result.writes.extend(self.programs.written_files(command))
         for sub in unwrapped.subcommands:
             vias = (*via, sub.via)
@@ -469,6 +477,36 @@ class _Walker:
             else:
                 self.script(script, _Scope(depth + 1, (*via, how)))
         return [command]
+
+    def define_aliases(self, command: Command) -> None:
+        """Note ``alias NAME=VALUE``: bash expands NAME where a later command starts with it.
+
+        Bash expands an alias only on lines read after the definition, and only with
+        ``expand_aliases`` on (Claude Code's shell snapshot turns it on); csup expands it
+        everywhere after the definition, which is never less careful.
+        """
+        for i, word in enumerate(command.argv[1:], start=1):
+            name, equals, value = word.partition("=")
+            if equals and name and not name.startswith("-"):
+                if i in command.dynamic:
+                    self.aliases[name] = "$(csup-unknown-alias)"
+                else:
+                    self.aliases[name] = value
+
+    def expand_alias(self, written: Command, depth: int) -> list[Command]:
+        """The commands an alias runs: its value with the command's arguments after it."""
+        import shlex  # noqa: PLC0415 - only lines that use an alias they define
+
+        name = written.argv[0]
+        value = self.aliases[name]
+        if value.startswith("$(csup-unknown-alias)"):
+            self.problem(f"the alias `{name}` is only known at run time")
+            return []
+        rest = " ".join(
+            word if i in written.dynamic else shlex.quote(word)
+            for i, word in enumerate(written.argv[1:], start=1)
+        )
+        return self.script(f"{value} {rest}", _Scope(depth + 1, (*written.via, f"alias {name}")))
 
     def command_variable(self, node: Node, value: _Word, scope: _Scope) -> None:
         """``GIT_SSH_COMMAND='rm -rf ~' git fetch``: a program runs the value as a command."""
