@@ -547,6 +547,21 @@ ENTRIES = (
         ("npm uninstall -g @anthropic-ai/claude-code", "npm i -g @anthropic-ai/claude-code@latest"),
         ("npm install", "npm i -D typescript"),
     ),
+    Entry(
+        "csup", "csup.self-protect", _B,
+        "excepts a rule of csup's policy, which only the user may do",
+        ("allow",),
+        ("csup allow git.push-force", "uvx csup allow fs.rm-workspace",
+         ".venv/bin/csup allow git.push-force --pattern 'git push -f origin main'"),
+        ("csup policy rules", "csup policy explain 'git push -f'", "csup --help"),
+    ),
+    Entry(
+        "python python3", "csup.self-protect", _B,
+        "excepts a rule of csup's policy, which only the user may do",
+        ("-m=csup allow",),
+        ("python -m csup allow git.push-force", "python3 -m csup allow net.fetch"),
+        ("python -m csup policy rules", "python -m pytest"),
+    ),
 )  # fmt: skip
 """Every entry; the tools of an entry may repeat in others (each is checked)."""
 

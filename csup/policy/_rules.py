@@ -27,18 +27,36 @@ _set = object.__setattr__
 
 
 class Finding(Frozen):
-    """What a rule found: deny or ask, the rule id, and the reason for people and Claude."""
+    """What a rule found: deny or ask, the rule id, and the reason for people and Claude.
 
-    __slots__ = ("behavior", "rule", "reason")  # noqa: RUF023 - constructor order
+    ``subject``: the simple command it is about, set by :func:`judge_bash` (None: the whole
+    line); an ``[[exception]]`` with a pattern is matched against it.
+    """
+
+    __slots__ = ("behavior", "rule", "reason", "subject")  # noqa: RUF023 - constructor order
 
     behavior: Literal["deny", "ask"]
     rule: str
     reason: str
+    subject: Command | None
 
-    def __init__(self, behavior: Literal["deny", "ask"], rule: str, reason: str) -> None:
+    def __init__(
+        self,
+        behavior: Literal["deny", "ask"],
+        rule: str,
+        reason: str,
+        subject: Command | None = None,
+    ) -> None:
         _set(self, "behavior", behavior)
         _set(self, "rule", rule)
         _set(self, "reason", reason)
+        _set(self, "subject", subject)
+
+    def about(self, command: Command | None) -> Finding:
+        """This finding about ``command`` (kept if it has a subject already)."""
+        if command is None or self.subject is not None:
+            return self
+        return Finding(self.behavior, self.rule, self.reason, command)
 
 
 class Context(Frozen):
@@ -93,6 +111,11 @@ def shown(command: Command) -> str:
     text = command.text if len(command.text) <= 120 else command.text[:117] + "..."
     via = f" (run via {', '.join(dict.fromkeys(command.via))})" if command.via else ""
     return f"`{text}`{via}"
+
+
+def alone(command: Command) -> Command | None:
+    """``command`` if a finding on it is about it alone (no pipe or substitution feeds it)."""
+    return None if command.upstream or command.feeds else command
 
 
 def deny(rule_id: str, reason: str) -> Finding:
@@ -275,12 +298,15 @@ def judge_bash(
         if command.name in ("cd", "pushd", "popd"):
             ctx = _track_cd(command, ctx)
             continue
-        for check in EVERY_COMMAND:
-            yield from check(command, ctx)
-        for check in BY_NAME.get(command.name, ()):
-            yield from check(command, ctx)
+        # what a finding is about: this command, unless a pipe, a substitution or a `cd`
+        # before it take part (then the whole line is)
+        about = alone(command) if ctx is start else None
+        checks = [*EVERY_COMMAND, *BY_NAME.get(command.name, ())]
         if command.name.startswith("mkfs"):
-            yield from BY_NAME["mkfs"][0](command, ctx)
+            checks.append(BY_NAME["mkfs"][0])
+        for check in checks:
+            for finding in check(command, ctx):
+                yield finding.about(about)
         if command.name == "ln" and links:
             # what comes after the link is made goes through it
             ctx = _with_links(ctx, links)

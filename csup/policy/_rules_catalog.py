@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from csup.policy._catalog import ENTRIES, Entry, aims_at_production, by_tool
 from csup.policy._catalog_match import RUNNERS, through_runners
 from csup.policy._command import Analysis, Command
-from csup.policy._rules import Finding, ask, deny, shown
+from csup.policy._rules import Finding, alone, ask, deny, shown
 
 _BY_TOOL = by_tool()
 _LOGINS = frozenset({"docker", "podman", "helm", "oras", "skopeo", "buildah", "nerdctl", "crane"})
@@ -51,8 +51,8 @@ def judge_catalog(analysis: Analysis) -> Iterator[Finding]:
                 continue
             if entry.production and not aims_at_production(command.argv, analysis.assigned):
                 continue
-            yield deny(entry.rule, _reason(entry, command))
-            return
+            # every one, not just the first: an exception may drop some of them
+            yield deny(entry.rule, _reason(entry, command)).about(alone(command))
     yield from judge_printed_credentials(analysis)
 
 
