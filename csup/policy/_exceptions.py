@@ -182,7 +182,7 @@ def parse_exceptions(value: Any, path: str, text: str) -> tuple[Exemption, ...]:
     """The ``exception`` key of a policy file, checked; a PolicyFileError names the line."""
     from csup.errors import PolicyFileError  # noqa: PLC0415 - only files with exceptions
     from csup.policy._file import key_error, line_of  # noqa: PLC0415
-    from csup.policy._rule_ids import closest, lookup  # noqa: PLC0415
+    from csup.policy._rule_ids import closest, is_known  # noqa: PLC0415
 
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise PolicyFileError(
@@ -204,7 +204,7 @@ def parse_exceptions(value: Any, path: str, text: str) -> tuple[Exemption, ...]:
         if not isinstance(rule, str) or not rule:
             raise PolicyFileError(path, 'needs rule = "rule.id"', line=start, key=key)
         line = line_of(text, needle=f'"{rule}"') or line_of(text, needle=f"'{rule}'") or start
-        if lookup(rule) is None or rule.endswith("*"):
+        if not is_known(rule) or rule.endswith("*"):
             near = closest(rule)
             hint = f"did you mean {', '.join(near)}? " if near else ""
             raise PolicyFileError(

@@ -29,12 +29,12 @@ if TYPE_CHECKING:
 _set = object.__setattr__
 
 YIELDS = {
-    "deny": "deny at every level",
-    "ask": "ask at moderate (strict asks anyway); allowed at permissive",
-    "deny|ask": "deny at every level; where csup is unsure, ask at moderate",
+    "deny": "deny (every level)",
+    "ask": "ask (moderate); allow (permissive)",
+    "deny|ask": "deny; ask (moderate) if unsure",
     "allow": "allow",
-    "strict": "ask (the strict level)",
-    "user": "what the user's rule says",
+    "strict": "ask (strict)",
+    "user": "as the user's rule says",
 }
 """What a rule yields, for people; the tests judge each row's examples by its key."""
 
@@ -210,8 +210,8 @@ _HAND = (
        user_files=("notes.txt",)),
     # -- csup itself (cannot be excepted) --------------------------------------------
     _R("csup.self-protect", "deny",
-       "changes or stops what csup relies on: its policy and code, Claude Code's settings "
-       "and hooks, csup's and claude's processes; or excepts a rule (`csup allow`)",
+       "changes or stops what csup relies on (its policy, code and processes, Claude Code's "
+       "settings), or runs `csup allow`",
        ("pkill -f csup", "rm -rf .csup", "Write(.claude/settings.json)"),
        ("pgrep -f csup", "cat .csup/policy.toml")),
     _R("csup.agent-bypass", "deny",
@@ -280,6 +280,14 @@ def lookup(rule_id: str) -> RuleInfo | None:
     rows = rules()
     exact = next((row for row in rows if row.id == rule_id), None)
     return exact or next((row for row in rows if row.names(rule_id)), None)
+
+
+def is_known(rule_id: str) -> bool:
+    """Whether ``rule_id`` is a rule's id (not a family's). Cheap for the hand-written rows:
+    a policy file's exceptions are checked on every hook call."""
+    if any(row.id == rule_id for row in _HAND):
+        return True
+    return not rule_id.endswith("*") and any(row.id == rule_id for row in rules())
 
 
 def closest(rule_id: str, ids: Iterable[str] | None = None) -> list[str]:

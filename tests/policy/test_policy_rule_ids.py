@@ -144,7 +144,7 @@ def test_what_a_rule_asks_about_is_allowed_at_permissive(
 
 def test_lookup_finds_ids_and_families_and_closest_suggests_near_ids() -> None:
     found = lookup("git.push-force")
-    assert found is not None and found.behaviour == "deny at every level"
+    assert found is not None and found.behaviour == "deny (every level)"
     family = lookup("user.deny:Bash(git push:*)")
     assert family is not None and family.id == "user.*"
     assert lookup("git.push-forced") is None
