@@ -558,9 +558,10 @@ ENTRIES = (
     Entry(
         "python python3", "csup.self-protect", _B,
         "excepts a rule of csup's policy, which only the user may do",
-        ("-m=csup allow",),
-        ("python -m csup allow git.push-force", "python3 -m csup allow net.fetch"),
-        ("python -m csup policy rules", "python -m pytest"),
+        ("-m=csup|csup.__main__ allow", "-c=*csup.cli*allow*|*csup._entry*allow*"),
+        ("python -m csup allow git.push-force", "python3 -m csup.__main__ allow net.fetch"),
+        ("python -m csup policy rules", "python -m pytest",
+         "python -c 'from csup.policy import load_policy; print(load_policy(None))'"),
     ),
 )  # fmt: skip
 """Every entry; the tools of an entry may repeat in others (each is checked)."""

@@ -238,3 +238,28 @@ def test_end_to_end_denied_then_allowed_with_the_suggested_line_and_a_sibling_st
     assert "exception:          git.push-force for 'git push --force origin feature/x'" in (
         explained.output
     )
+
+
+def test_the_file_csup_allow_writes_by_default_is_the_one_resolve_policy_reads(
+    project: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from csup.policy._file_edit import policy_file_in_effect  # noqa: PLC0415
+
+    def both(cwd: Path) -> tuple[str | None, str | None]:
+        found, _ = policy_file_in_effect(str(cwd))
+        source = resolve_policy(cwd=str(cwd)).config.source
+        return (os.path.realpath(found) if found else None), source
+
+    assert both(project / "src") == (None, None)
+    user = home / ".config" / "csup" / "policy.toml"
+    user.parent.mkdir(parents=True)
+    user.write_text("", encoding="utf-8")
+    assert both(project / "src") == (str(user.resolve()),) * 2
+    (project / ".csup").mkdir()
+    (project / ".csup" / "policy.toml").write_text("", encoding="utf-8")
+    mine = str((project / ".csup" / "policy.toml").resolve())
+    assert both(project / "src") == (mine, mine)
+    other = project / "other.toml"
+    other.write_text("", encoding="utf-8")
+    monkeypatch.setenv("CSUP_POLICY", str(other))
+    assert both(project / "src") == (str(other.resolve()),) * 2

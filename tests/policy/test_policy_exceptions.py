@@ -237,6 +237,9 @@ def test_the_levels_and_the_users_rules_keep_their_own_reasons(
         "uvx csup allow git.push-force",
         "uv run csup allow git.push-force",
         "bash -c 'csup allow git.push-force'",
+        "python -m csup.__main__ allow net.fetch",
+        "python -c \"from csup.cli import main; main(['allow', 'net.fetch'])\"",
+        "env FOO=1 nohup csup allow net.fetch",
     ],
 )
 @pytest.mark.parametrize("level", ["permissive", "strict"])
