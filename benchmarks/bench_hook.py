@@ -107,7 +107,8 @@ def import_breakdown(argv: list[str], stdin: bytes, env: dict[str, str], cwd: st
 
 _HOOK_IMPORTS = "import json, csup._entry, csup.hooks.command, csup.hooks.stdin"
 _RULES = (
-    "csup.policy._claude_rules, csup.policy._shell, csup.policy._rules_exec, csup.policy._tools"
+    "csup.policy._claude_rules, csup.policy.programs.knowledge, csup.policy.rules.exec, "
+    "csup.policy.rules.tools"
 )
 STAIRCASE = (
     # Each step adds to the one before; the differences of the medians say what costs what,
@@ -118,11 +119,11 @@ STAIRCASE = (
     ("+ the rule modules", f"{_HOOK_IMPORTS}, csup.policy, {_RULES}"),
     (
         "+ tree-sitter loaded as csup does",
-        f"{_HOOK_IMPORTS}, csup.policy, {_RULES}; csup.policy._shell._parser()",
+        f"{_HOOK_IMPORTS}, csup.policy, {_RULES}; csup.policy.syntax.binding.parser()",
     ),
     (
         "+ one Bash decision",
-        f"{_HOOK_IMPORTS}, csup.policy, {_RULES}; csup.policy._shell._parser(); "
+        f"{_HOOK_IMPORTS}, csup.policy, {_RULES}; csup.policy.syntax.binding.parser(); "
         "csup.policy.load_policy('moderate').decide(csup.policy.ToolCall("
         "'Bash', {'command': 'git status && ls -la src | wc -l'}, '/tmp'))",
     ),

@@ -19,14 +19,14 @@ import os
 import click
 
 from csup.errors import ConfigError
-from csup.policy._exceptions import Exemption, why_fixed
+from csup.policy._exceptions import Exemption
 from csup.policy._file_edit import (
     add_exception,
     policy_file_in_effect,
     project_file,
     user_file,
 )
-from csup.policy._rule_ids import closest, is_known
+from csup.policy._rule_ids import closest, is_known, why_fixed
 
 __all__ = ["allow"]
 

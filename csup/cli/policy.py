@@ -56,7 +56,7 @@ _NOT_FILES = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"})
 
 def explanation(command: str, policy: Policy, cwd: str) -> dict[str, Any]:
     """Everything ``explain`` shows, as data (also its ``--json`` output)."""
-    from csup.policy._shell import analyse  # noqa: PLC0415 - the parser loads on demand
+    from csup.policy.programs.knowledge import analyse  # noqa: PLC0415 - the parser loads on demand
 
     analysis = analyse(command)
     decision = policy.decide(ToolCall("Bash", {"command": command}, cwd=cwd, kind="check"))
@@ -148,7 +148,7 @@ def show(spec: str | None, cwd: str | None) -> None:
     for exception in config.exceptions:
         only = f" for {exception.pattern!r}" if exception.pattern else " everywhere"
         lines.append(f"exception:          {exception.rule}{only}")
-    from csup.policy._catalog import ENTRIES  # noqa: PLC0415 - only here
+    from csup.policy.programs.catalog import ENTRIES  # noqa: PLC0415 - only here
 
     rules = sorted({e.rule for e in ENTRIES})
     lines.append(f"built-in catalog:   {len(ENTRIES)} tools, rules {', '.join(rules)}")

@@ -10,6 +10,17 @@ Pure code, no threads or actors, shared by the session actors and ``csup hook``:
 
 Importing this package is cheap: the shell parser (tree-sitter) loads on the first Bash
 decision.
+
+The package is in layers, each importing only from those below it (checked by
+``tests/policy/test_policy_layers.py``):
+
+1. :mod:`csup.policy.syntax`: shell syntax; what a line runs and writes, knowing no program;
+2. :mod:`csup.policy.programs`: program knowledge as data (wrappers, interpreters, the
+   catalog of destroyers and credential printers, places), and ``analyse()``;
+3. :mod:`csup.policy.rules`: the rule families, one module each, and the judge that runs them;
+4. the engine, the modules here: the policy and its levels (``_engine``), Claude rule syntax
+   (``_claude_rules``), policy files (``_file``), Claude Code's settings (``_settings``) and
+   session memory (``_memory``). This is the public API; the layers below are internal.
 """
 
 from __future__ import annotations

@@ -14,16 +14,16 @@ import re
 from fnmatch import fnmatchcase
 from functools import lru_cache
 
+from csup._lazy_re import LazyRegex
 from csup._record import Frozen
-from csup.policy._lazy_re import LazyRegex
-from csup.policy._paths import expand, real
+from csup.policy.programs.paths import expand, real
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
     from typing import Any, Literal
 
-    from csup.policy._command import Analysis, Command
+    from csup.policy.syntax.command import Analysis, Command
 
     Kind = Literal["deny", "ask", "allow"]
 

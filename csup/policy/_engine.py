@@ -30,9 +30,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from csup.policy._claude_rules import RuleSet
-    from csup.policy._command import Analysis
     from csup.policy._memory import SessionMemory
-    from csup.policy._rules import Context, Finding
+    from csup.policy.rules.base import Context, Finding
+    from csup.policy.syntax.command import Analysis
 
 # The rule modules (regexes, tree-sitter glue) load on the first decision, not on import:
 # `csup hook` imports this package once per tool call.
@@ -69,9 +69,8 @@ class Policy:
             )
 
     def _decide(self, request: ToolCall, memory: SessionMemory | None) -> Decision:
-        from csup.policy._paths import make_where  # noqa: PLC0415 - see the note on imports
-        from csup.policy._rules import Context  # noqa: PLC0415
-        from csup.policy._shell import analyse  # noqa: PLC0415
+        from csup.policy.programs.paths import make_where  # noqa: PLC0415 - see the note on imports
+        from csup.policy.rules.base import Context  # noqa: PLC0415
 
         config, tool = self.config, request.tool_name
         if _listed(tool, config.deny_tool):
@@ -88,6 +87,9 @@ class Policy:
         def analysed() -> Analysis:
             nonlocal analysis
             if analysis is None:
+                # the shell walker loads only for the calls that need it (Bash, Bash rules)
+                from csup.policy.programs.knowledge import analyse  # noqa: PLC0415
+
                 analysis = analyse(str(request.tool_input.get("command", "")))
             return analysis
 
@@ -134,14 +136,14 @@ class Policy:
         analysed: Callable[[], Analysis],
         memory: SessionMemory | None = None,
     ) -> list[Finding] | Decision:
-        from csup.policy._rules import dangerous_word, judge_bash  # noqa: PLC0415
+        from csup.policy.rules.judge import dangerous_word, judge_bash  # noqa: PLC0415
 
         if request.tool_name != "Bash":
-            from csup.policy._tools import judge_tool  # noqa: PLC0415 - keeps import cheap
+            from csup.policy.rules.tools import judge_tool  # noqa: PLC0415 - keeps import cheap
 
             found = list(judge_tool(request.tool_name, request.tool_input, ctx))
             if memory is not None and memory.user_files:
-                from csup.policy._rules_session import judge_tool_user_work  # noqa: PLC0415
+                from csup.policy.rules.session import judge_tool_user_work  # noqa: PLC0415
 
                 found += judge_tool_user_work(request.tool_name, request.tool_input, ctx, memory)
             return self._excepted(found, request)
@@ -191,7 +193,7 @@ class Policy:
         return rules, config.workspace_dirs + settings.directories
 
     def _control_files(self) -> tuple[str, ...]:
-        from csup.policy._paths import real  # noqa: PLC0415
+        from csup.policy.programs.paths import real  # noqa: PLC0415
 
         return (real(self.config.source),) if self.config.source else ()
 

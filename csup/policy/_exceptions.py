@@ -30,6 +30,7 @@ from fnmatch import fnmatchcase
 
 from csup._record import Frozen
 from csup.calls import Decision
+from csup.policy._rule_ids import why_fixed
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -37,38 +38,9 @@ if TYPE_CHECKING:
     from typing import Any
 
     from csup.calls import ToolCall
-    from csup.policy._rules import Finding
+    from csup.policy.rules.base import Finding
 
 _set = object.__setattr__
-
-_FIXED_PREFIXES = (
-    (
-        "csup.",
-        "it keeps csup itself running (its files, its processes, the hooks and permissions "
-        "of the agents it supervises); an exception would switch the guard off",
-    ),
-    (
-        "policy.",
-        "it is the policy file's own verdict (deny_tool, allow_tool) or an internal error; "
-        "change the policy file instead",
-    ),
-    ("level.", "it is the level's verdict, not a rule; change `level` or add a [permissions] rule"),
-    ("user.", "it is one of your own [permissions] rules; edit that rule instead"),
-)
-_FIXED_IDS = {
-    "tool.bad-input": "the call's input names nothing csup can check; an exception would let "
-    "every such call through unchecked",
-    "shell.unanalysable": "csup cannot see what the command would do; an exception would hide "
-    "the parse failure, and with it whatever the command really runs",
-}
-
-
-def why_fixed(rule_id: str) -> str | None:
-    """Why findings of ``rule_id`` cannot be excepted, or None if they can."""
-    fixed = _FIXED_IDS.get(rule_id)
-    if fixed is not None:
-        return fixed
-    return next((why for prefix, why in _FIXED_PREFIXES if rule_id.startswith(prefix)), None)
 
 
 def is_verdict(rule_id: str) -> bool:
@@ -123,8 +95,8 @@ def _subject_texts(finding: Finding, request: ToolCall) -> tuple[str, ...]:
 
 def tool_subjects(tool: str, tool_input: Mapping[str, Any], cwd: str) -> tuple[str, ...]:
     """A non-Bash call's subject: its path as given, absolute and resolved; or its URL."""
-    from csup.policy._paths import expand, real  # noqa: PLC0415 - loaded by then
-    from csup.policy._tools import NETWORK_TOOLS, _path_input  # noqa: PLC0415
+    from csup.policy.programs.paths import expand, real  # noqa: PLC0415 - loaded by then
+    from csup.policy.rules.tools import NETWORK_TOOLS, _path_input  # noqa: PLC0415
 
     if tool in NETWORK_TOOLS:
         return (str(tool_input.get("url") or tool_input.get("query") or ""),)
@@ -181,14 +153,13 @@ def decided(decision: Decision, finding: Finding | None, request: ToolCall) -> D
 def parse_exceptions(value: Any, path: str, text: str) -> tuple[Exemption, ...]:
     """The ``exception`` key of a policy file, checked; a PolicyFileError names the line."""
     from csup.errors import PolicyFileError  # noqa: PLC0415 - only files with exceptions
-    from csup.policy._file import key_error, line_of  # noqa: PLC0415
     from csup.policy._rule_ids import closest, is_known  # noqa: PLC0415
 
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise PolicyFileError(
             path,
             'exceptions are [[exception]] tables, each with rule = "rule.id"',
-            line=line_of(text, "exception"),
+            line=_line_with(text, "exception"),
             key="exception",
         )
     out = []
@@ -203,7 +174,7 @@ def parse_exceptions(value: Any, path: str, text: str) -> tuple[Exemption, ...]:
         rule = table.get("rule")
         if not isinstance(rule, str) or not rule:
             raise PolicyFileError(path, 'needs rule = "rule.id"', line=start, key=key)
-        line = line_of(text, needle=f'"{rule}"') or line_of(text, needle=f"'{rule}'") or start
+        line = _line_with(text, f'"{rule}"') or _line_with(text, f"'{rule}'") or start
         if not is_known(rule) or rule.endswith("*"):
             near = closest(rule)
             hint = f"did you mean {', '.join(near)}? " if near else ""
@@ -220,9 +191,22 @@ def parse_exceptions(value: Any, path: str, text: str) -> tuple[Exemption, ...]:
             )
         for name in ("pattern", "note"):
             if name in table and not (isinstance(table[name], str) and table[name]):
-                raise key_error(path, text, f"{key}.{name}", f"{name} must be a non-empty string")
+                raise PolicyFileError(
+                    path,
+                    f"{name} must be a non-empty string",
+                    line=_line_with(text, name, start) or start,
+                    key=f"{key}.{name}",
+                )
         out.append(Exemption(rule, table.get("pattern"), table.get("note")))
     return tuple(out)
+
+
+def _line_with(text: str, needle: str, after: int | None = None) -> int | None:
+    """The first line (after line ``after``) of ``text`` that holds ``needle``."""
+    for at, line in enumerate(text.splitlines(), start=1):
+        if (after is None or at > after) and needle in line:
+            return at
+    return None
 
 
 def _nth_table_line(text: str, number: int) -> int | None:

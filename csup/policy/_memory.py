@@ -6,7 +6,7 @@ each decision). :meth:`Policy.decide <csup.policy.Policy.decide>` reads it:
 
 * a file the session wrote, then runs (``bash f``, ``./f``, ``make`` with the Makefile it
   wrote, ``npm run`` with its package.json, ``pip install .`` with its setup.py, git hooks,
-  ``.envrc``), is judged as if its content were run (see :mod:`._rules_session`);
+  ``.envrc``), is judged as if its content were run (see :mod:`csup.policy.rules.session`);
 * the files that were modified or untracked when the session started are the user's:
   discarding them is asked at ``moderate`` and above.
 
@@ -91,7 +91,7 @@ class SessionMemory:
         elif tool in ("Edit", "MultiEdit", "NotebookEdit"):
             self._note(call.cwd, data.get("file_path") or data.get("notebook_path"), None)
         elif tool == "Bash" and isinstance(data.get("command"), str):
-            from csup.policy._shell import analyse  # noqa: PLC0415 - loaded by decide()
+            from csup.policy.programs.knowledge import analyse  # noqa: PLC0415 - loaded by decide()
 
             for target, content in analyse(data["command"]).writes:
                 self._note(call.cwd, target, content)

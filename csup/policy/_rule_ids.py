@@ -13,7 +13,7 @@ An example is a Bash command line, or ``Tool(argument)`` for another tool (``Rea
 is a policy file's text the examples are judged under (its ``level`` wins); ``user_files``
 are workspace files that were the user's uncommitted work when the session started.
 
-The ids of the destroyer and credential catalog (:mod:`._catalog`) get their examples (and,
+The ids of the destroyer and credential catalog (:mod:`.programs.catalog`) get their examples (and,
 for ids no row here describes, their row) from its entries: they are not repeated here.
 An id ending in ``*`` is a family (``user.deny:Bash(git push:*)``).
 """
@@ -84,8 +84,6 @@ class RuleInfo(Frozen):
     @property
     def fixed(self) -> str | None:
         """Why an ``[[exception]]`` cannot except this rule, or None if it can."""
-        from csup.policy._exceptions import why_fixed  # noqa: PLC0415
-
         return why_fixed(self.id)
 
     def names(self, rule_id: str) -> bool:
@@ -243,6 +241,36 @@ _HAND = (
        policy='[permissions]\ndeny = ["Bash(git push:*)"]'),
 )  # fmt: skip
 
+_FIXED_PREFIXES = (
+    (
+        "csup.",
+        "it keeps csup itself running (its files, its processes, the hooks and permissions "
+        "of the agents it supervises); an exception would switch the guard off",
+    ),
+    (
+        "policy.",
+        "it is the policy file's own verdict (deny_tool, allow_tool) or an internal error; "
+        "change the policy file instead",
+    ),
+    ("level.", "it is the level's verdict, not a rule; change `level` or add a [permissions] rule"),
+    ("user.", "it is one of your own [permissions] rules; edit that rule instead"),
+)
+_FIXED_IDS = {
+    "tool.bad-input": "the call's input names nothing csup can check; an exception would let "
+    "every such call through unchecked",
+    "shell.unanalysable": "csup cannot see what the command would do; an exception would hide "
+    "the parse failure, and with it whatever the command really runs",
+}
+
+
+def why_fixed(rule_id: str) -> str | None:
+    """Why findings of ``rule_id`` cannot be excepted, or None if they can."""
+    fixed = _FIXED_IDS.get(rule_id)
+    if fixed is not None:
+        return fixed
+    return next((why for prefix, why in _FIXED_PREFIXES if rule_id.startswith(prefix)), None)
+
+
 _KIND_HEADLINES = {
     "destroys": "destroys what cannot be brought back",
     "prints": "prints a credential",
@@ -256,7 +284,7 @@ def rules() -> tuple[RuleInfo, ...]:
     """Every rule id, with the catalog's examples and tools merged in (built once)."""
     global _ROWS  # noqa: PLW0603 - built on first use: the hook never needs it
     if _ROWS is None:
-        from csup.policy._catalog import ENTRIES  # noqa: PLC0415
+        from csup.policy.programs.catalog import ENTRIES  # noqa: PLC0415
 
         rows = {row.id: row for row in _HAND}
         for entry in ENTRIES:

@@ -2,7 +2,7 @@
 
 Two detectors, applied to every string of a tool input, a tool output and an event's JSON:
 
-* the policy's own notion of a secret name (``csup.policy._rules_exec._SECRET_WORD``, the
+* the policy's own notion of a secret name (``csup.policy.rules.exec._SECRET_WORD``, the
   words ``printenv | grep`` is judged by: secret, token, passw, api_key, private, ...),
   applied to JSON keys (``{"api_key": "..."}``) and to ``NAME=value`` assignments in text
   (``GITHUB_TOKEN=... ./deploy``): the value is masked;
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from csup.policy._lazy_re import LazyRegex
+from csup._lazy_re import LazyRegex
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ def _is_secret_name(name: str) -> bool:
     if not any(part in lowered for part in SECRET_WORD_PARTS):
         return False
     if _secret_word is None:
-        from csup.policy._rules_exec import _SECRET_WORD  # noqa: PLC0415 - lazily
+        from csup.policy.rules.exec import _SECRET_WORD  # noqa: PLC0415 - lazily
 
         _secret_word = _SECRET_WORD.search
     return bool(_secret_word(name)) and not _HARMLESS_KEYS.search(name)

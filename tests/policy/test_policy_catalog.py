@@ -1,4 +1,4 @@
-"""The catalog of destroyers, credential printers and switches (csup/policy/_catalog.py).
+"""The catalog of destroyers, credential printers and switches (csup/policy/programs/catalog.py).
 
 Every example of every entry is a test: the dangerous ones are blocked with the entry's rule
 (or by a hand-written rule that already knows the form), the safe ones are allowed. The
@@ -12,8 +12,8 @@ from collections.abc import Callable
 import pytest
 
 from csup.policy import Decision, Policy, load_policy
-from csup.policy._catalog import ENTRIES, aims_at_production
-from csup.policy._catalog_match import Form, through_runners
+from csup.policy.programs.catalog import ENTRIES, aims_at_production
+from csup.policy.programs.catalog_match import Form, through_runners
 
 Bash = Callable[[Policy, str], Decision]
 

@@ -40,7 +40,7 @@ EXPECTED = {
     "user": {"deny", "ask", "allow"},
 }
 DECIDED_FIRST_BY = {"op read op://vault/db/pw": "secrets.access"}
-"""Catalog examples (csup/policy/_catalog.py) a hand-written rule decides first, with its id."""
+"""Examples of csup/policy/programs/catalog.py a hand-written rule decides first, with its id."""
 WITHOUT_EXAMPLES = {"policy.error"}
 """Ids no call can provoke on purpose (an internal error of the engine)."""
 
@@ -153,7 +153,7 @@ def test_lookup_finds_ids_and_families_and_closest_suggests_near_ids() -> None:
 
 
 def test_catalog_ids_get_their_examples_and_tools_from_the_catalog_entries() -> None:
-    from csup.policy._catalog import ENTRIES  # noqa: PLC0415
+    from csup.policy.programs.catalog import ENTRIES  # noqa: PLC0415
 
     for entry in ENTRIES:
         row = lookup(entry.rule)
@@ -294,9 +294,9 @@ def _note(
 
 def scan_policy_package() -> Scan:
     found = Scan()
-    for path in sorted(POLICY_SOURCE.glob("*.py")):
+    for path in sorted(POLICY_SOURCE.rglob("*.py")):
         if path.name != "_rule_ids.py":  # the catalog itself
-            scan(path.read_text(encoding="utf-8"), path.name, found)
+            scan(path.read_text(encoding="utf-8"), str(path.relative_to(POLICY_SOURCE)), found)
     return found
 
 

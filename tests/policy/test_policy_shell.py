@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from csup.policy import Decision, Policy, ToolCall, load_policy
-from csup.policy._shell import MAX_INPUT, analyse
+from csup.policy.programs.knowledge import analyse
+from csup.policy.syntax.walker import MAX_INPUT
 
 Bash = Callable[[Policy, str], Decision]
 

@@ -16,11 +16,11 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
+from csup._lazy_re import LazyRegex
 from csup.policy import Decision, PolicyConfig, ToolCall
-from csup.policy._command import Analysis, Command, Redirect
-from csup.policy._lazy_re import LazyRegex
-from csup.policy._paths import Where
-from csup.policy._rules import Context, Finding
+from csup.policy.programs.paths import Where
+from csup.policy.rules.base import Context, Finding
+from csup.policy.syntax.command import Analysis, Command, Redirect
 
 
 def test_tool_request_takes_positional_and_keyword_arguments() -> None:
@@ -155,8 +155,8 @@ def test_a_hook_decision_imports_no_dataclasses_typing_pathlib_or_package_inits(
 
 def test_tree_sitter_imported_later_shares_the_binding_the_policy_loaded() -> None:
     code = (
-        "from csup.policy._shell import _parser\n"
-        "node = _parser().parse(b'ls -la').root_node\n"
+        "from csup.policy.syntax.binding import parser\n"
+        "node = parser().parse(b'ls -la').root_node\n"
         "import tree_sitter, tree_sitter_bash\n"
         "assert isinstance(node, tree_sitter.Node), type(node)\n"
         "assert tree_sitter_bash.language() is not None\n"
@@ -169,7 +169,7 @@ def test_the_parser_falls_back_to_the_ordinary_import() -> None:
     code = (
         "import sys\n"
         "del sys.modules['_frozen_importlib_external']\n"  # the fast path cannot run
-        "from csup.policy._shell import analyse\n"
+        "from csup.policy.programs.knowledge import analyse\n"
         "print([c.text for c in analyse('rm -rf / | cat').commands])\n"
         "print('tree_sitter_bash' in sys.modules)\n"
     )
@@ -206,7 +206,7 @@ _PATHS = [
 
 def _secret_kind_by_regex(path: str, home: str) -> str | None:
     """secret_kind as it was: every regex tried on every path."""
-    from csup.policy._paths import _SECRET_NAME, _SECRET_SYSTEM, _home_secrets  # noqa: PLC0415
+    from csup.policy.programs.paths import _SECRET_NAME, _SECRET_SYSTEM, _home_secrets  # noqa: PLC0415
 
     name = path.rstrip("/").rsplit("/", 1)[-1]
     if name.endswith(".pub"):
@@ -221,7 +221,7 @@ def _secret_kind_by_regex(path: str, home: str) -> str | None:
 
 @pytest.mark.parametrize("path", _PATHS)
 def test_the_quick_checks_before_the_path_regexes_change_no_answer(path: str) -> None:
-    from csup.policy._paths import CONTROL_RE, is_control, secret_kind  # noqa: PLC0415
+    from csup.policy.programs.paths import CONTROL_RE, is_control, secret_kind  # noqa: PLC0415
 
     assert is_control(path) == (CONTROL_RE.search(path) is not None)
     assert secret_kind(path, "/h") == _secret_kind_by_regex(path, "/h")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from csup.calls import Decision, ToolCall
-from csup.policy._rules_exec import _SECRET_WORD
+from csup.policy.rules.exec import _SECRET_WORD
 from csup.record import MASK, RecordWriter, mask_json, mask_text
 from csup.record._mask import SECRET_WORD_PARTS
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 
+from csup._lazy_re import LazyRegex
 from csup._record import Record
-from csup.policy._lazy_re import LazyRegex
+from csup.policy.syntax.text import command_name
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -152,14 +153,6 @@ _KEYWORDS = frozenset(
 )
 """Shell keywords tree-sitter-bash may take for command names (see :func:`unwrap`)."""
 _ASSIGNMENT = LazyRegex(r"[A-Za-z_][A-Za-z0-9_]*\+?=")
-
-
-def command_name(word: str) -> str:
-    """The name a shell would run: ``/usr/bin/rm`` -> ``rm``, ``rm.exe`` stays."""
-    word = word.strip()
-    if "/" in word and not word.endswith("/"):
-        word = word.rsplit("/", 1)[1]
-    return word
 
 
 _VERSIONED = LazyRegex(r"(python[23]?|pypy3?|lua|luajit|ruby|perl|php|node|pwsh)-?[\d.]+")

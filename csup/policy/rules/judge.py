@@ -1,145 +1,23 @@
-"""The dangerous-command rules: how they are registered and run over an analysed command line.
+"""The dangerous-command rules run over an analysed command line, in the order it would run.
 
-A rule looks at one :class:`~csup.policy._shell.Command` (or at the whole line, for
-redirects and fork bombs) and returns findings. A finding is a ``deny`` (dangerous at every
-level) or an ``ask`` (leaves the workspace: asked at ``moderate``, allowed at
-``permissive``). Rule ids are ``category.name``; the categories are ``fs``, ``disk``, ``git``,
-``exec``, ``system``, ``secrets``, ``csup``, ``net``, ``workspace`` and ``shell``.
+:func:`judge_bash` runs every family's checks (registered in :mod:`.base`) over each command,
+following ``cd`` and the links the line makes, then the rules that look at the whole line:
+downloads run, secrets shown, the catalog, the scripts the line runs, what was written then
+run, the user's work, redirects.
 """
 
 from __future__ import annotations
 
-from csup._record import Frozen
-from csup.policy._command import Analysis, Command
-from csup.policy._lazy_re import LazyRegex
-from csup.policy._paths import Where, expand, real
+from csup._lazy_re import LazyRegex
+from csup.policy.programs.paths import Where, expand, real
+from csup.policy.rules.base import BY_NAME, EVERY_COMMAND, Context, Finding, alone, deny, path_of
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
-    from typing import Literal
+    from collections.abc import Iterator
 
-    from csup.policy._memory import SessionMemory
-
-    Check = Callable[[Command, "Context"], Iterable["Finding"]]
-
-_set = object.__setattr__
-
-
-class Finding(Frozen):
-    """What a rule found: deny or ask, the rule id, and the reason for people and Claude.
-
-    ``subject``: the simple command it is about, set by :func:`judge_bash` (None: the whole
-    line); an ``[[exception]]`` with a pattern is matched against it.
-    """
-
-    __slots__ = ("behavior", "rule", "reason", "subject")  # noqa: RUF023 - constructor order
-
-    behavior: Literal["deny", "ask"]
-    rule: str
-    reason: str
-    subject: Command | None
-
-    def __init__(
-        self,
-        behavior: Literal["deny", "ask"],
-        rule: str,
-        reason: str,
-        subject: Command | None = None,
-    ) -> None:
-        _set(self, "behavior", behavior)
-        _set(self, "rule", rule)
-        _set(self, "reason", reason)
-        _set(self, "subject", subject)
-
-    def about(self, command: Command | None) -> Finding:
-        """This finding about ``command`` (kept if it has a subject already)."""
-        if command is None or self.subject is not None:
-            return self
-        return Finding(self.behavior, self.rule, self.reason, command)
-
-
-class Context(Frozen):
-    """What the rules know about the session.
-
-    ``protected_branches``: branches a force push may not touch; None = every branch.
-    ``control_files``: further files (resolved) that would switch csup off, e.g. the policy
-    file in use.
-    """
-
-    # in constructor order
-    __slots__ = ("where", "protected_branches", "control_files", "links")  # noqa: RUF023
-
-    where: Where
-    protected_branches: tuple[str, ...] | None
-    control_files: tuple[str, ...]
-    links: tuple[tuple[str, str], ...]
-    """Symbolic links the line itself makes (``ln -s / x && rm -rf x/*``): (link, target)."""
-
-    def __init__(
-        self,
-        where: Where,
-        protected_branches: tuple[str, ...] | None = None,
-        control_files: tuple[str, ...] = (),
-        links: tuple[tuple[str, str], ...] = (),
-    ) -> None:
-        _set(self, "where", where)
-        _set(self, "protected_branches", protected_branches)
-        _set(self, "control_files", control_files)
-        _set(self, "links", links)
-
-
-BY_NAME: dict[str, list[Check]] = {}
-EVERY_COMMAND: list[Check] = []
-
-
-def rule(*names: str) -> Callable[[Check], Check]:
-    """Register a check for commands with these names (none: for every command)."""
-
-    def register(check: Check) -> Check:
-        if not names:
-            EVERY_COMMAND.append(check)
-        for name in names:
-            BY_NAME.setdefault(name, []).append(check)
-        return check
-
-    return register
-
-
-def shown(command: Command) -> str:
-    """How a command is quoted in a reason: its text, and how it was reached."""
-    text = command.text if len(command.text) <= 120 else command.text[:117] + "..."
-    via = f" (run via {', '.join(dict.fromkeys(command.via))})" if command.via else ""
-    return f"`{text}`{via}"
-
-
-def alone(command: Command) -> Command | None:
-    """``command`` if a finding on it is about it alone (no pipe or substitution feeds it)."""
-    return None if command.upstream or command.feeds else command
-
-
-def deny(rule_id: str, reason: str) -> Finding:
-    """A deny finding."""
-    return Finding("deny", rule_id, reason)
-
-
-def ask(rule_id: str, reason: str) -> Finding:
-    """An ask finding."""
-    return Finding("ask", rule_id, reason)
-
-
-def path_of(word: str, ctx: Context) -> str | None:
-    """The resolved path a word names (symlinks followed), or None if unknown."""
-    path = expand(word, ctx.where.cwd, ctx.where.home)
-    return None if path is None else relink(real(path), ctx)
-
-
-def relink(path: str, ctx: Context) -> str:
-    """``path`` through the links the line makes before it runs (see :attr:`Context.links`)."""
-    for link, target in ctx.links:
-        if path == link or path.startswith(link + "/"):
-            return real(target + path[len(link) :])
-    return path
+    from csup.policy.rules.base import Memory
+    from csup.policy.syntax.command import Analysis, Command
 
 
 def _links_made(analysis: Analysis, ctx: Context) -> tuple[tuple[str, str], ...]:
@@ -246,7 +124,7 @@ def judge_script_files(analysis: Analysis, ctx: Context) -> Iterator[Finding]:
     parts csup cannot analyse are left to the person who wrote it. Scripts run by scripts
     are not followed.
     """
-    from csup.policy._shell import analyse  # noqa: PLC0415 - loaded by then
+    from csup.policy.programs.knowledge import analyse  # noqa: PLC0415 - loaded by then
 
     for path in _script_files(analysis, ctx):
         try:
@@ -267,24 +145,24 @@ def judge_bash(
     ctx: Context,
     *,
     scripts: bool = True,
-    memory: SessionMemory | None = None,
+    memory: Memory | None = None,
 ) -> Iterator[Finding]:
     """Every finding on an analysed command line, in the order the line would run.
 
-    ``memory``: the session's (see :class:`~csup.policy._memory.SessionMemory`).
+    ``memory``: the session's (the engine's ``SessionMemory``, see :class:`.base.Memory`).
     """
-    import csup.policy._rules_fs  # noqa: PLC0415 - registers the rules
-    import csup.policy._rules_infra  # noqa: F401, PLC0415
+    import csup.policy.rules.fs  # noqa: PLC0415 - registers the rules
+    import csup.policy.rules.infra  # noqa: F401, PLC0415
 
     # the catalog's rules come after the hand-written ones (their ids win where both fire)
-    from csup.policy._rules_catalog import judge_catalog  # noqa: PLC0415
-    from csup.policy._rules_exec import (  # noqa: PLC0415
+    from csup.policy.rules.catalog import judge_catalog  # noqa: PLC0415
+    from csup.policy.rules.exec import (  # noqa: PLC0415
         judge_download_and_run,
         judge_guard_variables,
         judge_printed_environment,
         judge_shown_secrets,
     )
-    from csup.policy._rules_fs import judge_redirects  # noqa: PLC0415
+    from csup.policy.rules.fs import judge_redirects  # noqa: PLC0415
 
     if analysis.fork_bomb:
         yield deny(
@@ -320,12 +198,12 @@ def judge_bash(
     if scripts:
         yield from judge_script_files(analysis, start)
         if analysis.writes or memory is not None:
-            from csup.policy._rules_session import (  # noqa: PLC0415 - only then
+            from csup.policy.rules.session import (  # noqa: PLC0415 - only then
                 judge_user_work,
                 judge_written_then_run,
             )
 
-            yield from judge_written_then_run(analysis, start, memory)
+            yield from judge_written_then_run(analysis, start, memory, _judge_alone)
             yield from judge_user_work(analysis, start, memory)
     # a redirect may run before or after a `cd` or an `ln -s`: judge it from both places
     yield from judge_redirects(analysis, start)
@@ -335,3 +213,8 @@ def judge_bash(
 
 def _with_links(ctx: Context, links: tuple[tuple[str, str], ...]) -> Context:
     return Context(ctx.where, ctx.protected_branches, ctx.control_files, links)
+
+
+def _judge_alone(analysis: Analysis, ctx: Context) -> Iterator[Finding]:
+    """The findings on a script's text: without the scripts it runs (they are not followed)."""
+    return judge_bash(analysis, ctx, scripts=False)

@@ -1,7 +1,7 @@
 """The catalog: well-known tools' dangerous subcommands, as data, one entry per tool.
 
 Each entry names the tools, the rule id it decides with, what the dangerous forms do (for the
-reason shown to people), the dangerous forms (see :mod:`._catalog_match` for their syntax),
+reason shown to people), the dangerous forms (see :mod:`.catalog_match` for their syntax),
 and examples: ``dangerous`` lines the rule must block and ``safe`` siblings it must leave
 alone. Every example is a test (tests/policy/test_policy_catalog.py), so an entry is added
 by writing its forms and examples here, and nothing else.
@@ -22,9 +22,9 @@ Three kinds of entries:
 
 from __future__ import annotations
 
+from csup._lazy_re import LazyRegex
 from csup._record import Frozen
-from csup.policy._catalog_match import Form
-from csup.policy._lazy_re import LazyRegex
+from csup.policy.programs.catalog_match import Form
 
 _set = object.__setattr__
 

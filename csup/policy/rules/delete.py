@@ -3,7 +3,7 @@
 A delete inside the workspace or a temporary directory is fine (``rm -rf ./dist``); a
 recursive or forced delete anywhere else, of the workspace itself, of the home directory or a
 system directory, or of a path only known at run time is denied. Paths are judged where they
-really point (see :mod:`._paths`).
+really point (see :mod:`csup.policy.programs.paths`).
 """
 
 from __future__ import annotations
@@ -11,12 +11,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from csup.policy._command import Command
-from csup.policy._flags import parse_args
-from csup.policy._paths import (
+from csup.policy.programs.flags import parse_args
+from csup.policy.programs.paths import (
     SYSTEM_DIRS,
     expand,
-    expand_braces,
     glob_base,
     glob_probes,
     in_temp,
@@ -27,7 +25,9 @@ from csup.policy._paths import (
     is_write_protected,
     real,
 )
-from csup.policy._rules import Context, Finding, ask, deny, path_of, relink, rule, shown
+from csup.policy.rules.base import Context, Finding, ask, deny, path_of, relink, rule, shown
+from csup.policy.syntax.command import Command
+from csup.policy.syntax.text import expand_braces
 
 _CONTROL_NAMES = frozenset(
     {"settings.json", "settings.local.json", "policy.toml", "*.json", "*.toml"}

@@ -3,8 +3,12 @@
 The rules must see every command a line runs, however it is disguised: chained (``;``,
 ``&&``, ``||``, ``|``, ``&``, newlines), nested (``$( )``, backticks, process substitution),
 or handed to another program (``bash -c``, ``eval``, here-strings to a shell, ``xargs``,
-``find -exec``, ``sudo``/``env``/``timeout``/... wrappers, see :mod:`._wrappers`). The parser
-is tree-sitter-bash, loaded on first use so that ``import csup.policy`` stays cheap.
+``find -exec``, ``sudo``/``env``/``timeout``/... wrappers). The parser is tree-sitter-bash
+(:mod:`.binding`), loaded on first use so that ``import csup.policy`` stays cheap.
+
+The walker knows bash and no program: which commands are wrappers, run scripts or write
+files, it asks the :class:`~.knowledge.Programs` it is given (csup's is in
+:mod:`csup.policy.programs.knowledge`, whose ``analyse`` is the entry to use).
 
 The analyser never raises on any text and is bounded: input size, nesting depth, nested
 shells and command count are capped. Whatever it could not see is listed in
@@ -14,37 +18,18 @@ shells and command count are capped. Whatever it could not see is listed in
 from __future__ import annotations
 
 import re
-import sys
-from _thread import _local
 
+from csup._lazy_re import LazyRegex
 from csup._record import Frozen, Record
-from csup.policy._command import Analysis, Command, Redirect
-from csup.policy._inline import INTERPRETERS
-from csup.policy._lazy_re import LazyRegex
-from csup.policy._programs import (
-    COMMAND_VARIABLES,
-    EMBEDDED_SHELL,
-    FILE_WRITERS,
-    WRITE_OPS,
-    embedded_commands,
-    git_shell_values,
-    local_commands,
-    piped_scripts,
-    printed_text,
-    program_of,
-    reads_program_from_stdin,
-    remote_command,
-    sets_up_the_shell,
-    written_files,
-)
-from csup.policy._shell_text import DQ_ESCAPE, ESCAPE, ansi_c, shield
-from csup.policy._wrappers import SHELLS, command_name, unwrap
+from csup.policy.syntax.binding import parser
+from csup.policy.syntax.command import WRITE_OPS, Analysis, Command, Redirect
+from csup.policy.syntax.text import DQ_ESCAPE, ESCAPE, ansi_c, command_name, expand_braces, shield
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
-
     from tree_sitter import Node
+
+    from csup.policy.syntax.knowledge import Programs
 
 MAX_INPUT = 64 * 1024
 """Longest command line analysed; longer ones are reported as a problem."""
@@ -56,61 +41,17 @@ MAX_COMMANDS = 2000
 """Most simple commands collected from one line."""
 
 KNOWN_VARIABLES = frozenset({"HOME", "PWD", "TMPDIR"})
-"""Variables whose value the path rules know (expanded in :mod:`._paths`)."""
+"""Variables whose value the path rules know (see ``expand`` in ``csup.policy.programs.paths``)."""
 
 
-_thread_local = _local()
+def walk(script: str, programs: Programs) -> Analysis:
+    """Analyse one Bash command line, told about programs by ``programs``.
 
-
-def binding(package: str) -> Any:
-    """``package._binding``, the compiled module, without running ``package/__init__.py``.
-
-    ``tree_sitter/__init__`` imports ``typing`` and ``tree_sitter_bash/__init__`` imports
-    ``importlib.resources`` (pathlib, tempfile, shutil, lzma, bz2...) for what csup never
-    uses; together they cost more start-up time than the rest of a ``csup hook`` call. The
-    extension is found and loaded the way ``import`` would (same ``sys.path``) and put in
-    ``sys.modules``, so a later ``import tree_sitter`` uses this same module. Anything
-    unexpected (no such file, another loader, a Python without these internals) falls back
-    to the ordinary import.
+    Never raises; problems are listed in the result.
     """
-    name = f"{package}._binding"
-    loaded = sys.modules.get(name)
-    if loaded is not None:
-        return loaded
-    try:
-        external = sys.modules["_frozen_importlib_external"]
-        bootstrap = sys.modules["_frozen_importlib"]
-        spec = external.PathFinder.find_spec(package)
-        if spec is None or not spec.submodule_search_locations:
-            raise ImportError(package)
-        found = external.PathFinder.find_spec(name, spec.submodule_search_locations)
-        if found is None or not isinstance(found.loader, external.ExtensionFileLoader):
-            raise ImportError(name)
-        module = bootstrap.module_from_spec(found)
-        found.loader.exec_module(module)
-    except Exception:  # the ordinary import says what is wrong, if anything
-        import importlib  # noqa: PLC0415
-
-        return importlib.import_module(name)
-    return sys.modules.setdefault(name, module)
-
-
-def _parser() -> Any:
-    parser = getattr(_thread_local, "parser", None)
-    if parser is None:
-        # loaded lazily: import csup.policy stays cheap
-        tree_sitter = binding("tree_sitter")
-        language = tree_sitter.Language(binding("tree_sitter_bash").language())
-        parser = tree_sitter.Parser(language)
-        _thread_local.parser = parser
-    return parser
-
-
-def analyse(script: str) -> Analysis:
-    """Analyse one Bash command line. Never raises; problems are listed in the result."""
     result = Analysis()
     try:
-        _Walker(result, script).script(script, _Scope(0, ()))
+        _Walker(result, programs, script).script(script, _Scope(0, ()))
     except RecursionError:
         result.problems.append("the command is nested too deeply to analyse")
     except Exception as error:
@@ -126,20 +67,6 @@ _ASSIGNERS = LazyRegex(
 """Ways to set a variable other than ``NAME=value``: with one in the line, none is trusted."""
 _TMPDIR_DEFAULT = LazyRegex(r"\$\{TMPDIR:?[-=](?:/tmp|/var/tmp)/?\}")
 _KNOWN_ASSIGNED = LazyRegex(r"(?<![\w$])(HOME|PWD|TMPDIR)\+?=")
-MKTEMP_PATH = "/tmp/tmp.csup-mktemp"  # noqa: S108 - a stand-in, never opened
-"""Stands for the fresh temporary file or directory ``$(mktemp)`` makes."""
-
-
-def _mktemp(command: Command) -> str | None:
-    """:data:`MKTEMP_PATH` if ``command`` is a ``mktemp`` that makes its file in ``/tmp``."""
-    if command.name != "mktemp" or command.dynamic or command.via != ("$( )",):
-        return None
-    for arg in command.argv[1:]:
-        if arg.startswith(("-p", "--tmpdir")) or ("/" in arg and not arg.startswith("-")):
-            return None
-    return MKTEMP_PATH
-
-
 _TILDE_BEFORE_BRACKET = LazyRegex(r"(?<=\s)~(?=\s+\]\]?(?:\s|$|[;&|)]))")
 
 
@@ -157,8 +84,6 @@ _STATEMENTS = frozenset(
 
 def _brace_expanded(words: list[_Word]) -> list[_Word]:
     """Unquoted words with ``{a,b}`` become several words, as bash makes them."""
-    from csup.policy._paths import expand_braces  # noqa: PLC0415 - rare
-
     out: list[_Word] = []
     for word in words:
         if word.quoted or word.dynamic or "{" not in word.text or "," not in word.text:
@@ -220,8 +145,9 @@ class _Word(Record):
 class _Walker:
     """Walks one tree-sitter tree, appending what it finds to an :class:`Analysis`."""
 
-    def __init__(self, result: Analysis, line: str = "") -> None:
+    def __init__(self, result: Analysis, programs: Programs, line: str = "") -> None:
         self.result = result
+        self.programs = programs
         self.line = line
         self.variables: dict[str, str] = {}
         """Variables set earlier in the line whose value is certain (see :meth:`assign`)."""
@@ -267,7 +193,7 @@ class _Walker:
         if "~" in shielded:
             # tree-sitter-bash 0.25 reads `[ -d ~ ]` as the operator `~` applied to `]`
             shielded = _TILDE_BEFORE_BRACKET.sub("~/", shielded)
-        tree = _parser().parse(shielded.encode("utf-8", "surrogatepass"))
+        tree = parser().parse(shielded.encode("utf-8", "surrogatepass"))
         root = tree.root_node
         if root.has_error and not _only_misparsed_herestrings(root):
             self.problem("the command is not valid shell syntax")
@@ -339,7 +265,7 @@ class _Walker:
             if body is None:
                 return []
             produced = self.node(body, nesting + 1, scope, upstream, reds)
-            content = printed_text(produced[-1]) if simple and produced else None
+            content = self.programs.printed_text(produced[-1]) if simple and produced else None
             made = [r for r in self.result.redirects if r.op in WRITE_OPS][before:]
             for made_redirect in made:
                 known = None if made_redirect.dynamic else content
@@ -428,7 +354,7 @@ class _Walker:
         if not word.dynamic:
             return word.text
         if word.text == "$(...)" and len(word.feeds) == 1:
-            printed = printed_text(word.feeds[0])
+            printed = self.programs.printed_text(word.feeds[0])
             if printed is not None and not any(i > 0 for i in word.feeds[0].dynamic):
                 return printed
         self.unknown_stdin = True
@@ -478,7 +404,7 @@ class _Walker:
         try:
             stdin, stdin_feeds = self.stdin_text(reds, nesting, scope)
             name = command_name(argv[0])
-            if self.unknown_stdin and (name in SHELLS or name in INTERPRETERS):
+            if self.unknown_stdin and self.programs.reads_script(name):
                 self.problem(f"cannot see the script given to {name} <<<: it is built at run time")
             written = Command(argv, dynamic, upstream, feeds + stdin_feeds, stdin, scope.via)
             emitted = self.emit(written, scope.depth)
@@ -513,7 +439,8 @@ class _Walker:
                 (*written.via, f"{written.argv[0]}()"),
             )  # fmt: skip
             self.emit(forwarded, depth)
-        unwrapped = unwrap((command_name(written.argv[0]), *written.argv[1:]), written.dynamic)
+        argv = (command_name(written.argv[0]), *written.argv[1:])
+        unwrapped = self.programs.unwrap(argv, written.dynamic)
         if unwrapped.problem:
             self.problem(unwrapped.problem)
         if not unwrapped.argv:
@@ -525,86 +452,18 @@ class _Walker:
             unwrapped.argv, unwrapped.dynamic, written.upstream, written.feeds, written.stdin, via
         )
         self.result.commands.append(command)
-        if command.name in FILE_WRITERS:
-            self.result.writes.extend(written_files(command))
+        self.result.writes.extend(self.programs.written_files(command))
         for sub in unwrapped.subcommands:
             vias = (*via, sub.via)
             self.emit(
                 Command(sub.argv, sub.dynamic, written.upstream, written.feeds, None, vias), depth
             )
-        for script, how in self.scripts_of(command):
+        for script, how in self.programs.scripts_of(command):
             if script is None:
                 self.problem(f"cannot see the script given to {how}: it is built at run time")
             else:
                 self.script(script, _Scope(depth + 1, (*via, how)))
         return [command]
-
-    def scripts_of(self, command: Command) -> list[tuple[str | None, str]]:
-        """Scripts a command hands to a shell: ``sh -c S``, ``eval S``, ``sh <<< S``."""
-        argv, name = command.argv, command.name
-        if name == "eval":
-            known = not any(i > 0 for i in command.dynamic)
-            if not known and sets_up_the_shell(command):
-                return []  # `eval "$(pyenv init -)"`: the tool's own shell set-up
-            return [(" ".join(argv[1:]) if known else None, "eval")]
-        if name == "trap" and len(argv) > 2 and not argv[1].startswith("-"):
-            # `trap 'rm -rf ~' EXIT`: the handler runs when the shell exits or is signalled
-            return [(None if 1 in command.dynamic else argv[1], "trap")]
-        if name in ("source", ".") and len(argv) > 1:
-            return self.fed_script(command, 1, name)
-        if name == "alias":
-            return [(a.split("=", 1)[1], "alias") for a in argv[1:] if "=" in a]
-        if name in INTERPRETERS or name.startswith(("python3.", "python2.")):
-            from csup.policy._inline import hidden_commands  # noqa: PLC0415 - rare
-
-            code = program_of(command)
-            if code is None and command.upstream and reads_program_from_stdin(command):
-                # `echo 'import os; os.system("rm -rf ~")' | python3`
-                code = next(iter(piped_scripts(command.upstream[-1], name)))[0]
-            if code is None or any(i > 1 for i in command.dynamic):
-                return []
-            return [(script, f"{name} code") for script in hidden_commands(code)]
-        if name == "git":
-            return git_shell_values(command)
-        if name in ("ssh", "mosh", "scp", "sftp", "rsync"):
-            local = local_commands(command)
-            return local if name in ("scp", "sftp", "rsync") else local + remote_command(command)
-        if name in EMBEDDED_SHELL:
-            return embedded_commands(command)
-        if name in ("at", "batch") and not any(a in ("-l", "-r", "-d", "-c") for a in argv):
-            if command.stdin is not None:
-                return [(command.stdin, f"{name} <<<")]
-            if command.upstream:
-                return piped_scripts(command.upstream[-1], name)
-            return []
-        if name in ("su", "runuser", "script"):
-            for i, arg in enumerate(argv[1:-1], start=1):
-                short = arg.startswith("-") and not arg.startswith("--") and arg.endswith("c")
-                if arg in ("-c", "--command") or (name == "script" and short):
-                    return [(None if i + 1 in command.dynamic else argv[i + 1], f"{name} -c")]
-                if name == "script" and arg.startswith("--command="):
-                    return [(arg.split("=", 1)[1], f"{name} -c")]
-            if name != "script" and command.stdin is not None:
-                return [(command.stdin, f"{name} <<<")]  # `su <<< 'rm -rf /'`
-            return []
-        if name not in SHELLS:
-            return []
-        for i, arg in enumerate(argv[1:], start=1):
-            if arg == "--" or not arg.startswith("-"):
-                break
-            if "c" in arg.lstrip("-") and not arg.startswith("--"):
-                at = i + 2 if argv[i + 1 : i + 2] == ("--",) else i + 1
-                if at >= len(argv):
-                    return []
-                return [(None if at in command.dynamic else argv[at], f"{name} -c")]
-        operand = next((i for i, a in enumerate(argv[1:], 1) if not a.startswith("-")), None)
-        if operand is not None:
-            return self.fed_script(command, operand, name)  # runs a script file
-        if command.stdin is not None:
-            return [(command.stdin, f"{name} <<<")]
-        if command.upstream:
-            return piped_scripts(command.upstream[-1], name)
-        return []
 
     def command_variable(self, node: Node, value: _Word, scope: _Scope) -> None:
         """``GIT_SSH_COMMAND='rm -rf ~' git fetch``: a program runs the value as a command."""
@@ -613,33 +472,14 @@ class _Walker:
             self.variable_command(self.text(name_node), value.text, value.dynamic, scope)
 
     def variable_command(self, name: str, value: str, dynamic: bool, scope: _Scope) -> None:
-        """Judge the value of a command-valued variable (see :data:`COMMAND_VARIABLES`)."""
+        """Judge the value of a variable some program runs as a command (``GIT_SSH_COMMAND``)."""
         self.result.assigned.append((name, value))
-        if not COMMAND_VARIABLES.fullmatch(name) or not value.strip():
+        if not self.programs.runs_value_of(name) or not value.strip():
             return
         if dynamic:
             self.problem(f"cannot see the command in {name}: it is built at run time")
         else:
             self.script(value, _Scope(scope.depth + 1, (*scope.via, f"{name}=")))
-
-    def fed_script(self, command: Command, at: int, name: str) -> list[tuple[str | None, str]]:
-        """The script a shell or ``source`` reads from the file ``argv[at]``, when the line makes
-        it: ``bash <(echo 'rm -rf ~')``, ``echo 'rm -rf ~' | source /dev/stdin``.
-
-        A file on disk is judged by the rules (see ``judge_script_files``); a process
-        substitution from a tool (``source <(kubectl completion bash)``) is left alone.
-        """
-        word = command.argv[at]
-        if word in ("/dev/stdin", "/dev/fd/0", "-", "/proc/self/fd/0"):
-            if command.stdin is not None:
-                return [(command.stdin, f"{name} <<<")]
-            return piped_scripts(command.upstream[-1], name) if command.upstream else []
-        if word == "$(...)" and at in command.dynamic and command.feeds:
-            source = command.feeds[-1]
-            if source.name in ("echo", "printf", "cat"):
-                scripts = piped_scripts(source, f"{name} <(...)")
-                return [(t, how) for t, how in scripts if t is not None]
-        return []
 
     def assign(self, node: Node, value: _Word) -> None:
         """Remember ``NAME=value`` when the value of ``$NAME`` later in the line is certain.
@@ -691,7 +531,7 @@ class _Walker:
             made = self.result.commands[start:]
             out.feeds.extend(made)
             if not out.text and len(made) == 1 and "TMPDIR" not in self.line:
-                out.temp = _mktemp(made[0])
+                out.temp = self.programs.made_path(made[0])
             out.text += "$(...)"
             out.dynamic = True
         elif kind == "raw_string":

@@ -1,10 +1,11 @@
-"""Shell text the parser leaves to us: quotes and escapes, and characters it cannot take."""
+"""Shell text the parser leaves to us: quotes and escapes, characters it cannot take, and
+words as bash makes them (the name a command word runs, brace expansion)."""
 
 from __future__ import annotations
 
 import re
 
-from csup.policy._lazy_re import LazyRegex
+from csup._lazy_re import LazyRegex
 
 ESCAPE = LazyRegex(r"\\(.)", re.DOTALL)
 """A backslash escape outside quotes: the backslash goes, the character stays."""
@@ -66,3 +67,24 @@ def shield(text: str) -> tuple[str | None, dict[int, str]]:
     return text.translate({ord(a): b for a, b in swap.items()}), {
         ord(b): a for a, b in swap.items()
     }
+
+
+def command_name(word: str) -> str:
+    """The name a shell would run: ``/usr/bin/rm`` -> ``rm``, ``rm.exe`` stays."""
+    word = word.strip()
+    if "/" in word and not word.endswith("/"):
+        word = word.rsplit("/", 1)[1]
+    return word
+
+
+def expand_braces(word: str, limit: int = 64) -> list[str]:
+    """Brace expansion (``/{etc,usr}`` -> ``/etc``, ``/usr``), at most ``limit`` results."""
+    match = re.search(r"\{([^{}]*,[^{}]*)\}", word)
+    if match is None:
+        return [word]
+    out: list[str] = []
+    for part in match.group(1).split(","):
+        out.extend(expand_braces(word[: match.start()] + part + word[match.end() :], limit))
+        if len(out) >= limit:
+            break
+    return out[:limit]

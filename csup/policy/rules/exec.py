@@ -11,20 +11,20 @@ import re
 from collections.abc import Iterator
 from fnmatch import fnmatchcase
 
-from csup.policy._command import Analysis, Command
-from csup.policy._flags import Args, parse_args
-from csup.policy._inline import (
+from csup._lazy_re import LazyRegex
+from csup.policy.programs.flags import Args, git_subcommand, parse_args
+from csup.policy.programs.inline import (
     DECODED_CODE,
     INTERPRETERS,
     REMOTE_CODE,
     REVERSE_SHELL,
     STDIN_CODE,
 )
-from csup.policy._lazy_re import LazyRegex
-from csup.policy._rules import Context, Finding, ask, deny, rule, shown
-from csup.policy._rules_delete import judge_delete
-from csup.policy._rules_fs import git_subcommand, judge_write
-from csup.policy._wrappers import SHELLS
+from csup.policy.programs.wrappers import SHELLS
+from csup.policy.rules.base import Context, Finding, ask, deny, rule, shown
+from csup.policy.rules.delete import judge_delete
+from csup.policy.rules.fs import judge_write
+from csup.policy.syntax.command import Analysis, Command
 
 FETCHERS = frozenset(
     {
@@ -153,7 +153,7 @@ def _code(command: Command) -> str | None:
     """The ``-c``/``-e`` program of an interpreter, if any."""
     if command.name not in INTERPRETERS and not command.name.startswith("python"):
         return None
-    from csup.policy._programs import program_of  # noqa: PLC0415 - loaded by then
+    from csup.policy.programs.runs import program_of  # noqa: PLC0415 - loaded by then
 
     return program_of(command)
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from csup.policy._command import Command
-from csup.policy._lazy_re import LazyRegex
-from csup.policy._paths import SYSTEM_DIRS, is_system
-from csup.policy._rules import Context, Finding, ask, deny, path_of, rule, shown
+from csup._lazy_re import LazyRegex
+from csup.policy.programs.paths import SYSTEM_DIRS, is_system
+from csup.policy.rules.base import Context, Finding, ask, deny, path_of, rule, shown
+from csup.policy.syntax.command import Command
 
 _SQL = LazyRegex(
     r"\b(?:DROP\s+(?:DATABASE|SCHEMA|TABLE|COLLECTION|KEYSPACE)|TRUNCATE(?:\s+TABLE)?\s+\w|"

@@ -1,7 +1,8 @@
 """Rules that need what was written before: write a file, then run it; the user's own work.
 
 Class 2 of issue 10: a file written by the same line (``echo 'rm -rf ~' > f; bash f``) or by
-an earlier call of the session (see :class:`~csup.policy._memory.SessionMemory`) and then run
+an earlier call of the session (the engine's ``SessionMemory``, read through
+:class:`.base.Memory`) and then run
 (``bash f``, ``./f``, ``python f.py``, ``make``, ``npm run``/``npm install``, ``pip install
 .``, git hooks, ``direnv allow``) is judged as if its content ran. A file written with content
 the line does not show (``curl -o f URL; sh f``) is asked.
@@ -16,13 +17,17 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from csup.policy._command import Analysis, Command
-from csup.policy._rules import Context, Finding, ask, deny, path_of, shown
-from csup.policy._wrappers import SHELLS
+from csup.policy.programs.wrappers import SHELLS
+from csup.policy.rules.base import Context, Finding, ask, deny, path_of, shown
+from csup.policy.syntax.command import Analysis, Command
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from csup.policy._memory import SessionMemory
+    from collections.abc import Callable, Iterable
+
+    from csup.policy.rules.base import Memory
+
+    Judge = Callable[[Analysis, Context], Iterable[Finding]]
 
 MAX_FILE = 256 * 1024
 _SOFT = frozenset({"fs.rm-unknown-target", "shell.unanalysable"})
@@ -121,7 +126,7 @@ def _scripts_in(kind: str, text: str) -> list[str]:
     if kind == "shell":
         return [text]
     if kind in ("code", "setup"):
-        from csup.policy._inline import hidden_commands  # noqa: PLC0415 - rare
+        from csup.policy.programs.inline import hidden_commands  # noqa: PLC0415 - rare
 
         return hidden_commands(text)
     if kind == "make":
@@ -140,11 +145,14 @@ def _scripts_in(kind: str, text: str) -> list[str]:
 
 
 def judge_written_then_run(
-    analysis: Analysis, ctx: Context, memory: SessionMemory | None
+    analysis: Analysis, ctx: Context, memory: Memory | None, judge: Judge
 ) -> Iterator[Finding]:
-    """A file the line or the session wrote, then run: as dangerous as what it holds."""
-    from csup.policy._rules import judge_bash  # noqa: PLC0415 - loaded by then
-    from csup.policy._shell import analyse  # noqa: PLC0415
+    """A file the line or the session wrote, then run: as dangerous as what it holds.
+
+    ``judge`` gives the findings on the script a file holds (the scripts that one runs are
+    not followed).
+    """
+    from csup.policy.programs.knowledge import analyse  # noqa: PLC0415
 
     line: dict[str, str | None] = {}
     for target, content in analysis.writes:
@@ -158,7 +166,7 @@ def judge_written_then_run(
     downloaded = set()
     for command in analysis.commands:
         if command.name in ("curl", "wget"):
-            from csup.policy._programs import written_files  # noqa: PLC0415
+            from csup.policy.programs.runs import written_files  # noqa: PLC0415
 
             for target, _ in written_files(command):
                 path = path_of(target, ctx)
@@ -187,7 +195,7 @@ def judge_written_then_run(
                     )
                 continue
             for script in _scripts_in(kind, text):
-                for finding in judge_bash(analyse(script), ctx, scripts=False):
+                for finding in judge(analyse(script), ctx):
                     if finding.behavior == "deny" and finding.rule not in _SOFT:
                         yield deny(
                             finding.rule,
@@ -199,7 +207,7 @@ def judge_written_then_run(
 # -- the user's own work -------------------------------------------------------------------
 
 
-def _discarded(command: Command, memory: SessionMemory, ctx: Context) -> list[tuple[str, bool]]:
+def _discarded(command: Command, memory: Memory, ctx: Context) -> list[tuple[str, bool]]:
     """(word, dynamic) of the paths a command discards the work in; ``*`` is everything."""
     argv, name = command.argv, command.name
     words = [(a, i in command.dynamic) for i, a in enumerate(argv[1:], 1)]
@@ -212,7 +220,7 @@ def _discarded(command: Command, memory: SessionMemory, ctx: Context) -> list[tu
         return operands  # the sources leave, the target is replaced
     if name != "git":
         return []
-    from csup.policy._rules_fs import git_subcommand  # noqa: PLC0415 - loaded by then
+    from csup.policy.programs.flags import git_subcommand  # noqa: PLC0415 - loaded by then
 
     at = git_subcommand(argv)
     if at is None:
@@ -244,7 +252,7 @@ def _discarded(command: Command, memory: SessionMemory, ctx: Context) -> list[tu
     return []
 
 
-def _user_files_at(path: str, memory: SessionMemory) -> list[str]:
+def _user_files_at(path: str, memory: Memory) -> list[str]:
     prefix = path.rstrip("/") + "/"
     return [f for f in memory.user_files if f == path or f.startswith(prefix)]
 
@@ -258,9 +266,7 @@ def _user_work(what: str, files: list[str]) -> Finding:
     )
 
 
-def judge_user_work(
-    analysis: Analysis, ctx: Context, memory: SessionMemory | None
-) -> Iterator[Finding]:
+def judge_user_work(analysis: Analysis, ctx: Context, memory: Memory | None) -> Iterator[Finding]:
     """Discarding files that were modified or untracked when the session started: asked."""
     if memory is None or not memory.user_files:
         return
@@ -284,7 +290,7 @@ def judge_user_work(
 
 
 def judge_tool_user_work(
-    tool: str, data: object, ctx: Context, memory: SessionMemory | None
+    tool: str, data: object, ctx: Context, memory: Memory | None
 ) -> Iterator[Finding]:
     """The Write tool replacing a file the user had modified or not yet committed."""
     if memory is None or tool != "Write" or not isinstance(data, dict):

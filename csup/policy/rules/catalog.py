@@ -1,4 +1,4 @@
-"""The catalog's rules (see :mod:`._catalog`): one check for every tool it names.
+"""The catalog's rules (see :mod:`csup.policy.programs.catalog`): one check for every tool it names.
 
 Destroyers and switches are denied (:func:`judge_catalog`). Credential printers are judged
 by where their output goes (:func:`judge_printed_credentials`).
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from csup.policy._catalog import ENTRIES, Entry, aims_at_production, by_tool
-from csup.policy._catalog_match import RUNNERS, through_runners
-from csup.policy._command import Analysis, Command
-from csup.policy._rules import Finding, alone, ask, deny, shown
+from csup.policy.programs.catalog import ENTRIES, Entry, aims_at_production, by_tool
+from csup.policy.programs.catalog_match import RUNNERS, through_runners
+from csup.policy.rules.base import Finding, alone, ask, deny, shown
+from csup.policy.syntax.command import Analysis, Command
 
 _BY_TOOL = by_tool()
 _LOGINS = frozenset({"docker", "podman", "helm", "oras", "skopeo", "buildah", "nerdctl", "crane"})

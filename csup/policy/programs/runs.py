@@ -1,22 +1,23 @@
 """Program knowledge: the commands other programs run, and the files a command writes.
 
-The shell walker (:mod:`._shell`) finds the simple commands of a line; this module knows
-what some of them hand on: the script ``echo S | sh`` pipes, git's command-valued settings
-and subcommands (``git -c core.sshCommand=...``, ``git submodule foreach``), programs that
-run shell commands (``awk`` ``system()``, ``vim -c ':!'``, ``tar --to-command``, ``sed``'s
-``e``, ``zip -TT``), ``ssh host CMD``, an interpreter's program, the tools whose output is
-shell set-up for ``eval``, and what ``tee``/``cp``/``curl -o`` write. Each function takes a
-:class:`~csup.policy._command.Command` and returns (script or None when only known at run
-time, how it was reached).
+The shell walker (:mod:`csup.policy.syntax.walker`) finds the simple commands of a line; this
+module knows what some of them hand on (the walker asks through :mod:`.knowledge`): the
+script ``echo S | sh`` pipes, git's command-valued settings and subcommands
+(``git -c core.sshCommand=...``, ``git submodule foreach``), programs that run shell commands
+(``awk`` ``system()``, ``vim -c ':!'``, ``tar --to-command``, ``sed``'s ``e``, ``zip -TT``),
+``ssh host CMD``, an interpreter's program, the tools whose output is shell set-up for
+``eval``, and what ``tee``/``cp``/``curl -o`` write. Each function takes a
+:class:`~csup.policy.syntax.command.Command` and returns (script or None when only known at
+run time, how it was reached).
 """
 
 from __future__ import annotations
 
 import re
 
-from csup.policy._command import Command
-from csup.policy._lazy_re import LazyRegex
-from csup.policy._shell_text import ansi_c
+from csup._lazy_re import LazyRegex
+from csup.policy.syntax.command import Command
+from csup.policy.syntax.text import ansi_c
 
 
 def piped_scripts(source: Command, shell: str) -> list[tuple[str | None, str]]:
@@ -284,9 +285,20 @@ def sets_up_the_shell(command: Command) -> bool:
     )
 
 
-WRITE_OPS = frozenset({">", ">>", ">|", "&>", "&>>"})
 _COPIERS = frozenset({"cp", "mv", "install", "rsync", "scp"})
 FILE_WRITERS = _COPIERS | {"tee", "curl", "wget"}
+MKTEMP_PATH = "/tmp/tmp.csup-mktemp"  # noqa: S108 - a stand-in, never opened
+"""Stands for the fresh temporary file or directory ``$(mktemp)`` makes."""
+
+
+def made_path(command: Command) -> str | None:
+    """:data:`MKTEMP_PATH` if ``command`` is a ``mktemp`` that makes its file in ``/tmp``."""
+    if command.name != "mktemp" or command.dynamic or command.via != ("$( )",):
+        return None
+    for arg in command.argv[1:]:
+        if arg.startswith(("-p", "--tmpdir")) or ("/" in arg and not arg.startswith("-")):
+            return None
+    return MKTEMP_PATH
 
 
 def printed_text(command: Command) -> str | None:
@@ -340,7 +352,7 @@ def program_of(command: Command) -> str | None:
     ``python3 - <<'EOF' ... EOF`` and ``perl <<< '...'`` read the program from a here-document
     or here-string.
     """
-    from csup.policy._inline import code_of  # noqa: PLC0415 - rare
+    from csup.policy.programs.inline import code_of  # noqa: PLC0415 - rare
 
     code = code_of(command.argv)
     if code is not None or command.stdin is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from csup.policy._lazy_re import LazyRegex
+from csup._lazy_re import LazyRegex
 
 INTERPRETERS = frozenset({"python", "python2", "python3", "perl", "ruby", "node", "php", "bun",
                           "deno", "lua", "luajit", "pwsh", "powershell", "pwsh.exe",

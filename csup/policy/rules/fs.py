@@ -1,8 +1,9 @@
 """Rules on reading and writing files: secrets, csup's own switches, system files, devices.
 
-Paths are judged where they really point (see :mod:`._paths`). Anything that touches a
-secret or would switch csup off is denied; so is writing a system file, a shell start-up file
-or a disk device. Reading or writing outside the workspace is asked (at ``moderate``).
+Paths are judged where they really point (see :mod:`csup.policy.programs.paths`). Anything
+that touches a secret or would switch csup off is denied; so is writing a system file, a
+shell start-up file or a disk device. Reading or writing outside the workspace is asked (at
+``moderate``).
 """
 
 from __future__ import annotations
@@ -10,10 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-from csup.policy._command import Analysis, Command
-from csup.policy._flags import parse_args
-from csup.policy._lazy_re import LazyRegex
-from csup.policy._paths import (
+from csup._lazy_re import LazyRegex
+from csup.policy.programs.flags import git_subcommand, parse_args
+from csup.policy.programs.paths import (
     expand,
     glob_probes,
     in_workspace,
@@ -24,8 +24,9 @@ from csup.policy._paths import (
     real,
     secret_kind,
 )
-from csup.policy._rules import Context, Finding, ask, deny, path_of, rule, shown
-from csup.policy._rules_delete import judge_delete
+from csup.policy.rules.base import Context, Finding, ask, deny, path_of, rule, shown
+from csup.policy.rules.delete import judge_delete
+from csup.policy.syntax.command import Analysis, Command
 
 READ_ONLY = frozenset(
     {
@@ -187,20 +188,6 @@ def _git_read_only(command: Command) -> bool:
         return False
     sub = git_subcommand(command.argv)
     return sub is not None and command.argv[sub] in _GIT_READ_ONLY
-
-
-def git_subcommand(argv: tuple[str, ...]) -> int | None:
-    """Index of git's subcommand in ``argv``, skipping global options (``-C dir``, ``-c k=v``)."""
-    i = 1
-    while i < len(argv):
-        word = argv[i]
-        if word in ("-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path"):
-            i += 2
-        elif word.startswith("-"):
-            i += 1
-        else:
-            return i
-    return None
 
 
 @rule()

@@ -6,6 +6,9 @@ from csup._record import Frozen, Record
 
 _set = object.__setattr__
 
+WRITE_OPS = frozenset({">", ">>", ">|", "&>", "&>>"})
+"""Redirect operators that write their target."""
+
 
 class Redirect(Frozen):
     """A redirection: its operator (``>``, ``>>``, ``<``, ``&>`` ...) and its target word."""
@@ -30,7 +33,7 @@ class Command(Frozen):
 
     ``argv[0]`` is the command name normalised (basename, quotes and backslashes gone).
     ``dynamic`` holds the indices of words whose value is unknown before running
-    (variables other than :data:`KNOWN_VARIABLES`, substitutions). ``upstream`` are the
+    (variables other than :data:`.walker.KNOWN_VARIABLES`, substitutions). ``upstream`` are the
     commands whose output reaches this one's standard input through a pipe; ``feeds``
     those whose output becomes part of its words. ``via`` says how it was reached
     (``"sudo"``, ``"bash -c"``, ``"xargs"``) for the reasons shown to people.

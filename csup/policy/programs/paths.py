@@ -13,8 +13,8 @@ import os
 import re
 from functools import lru_cache
 
+from csup._lazy_re import LazyRegex
 from csup._record import Frozen
-from csup.policy._lazy_re import LazyRegex
 
 SYSTEM_DIRS = frozenset(
     {
@@ -326,19 +326,6 @@ def glob_base(path: str) -> tuple[str, bool]:
     base = base or "/"
     rest = path[len(base) :].lstrip("/")
     return base, rest in ("*", ".*", "**", "*/", "**/*", "*/*")
-
-
-def expand_braces(word: str, limit: int = 64) -> list[str]:
-    """Brace expansion (``/{etc,usr}`` -> ``/etc``, ``/usr``), at most ``limit`` results."""
-    match = re.search(r"\{([^{}]*,[^{}]*)\}", word)
-    if match is None:
-        return [word]
-    out: list[str] = []
-    for part in match.group(1).split(","):
-        out.extend(expand_braces(word[: match.start()] + part + word[match.end() :], limit))
-        if len(out) >= limit:
-            break
-    return out[:limit]
 
 
 def is_control(path: str) -> bool:

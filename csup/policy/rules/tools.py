@@ -8,10 +8,10 @@ WebFetch and WebSearch ask: they leave the workspace.
 
 from __future__ import annotations
 
-from csup.policy._command import Command
-from csup.policy._paths import expand, inside, is_control, real, secret_kind
-from csup.policy._rules import Context, Finding, ask, deny
-from csup.policy._rules_fs import SELF_PROTECT_REASON, judge_write
+from csup.policy.programs.paths import expand, inside, is_control, real, secret_kind
+from csup.policy.rules.base import Context, Finding, ask, deny
+from csup.policy.rules.fs import SELF_PROTECT_REASON, judge_write
+from csup.policy.syntax.command import Command
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

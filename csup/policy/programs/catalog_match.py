@@ -1,4 +1,4 @@
-"""How the catalog's forms match a command (see :mod:`._catalog` for the data).
+"""How the catalog's forms match a command (see :mod:`.catalog` for the data).
 
 A form is a line of space-separated tokens, all of which must hold:
 

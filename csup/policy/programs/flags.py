@@ -1,4 +1,7 @@
-"""Flag normalisation: ``-rf``, ``-r -f``, ``-fr``, ``-R --force`` and ``--recursive`` alike."""
+"""Flag normalisation: ``-rf``, ``-r -f``, ``-fr``, ``-R --force`` and ``--recursive`` alike.
+
+Also where git's subcommand is, past its global options.
+"""
 
 from __future__ import annotations
 
@@ -67,3 +70,17 @@ def parse_args(
                     i += 1
                 break
     return Args(frozenset(flags), tuple(operands))
+
+
+def git_subcommand(argv: tuple[str, ...]) -> int | None:
+    """Index of git's subcommand in ``argv``, skipping global options (``-C dir``, ``-c k=v``)."""
+    i = 1
+    while i < len(argv):
+        word = argv[i]
+        if word in ("-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path"):
+            i += 2
+        elif word.startswith("-"):
+            i += 1
+        else:
+            return i
+    return None
