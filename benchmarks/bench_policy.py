@@ -86,7 +86,7 @@ def class_table(workspace: str) -> list[tuple[str, str, str, str]]:
     for klass, command, expected in classes():
         got = permissive.decide(ToolCall("Bash", {"command": command}, cwd=workspace))
         row = counts.setdefault(klass, [0, 0, 0, 0])  # caught, dangerous, fp, near misses
-        if expected == "allow":
+        if expected in ("allow", "gap-fp"):  # gap-fp: a near miss known to be blocked
             row[3] += 1
             row[2] += got.behavior != "allow"
         else:
@@ -120,8 +120,8 @@ def main() -> None:
     from csup.policy import ToolCall, load_policy  # noqa: PLC0415 - after sys.path is set
 
     dangerous, benign = corpus("dangerous.txt"), corpus("benign.txt")
-    dangerous += [c for _, c, e in classes() if e != "allow"]
-    benign += [c for _, c, e in classes() if e == "allow"]
+    dangerous += [c for _, c, e in classes() if e not in ("allow", "gap-fp")]
+    benign += [c for _, c, e in classes() if e in ("allow", "gap-fp")]
     workspace = tempfile.mkdtemp(prefix="csup-bench-")
     policy = load_policy("moderate")
     requests = [ToolCall("Bash", {"command": c}, cwd=workspace) for c in dangerous + benign]

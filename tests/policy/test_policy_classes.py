@@ -18,7 +18,8 @@ Bash = Callable[[Policy, str], Decision]
 
 
 def read_classes(path: Path = CLASSES) -> list[tuple[str, str, str]]:
-    """(class, command, expected) for each line: expected is ``deny[:rule]``, ``ask``, ``allow``."""
+    """(class, command, expected) for each line: expected is ``deny[:rule]``, ``ask``, ``allow``,
+    or a known gap: ``gap:deny`` (still allowed), ``gap-fp`` (a near miss still blocked)."""
     lines: list[tuple[str, str, str]] = []
     current = ""
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -38,7 +39,7 @@ LINES = read_classes()
 def test_every_class_has_lines_and_every_line_a_known_expectation() -> None:
     assert {c for c, _, _ in LINES} >= {f"class-{n}" for n in (1, 3, 4, 5, 6)}
     for _, command, expected in LINES:
-        assert expected.partition(":")[0] in ("deny", "ask", "allow"), command
+        assert expected.partition(":")[0] in ("deny", "ask", "allow", "gap", "gap-fp"), command
 
 
 @pytest.mark.parametrize(("klass", "command", "expected"), LINES, ids=[c for _, c, _ in LINES])
@@ -47,6 +48,11 @@ def test_the_line_gets_its_decision_at_permissive(
 ) -> None:
     decision = bash(load_policy("permissive"), command)
     behavior, _, rule = expected.partition(":")
+    if behavior in ("gap", "gap-fp"):
+        # a known gap (`gap:deny`: gets through; `gap-fp`: a near miss not allowed), counted
+        # by benchmarks/bench_policy.py; once closed, write the line's decision instead
+        assert (decision.behavior == "allow") == (behavior == "gap"), f"closed: {decision}"
+        return
     assert decision.behavior == behavior, decision
     if rule:
         assert decision.rule == rule, decision

@@ -9,6 +9,8 @@ a Bash line into its commands.
 
 from __future__ import annotations
 
+import itertools
+
 from csup.policy.programs.inline import INTERPRETERS
 from csup.policy.programs.runs import (
     COMMAND_VARIABLES,
@@ -127,6 +129,9 @@ def scripts_of(command: Command) -> list[tuple[str | None, str]]:
         return []
     if name not in SHELLS:
         return []
+    options = list(itertools.takewhile(lambda a: a.startswith("-"), argv[1:]))
+    if any(a == "--noexec" or (a[1:2] != "-" and "n" in a) for a in options):
+        return []  # `bash -n -c S`: a syntax check, S never runs
     for i, arg in enumerate(argv[1:], start=1):
         if arg == "--" or not arg.startswith("-"):
             break

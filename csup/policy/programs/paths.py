@@ -129,7 +129,8 @@ hooks (``.claude/settings*.json``, ``.claude/hooks``, the ``.claude`` directory 
 as installed (``site-packages/csup/``, the ``csup`` script)."""
 
 _SECRET_NAME = LazyRegex(
-    r"""^(?: \.env(?:\.(?!example$|sample$|template$|dist$|defaults?$)[\w.-]+)?
+    r"""^(?: \.env(?:\.(?!(?:[\w-]+\.)*(?:example|sample|template|tpl|dist|defaults?)(?:\.[\w-]+)*$)
+                  [\w. -]+)?
          | \.netrc | \.pgpass | \.git-credentials | \.pypirc | \.vault-token
          | \.envrc | \.my\.cnf | \.htpasswd
          | id_(?:rsa|dsa|ecdsa|ed25519)(?:_sk)?
@@ -164,6 +165,17 @@ _SECRET_HOME_DIRS = (
     ".config/github-copilot",
     ".local/share/opencode/auth.json",
     ".aider.oauth-keys.env",
+    ".copilot/config.json",
+    ".cursor/auth.json",
+    ".grok/auth.json",
+    ".pi/agent/auth.json",
+    ".kimi-code/server.token",
+    ".factory/auth.encrypted",
+    ".factory/auth.v2.file",
+    ".factory/auth.v2.key",
+    ".local/share/devin/credentials.toml",
+    ".local/share/devin/mcp/oauth",
+    ".local/share/amp/secrets.json",
     # shell and REPL histories: commands typed with tokens in them
     ".bash_history",
     ".zsh_history",

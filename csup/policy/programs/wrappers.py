@@ -122,6 +122,118 @@ _VALUE_OPTIONS: dict[str, frozenset[str]] = {
         "--process-slot-var",
     },
 }
+# package and environment runners: runner -> (subcommands that run a command, options
+# that take a value). `uv run rm -rf ~` runs `rm -rf ~`; `uv sync` runs nothing.
+_RUNNERS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "uv": (
+        frozenset({"run"}),
+        frozenset("pw")
+        | {
+            "--with",
+            "--python",
+            "--project",
+            "--directory",
+            "--package",
+            "--extra",
+            "--group",
+            "--env-file",
+            "--index",
+            "--with-requirements",
+            "--with-editable",
+        },
+    ),
+    "poetry": (frozenset({"run"}), frozenset("CP") | {"--directory", "--project"}),
+    "pipenv": (frozenset({"run"}), frozenset()),
+    "pdm": (frozenset({"run"}), frozenset("pg") | {"--project"}),
+    "hatch": (frozenset({"run"}), frozenset("e") | {"--env"}),
+    "bundle": (frozenset({"exec"}), frozenset()),
+    "npm": (frozenset({"exec", "x"}), frozenset("pcw") | {"--package", "--call", "--workspace"}),
+    "pnpm": (frozenset({"exec", "dlx"}), frozenset("C") | {"--dir", "--filter"}),
+    "yarn": (frozenset({"exec", "dlx"}), frozenset("p") | {"--package"}),
+    "bun": (frozenset({"x"}), frozenset()),
+    "npx": (frozenset(), frozenset("pc") | {"--package", "--call"}),
+    "pnpx": (frozenset(), frozenset()),
+    "bunx": (frozenset(), frozenset()),
+    "conda": (frozenset({"run"}), frozenset("np") | {"--name", "--prefix", "--cwd"}),
+    "mamba": (frozenset({"run"}), frozenset("np") | {"--name", "--prefix", "--cwd"}),
+    "micromamba": (frozenset({"run"}), frozenset("np") | {"--name", "--prefix", "--cwd"}),
+    "pixi": (frozenset({"run", "exec"}), frozenset("e") | {"--environment", "--manifest-path"}),
+    "direnv": (frozenset({"exec"}), frozenset()),
+    "asdf": (frozenset({"exec"}), frozenset()),
+    "mise": (frozenset({"exec", "x"}), frozenset("C") | {"--cd"}),
+    "rtx": (frozenset({"exec", "x"}), frozenset()),
+    "dotenv": (frozenset(), frozenset("ecv")),
+    "runuser": (frozenset(), frozenset("ugGw") | {"--user", "--group", "--whitelist-environment"}),
+    "nix": (frozenset({"develop", "shell"}), frozenset()),
+}
+# runners whose named subcommand is followed by one positional word (`direnv exec DIR cmd`)
+_RUNNER_POSITIONAL = {"direnv": 1}
+
+
+def _runner(name: str, rest: list[tuple[str, bool]]) -> list[tuple[str, bool]] | None:
+    """The command a package or environment runner runs, or None when it runs none."""
+    subcommands, takes_value = _RUNNERS[name]
+    if name == "nix":
+        # `nix develop -c CMD ARGS` / `nix shell PKG --command CMD ARGS`
+        at = next((i for i, (t, _) in enumerate(rest) if t in ("-c", "--command")), None)
+        return rest[at + 1 :] if rest[:1] and rest[0][0] in subcommands and at else None
+    if subcommands:
+        if not rest or rest[0][0] not in subcommands:
+            return None
+        rest = rest[1:]
+    if name in ("npm", "npx"):
+        for i, (text, _) in enumerate(rest[:-1]):
+            if text in ("-c", "--call"):  # `npm exec -c 'CMD'`: a shell runs CMD
+                return [("sh", False), ("-c", False), rest[i + 1]]
+    if name in ("mise", "rtx") and any(t == "--" for t, _ in rest):
+        return rest[[t for t, _ in rest].index("--") + 1 :]  # `mise exec node@20 -- node x`
+    i = 0
+    while i < len(rest):
+        text = rest[i][0]
+        if text == "--":
+            i += 1
+            break
+        if not text.startswith("-") or text == "-":
+            break
+        flag = text.split("=", 1)[0]
+        long_value = flag in takes_value and "=" not in text
+        short_value = not text.startswith("--") and len(text) == 2 and text[1] in takes_value
+        i += 2 if long_value or short_value else 1
+    rest = rest[i + _RUNNER_POSITIONAL.get(name, 0) :]
+    return rest or None
+
+
+def _nix_shell(rest: list[tuple[str, bool]]) -> list[tuple[str, bool]] | None:
+    """``nix-shell -p pkg --run CMD``: the shell command it runs, as ``sh -c CMD``."""
+    for i, (text, _) in enumerate(rest[:-1]):
+        if text in ("--run", "--command"):
+            return [("sh", False), ("-c", False), rest[i + 1]]
+    return None
+
+
+_CHDIR_OPTIONS = {
+    "env": ("-C", "--chdir"),
+    "sudo": ("-D", "--chdir"),
+    "systemd-run": ("--working-directory",),
+    "nsenter": ("--wd",),
+}
+"""Wrapper options that run the command in another directory (``env -C / rm -rf etc``)."""
+
+
+def _chdir(name: str, options: list[tuple[str, bool]]) -> tuple[str, bool] | None:
+    """The directory a wrapper's options move the command to, if any (dynamic or not)."""
+    names = _CHDIR_OPTIONS.get(name, ())
+    found: tuple[str, bool] | None = None
+    for i, (text, dyn) in enumerate(options):
+        if text in names and i + 1 < len(options):
+            found = options[i + 1]
+        elif text.startswith("--") and text.split("=", 1)[0] in names and "=" in text:
+            found = (text.split("=", 1)[1], dyn)
+        elif any(len(n) == 2 and text.startswith(n) and len(text) > 2 for n in names):
+            found = (text[2:], dyn)
+    return found
+
+
 # wrappers followed by one positional word before the command (timeout's duration, ...)
 _POSITIONAL_BEFORE_COMMAND = {"timeout": 1, "chrt": 1, "taskset": 1, "flock": 1, "chroot": 1}
 # wrappers that hand their words, joined, to `sh -c`
@@ -184,7 +296,7 @@ class Unwrapped(Record):
     """The result of :func:`unwrap`."""
 
     # in constructor order
-    __slots__ = ("argv", "dynamic", "wrappers", "subcommands", "problem")  # noqa: RUF023
+    __slots__ = ("argv", "dynamic", "wrappers", "subcommands", "problem", "chdir")  # noqa: RUF023
 
     def __init__(
         self,
@@ -199,6 +311,8 @@ class Unwrapped(Record):
         self.wrappers = wrappers
         self.subcommands: list[Sub] = [] if subcommands is None else subcommands
         self.problem = problem
+        self.chdir: tuple[str, bool] | None = None
+        """The directory a wrapper runs the command in (``env -C DIR``), if it moves it."""
 
 
 def _skip_options(words: list[tuple[str, bool]], wrapper: str) -> list[tuple[str, bool]]:
@@ -398,6 +512,7 @@ def unwrap(argv: tuple[str, ...], dynamic: frozenset[int]) -> Unwrapped:
     """Strip wrappers from ``argv``; for ``find``, list the commands it would start."""
     words = [(text, i in dynamic) for i, text in enumerate(argv)]
     wrappers: list[str] = []
+    chdir: tuple[str, bool] | None = None
     for _ in range(32):
         if not words:
             break
@@ -417,6 +532,19 @@ def unwrap(argv: tuple[str, ...], dynamic: frozenset[int]) -> Unwrapped:
             continue
         if name == "command" and len(words) > 1 and words[1][0] in ("-v", "-V"):
             break
+        if name == "runuser" and any(t in ("-c", "--command") for t, _ in words):
+            break  # `runuser -l user -c CMD`: a shell runs CMD (see the shell analysis)
+        if name in _RUNNERS and not words[0][1]:
+            run = _runner(name, words[1:])
+            if run is None:
+                break
+            wrappers.append(name)
+            words = run
+            continue
+        if name == "nix-shell" and (run := _nix_shell(words[1:])) is not None:
+            wrappers.append(name)
+            words = run
+            break
         if name not in _VALUE_OPTIONS:
             break
         wrappers.append(name)
@@ -429,7 +557,10 @@ def unwrap(argv: tuple[str, ...], dynamic: frozenset[int]) -> Unwrapped:
         if name == "parallel":
             words = _parallel(rest)
             break
+        options = rest
         rest = _skip_options(rest, name)
+        if name in _CHDIR_OPTIONS:
+            chdir = _chdir(name, options[: len(options) - len(rest)]) or chdir
         rest = rest[_POSITIONAL_BEFORE_COMMAND.get(name, 0) :]
         # `sudo FOO=1 cmd`, `time FOO=1 cmd`, `env FOO=1 cmd` (elsewhere a command not found)
         while rest and _ASSIGNMENT.match(rest[0][0]):
@@ -454,4 +585,6 @@ def unwrap(argv: tuple[str, ...], dynamic: frozenset[int]) -> Unwrapped:
     out_argv = tuple(t for t, _ in words)
     out_dyn = frozenset(i for i, (_, d) in enumerate(words) if d)
     subs = _find_exec(out_argv, out_dyn) if out_argv[0] == "find" else []
-    return Unwrapped(out_argv, out_dyn, tuple(wrappers), subs)
+    out = Unwrapped(out_argv, out_dyn, tuple(wrappers), subs)
+    out.chdir = chdir
+    return out

@@ -145,6 +145,14 @@ def deletes(command: Command, ctx: Context) -> Iterator[Finding]:
     yield from judge_delete(command, list(args.operands), args.has("r"), args.has("f"), ctx)
 
 
+@rule("rimraf", "del", "del-cli")
+def deletes_like_rm_rf(command: Command, ctx: Context) -> Iterator[Finding]:
+    """``rimraf PATH``, ``del-cli PATH`` (npm's ``rm -rf``): every operand, recursively."""
+    args = parse_args(command.argv, command.dynamic)
+    operands = [(t, d) for t, d in args.operands if d or not t.startswith("-")]
+    yield from judge_delete(command, operands, True, True, ctx)
+
+
 @rule("shred")
 def shreds(command: Command, ctx: Context) -> Iterator[Finding]:
     """``shred`` destroys file contents: a device is a disk wipe, a file a forced delete."""

@@ -484,6 +484,7 @@ _PROCESS_FINDERS = frozenset({"grep", "egrep", "fgrep", "rg", "pgrep", "pidof", 
 def judge_guard_variables(analysis: Analysis) -> Iterator[Finding]:
     """``CLAUDE_CONFIG_DIR=/tmp/x claude``, ``CSUP_POLICY=permissive csup run``: another
     configuration, without csup's hooks or with a weaker policy."""
+    yield from _agent_bypass_variables(analysis)
     names = [n for n, _ in analysis.assigned if n == "CLAUDE_CONFIG_DIR" or n.startswith("CSUP_")]
     if not names:
         return
@@ -495,6 +496,28 @@ def judge_guard_variables(analysis: Analysis) -> Iterator[Finding]:
             f"{'Claude Code' if started.name == 'claude' else 'csup'} with another "
             "configuration, outside the supervision of this session.",
         )
+
+
+_BYPASS_VARIABLE = LazyRegex(
+    r"([A-Z][A-Z0-9]*)_(?:YOLO|DANGEROUSLY_SKIP_PERMISSIONS|SKIP_PERMISSIONS|AUTO_APPROVE)"
+)
+"""``OPENCODE_YOLO=true opencode``: an agent told by its environment to ask nothing."""
+
+
+def _agent_bypass_variables(analysis: Analysis) -> Iterator[Finding]:
+    for name, value in analysis.assigned:
+        match = _BYPASS_VARIABLE.fullmatch(name)
+        if match is None or value.strip().lower() in ("", "0", "false", "no", "off"):
+            continue
+        agent = match.group(1).lower()
+        started = next((c for c in analysis.commands if c.name == agent), None)
+        if started is not None:
+            yield deny(
+                "csup.agent-bypass",
+                f"Blocked {shown(started)} with `{name}` set: it starts the agent running "
+                "every action without asking, outside the supervision of this session.",
+            )
+            return
 
 
 @rule("claude")

@@ -142,8 +142,16 @@ SELF_PROTECT_REASON = (
 )
 
 
+_REMOTE_URL = LazyRegex(r"(?i)(?:https?|ftps?|s3|gs|ssh|git)://[^/\s]+")
+
+
 def _candidates(word: str) -> list[str]:
-    """The paths a word may name: itself, after ``=``, after ``@`` (``curl -d @.env``)."""
+    """The paths a word may name: itself, after ``=``, after ``@`` (``curl -d @.env``).
+
+    A remote URL names none: ``curl https://example.com/.env`` fetches, it reads nothing here.
+    """
+    if _REMOTE_URL.match(word):
+        return []
     out = [word.removeprefix("file://")]
     if "=" in word:
         out.append(word.split("=", 1)[1])

@@ -11,13 +11,14 @@ from __future__ import annotations
 from csup._lazy_re import LazyRegex
 from csup.policy.programs.paths import Where, expand, real
 from csup.policy.rules.base import BY_NAME, EVERY_COMMAND, Context, Finding, alone, deny, path_of
+from csup.policy.syntax.command import Command
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from csup.policy.rules.base import Memory
-    from csup.policy.syntax.command import Analysis, Command
+    from csup.policy.syntax.command import Analysis
 
 
 def _links_made(analysis: Analysis, ctx: Context) -> tuple[tuple[str, str], ...]:
@@ -176,14 +177,19 @@ def judge_bash(
         if command.name in ("cd", "pushd", "popd"):
             ctx = _track_cd(command, ctx)
             continue
-        # what a finding is about: this command, unless a pipe, a substitution or a `cd`
-        # before it take part (then the whole line is)
-        about = alone(command) if ctx is start else None
+        # `env -C / rm -rf etc`: the command runs in the wrapper's directory
+        here = ctx
+        if command.chdir:
+            unknown = frozenset({1}) if command.chdir == "$(...)" else frozenset()
+            here = _track_cd(Command(("cd", command.chdir), unknown), ctx)
+        # what a finding is about: this command, unless a pipe, a substitution or a change
+        # of directory before it take part (then the whole line is)
+        about = alone(command) if here is start else None
         checks = [*EVERY_COMMAND, *BY_NAME.get(command.name, ())]
         if command.name.startswith("mkfs"):
             checks.append(BY_NAME["mkfs"][0])
         for check in checks:
-            for finding in check(command, ctx):
+            for finding in check(command, here):
                 yield finding.about(about)
         if command.name == "ln" and links:
             # what comes after the link is made goes through it

@@ -40,7 +40,7 @@ class Command(Frozen):
     """
 
     # in constructor order
-    __slots__ = ("argv", "dynamic", "upstream", "feeds", "stdin", "via")  # noqa: RUF023
+    __slots__ = ("argv", "dynamic", "upstream", "feeds", "stdin", "via", "chdir")  # noqa: RUF023
 
     argv: tuple[str, ...]
     dynamic: frozenset[int]
@@ -48,6 +48,9 @@ class Command(Frozen):
     feeds: tuple[Command, ...]
     stdin: str | None
     via: tuple[str, ...]
+    chdir: str | None
+    """The directory a wrapper runs the command in (``env -C DIR``, ``sudo -D DIR``);
+    ``"$(...)"`` when it is only known at run time."""
 
     def __init__(  # noqa: PLR0917 - positional, as the dataclass it was
         self,
@@ -57,6 +60,8 @@ class Command(Frozen):
         feeds: tuple[Command, ...] = (),
         stdin: str | None = None,
         via: tuple[str, ...] = (),
+        *,
+        chdir: str | None = None,
     ) -> None:
         _set(self, "argv", argv)
         _set(self, "dynamic", dynamic)
@@ -64,6 +69,7 @@ class Command(Frozen):
         _set(self, "feeds", feeds)
         _set(self, "stdin", stdin)
         _set(self, "via", via)
+        _set(self, "chdir", chdir)
 
     @property
     def name(self) -> str:

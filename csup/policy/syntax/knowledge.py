@@ -55,6 +55,11 @@ if TYPE_CHECKING:
         def problem(self) -> str | None:
             """What could not be seen, if anything."""
 
+        @property
+        def chdir(self) -> tuple[str, bool] | None:
+            """The directory a wrapper runs the command in (``env -C DIR``), and whether it
+            is only known at run time; None: the current one."""
+
     class Programs(Protocol):
         """Program knowledge, as the walker asks for it (see :func:`.walker.walk`)."""
 

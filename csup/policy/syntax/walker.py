@@ -448,16 +448,21 @@ class _Walker:
         if 0 in unwrapped.dynamic:
             self.problem("the name of a command is only known at run time")
         via = (*written.via, *unwrapped.wrappers)
+        chdir = written.chdir if unwrapped.chdir is None else unwrapped.chdir[0]
+        if unwrapped.chdir is not None and unwrapped.chdir[1]:
+            chdir = "$(...)"
         command = Command(
-            unwrapped.argv, unwrapped.dynamic, written.upstream, written.feeds, written.stdin, via
-        )
+            unwrapped.argv, unwrapped.dynamic, written.upstream, written.feeds, written.stdin, via,
+            chdir=chdir,
+        )  # fmt: skip
         self.result.commands.append(command)
         self.result.writes.extend(self.programs.written_files(command))
         for sub in unwrapped.subcommands:
             vias = (*via, sub.via)
-            self.emit(
-                Command(sub.argv, sub.dynamic, written.upstream, written.feeds, None, vias), depth
+            sub_command = Command(
+                sub.argv, sub.dynamic, written.upstream, written.feeds, None, vias, chdir=chdir
             )
+            self.emit(sub_command, depth)
         for script, how in self.programs.scripts_of(command):
             if script is None:
                 self.problem(f"cannot see the script given to {how}: it is built at run time")
