@@ -8,6 +8,9 @@ This runs, interleaved in the same process and the same run:
 * ``csup hook pre-tool-use`` with a Write input (no shell parsing);
 * the same two with ``CSUP_NO_RECORD=1``: the difference is what writing the decision to the
   record (a scratch ``CSUP_DB``) costs each call;
+* the session memory (``csup.hooks.memory``): the calls above are later calls of one session
+  (the memory is only read); a Write of a new file each call saves it; the first call of a
+  new session each time runs ``git status`` in the workspace (a git repository);
 
 and prints the median wall time of each, and its ratio to the bare interpreter (aim: 1.5x).
 With ``--imports`` it also times a staircase of ``python -c "import ..."`` steps (each adding
@@ -22,6 +25,7 @@ slowest single modules.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -30,6 +34,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 from tabulate import tabulate
@@ -40,10 +45,12 @@ ROOT = str(Path(__file__).resolve().parents[1])  # the checkout this script is i
 NOT_RECORDED = {"CSUP_NO_RECORD": "1"}
 
 
-def hook_input(workspace: str, tool: str, tool_input: dict[str, object]) -> bytes:
+def hook_input(
+    workspace: str, tool: str, tool_input: dict[str, object], session: str = "bench"
+) -> bytes:
     return json.dumps(
         {
-            "session_id": "bench",
+            "session_id": session,
             "transcript_path": os.path.join(workspace, "t.jsonl"),
             "cwd": workspace,
             "permission_mode": "default",
@@ -55,7 +62,17 @@ def hook_input(workspace: str, tool: str, tool_input: dict[str, object]) -> byte
     ).encode()
 
 
-def timed(argv: list[str], stdin: bytes, env: dict[str, str], cwd: str) -> float:
+def numbered(make: Callable[[int], bytes]) -> Callable[[], bytes]:
+    """A hook input that differs on each call (``make(1)``, ``make(2)``, ...)."""
+    count = itertools.count(1)
+    return lambda: make(next(count))
+
+
+def timed(
+    argv: list[str], stdin: bytes | Callable[[], bytes], env: dict[str, str], cwd: str
+) -> float:
+    if callable(stdin):
+        stdin = stdin()
     started = time.perf_counter()
     done = subprocess.run(
         argv, input=stdin, capture_output=True, env=env, cwd=cwd, timeout=60, check=False
@@ -141,6 +158,10 @@ def main() -> int:
         workspace = os.path.join(scratch, "work")
         os.mkdir(home)
         os.mkdir(workspace)
+        subprocess.run(["git", "init", "-q", workspace], check=True, timeout=60)
+        for name in ("README", "setup.py", "notes.txt"):
+            with open(os.path.join(workspace, name), "w") as handle:
+                handle.write("untracked\n")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("CSUP_", "PYTHON"))}
         env["HOME"] = home
         env["PYTHONPATH"] = ROOT  # measure this checkout's csup, not the installed one
@@ -149,13 +170,23 @@ def main() -> int:
         write = hook_input(
             workspace, "Write", {"file_path": f"{workspace}/a.py", "content": "x = 1\n" * 200}
         )
+        new_file = numbered(
+            lambda n: hook_input(
+                workspace, "Write", {"file_path": f"{workspace}/f{n}.py", "content": "x = 1\n"}
+            )
+        )
+        new_session = numbered(
+            lambda n: hook_input(workspace, "Bash", {"command": "ls"}, session=f"bench-{n}")
+        )
         hook = [CSUP, "hook", "pre-tool-use"]
-        cases = {
+        cases: dict[str, tuple[list[str], bytes | Callable[[], bytes], dict[str, str]]] = {
             "python -c pass": ([PYTHON, "-c", "pass"], b"", {}),
             "csup hook pre-tool-use (Bash)": (hook, bash, {}),
             "csup hook pre-tool-use (Write)": (hook, write, {}),
             "  the same, not recorded (Bash)": (hook, bash, NOT_RECORDED),
             "  the same, not recorded (Write)": (hook, write, NOT_RECORDED),
+            "  a new file each call (Write): memory saved": (hook, new_file, NOT_RECORDED),
+            "  a new session each call (Bash): git status": (hook, new_session, NOT_RECORDED),
         }
         if args.imports:
             for label, code in STAIRCASE:

@@ -37,6 +37,16 @@ def _scratch_record(
     return path
 
 
+@pytest.fixture(autouse=True)
+def _scratch_state(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Every test keeps csup's state (the hook's session memories) in a scratch directory."""
+    path = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("CSUP_STATE_DIR", str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
 def claude_bin() -> Path:
     """The claude binary: ``CSUP_CLAUDE_BIN``, else the project's pinned install, else PATH.

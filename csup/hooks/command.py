@@ -18,6 +18,9 @@ it turns any exit code but 0 and 2 into 2. A decision that hangs is cut short by
 (``SIGALRM``, whose default action ends the process: it works even inside C code), so the
 guard denies the call before Claude Code's own hook timeout, which would let it through.
 
+Both deciding hooks judge a call with what earlier calls of the same Claude Code session
+wrote, and the user's files uncommitted when it started (:mod:`csup.hooks.memory`).
+
 This module is imported for every tool call, so it imports only ``os``, ``sys``, ``json``
 and the policy engine (lazily); see ``benchmarks/bench_hook.py``.
 """
@@ -35,6 +38,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from csup.calls import ToolCall
+    from csup.hooks.memory import HookMemory
     from csup.policy import Decision
 
 __all__ = ["EVENTS", "HookResult", "main"]
@@ -157,11 +162,10 @@ def _check_event(data: Mapping[str, object], expected: str) -> None:
         )
 
 
-def decide(data: Mapping[str, object], policy_spec: str | None) -> Decision:
-    """Decide on the tool call in a PreToolUse / PermissionRequest hook input.
+def tool_call(data: Mapping[str, object]) -> ToolCall:
+    """The tool call in a PreToolUse / PermissionRequest hook input.
 
-    Raises :class:`ProtocolError` for an input without a tool name or input, and the policy
-    engine's :class:`ConfigError` for a policy that cannot be loaded.
+    Raises :class:`ProtocolError` for an input without a tool name or input.
     """
     tool_name = data.get("tool_name")
     if not isinstance(tool_name, str) or not tool_name:
@@ -173,14 +177,11 @@ def decide(data: Mapping[str, object], policy_spec: str | None) -> Decision:
     if not isinstance(cwd, str) or not cwd:
         cwd = os.getcwd()
     session_id = data.get("session_id")
-
-    from csup.policy import ToolCall, resolve_policy  # noqa: PLC0415 - keeps --help fast
-
-    started = time.perf_counter()
-    policy = resolve_policy(policy_spec, cwd=cwd)
     tool_use_id = data.get("tool_use_id")
     agent_id = data.get("agent_id")
-    call = ToolCall(
+    from csup.calls import ToolCall  # noqa: PLC0415 - keeps --help fast
+
+    return ToolCall(
         tool_name,
         tool_input,
         cwd,
@@ -188,7 +189,24 @@ def decide(data: Mapping[str, object], policy_spec: str | None) -> Decision:
         tool_use_id=tool_use_id if isinstance(tool_use_id, str) else None,
         agent_id=agent_id if isinstance(agent_id, str) else None,
     )
-    decision = policy.decide(call)
+
+
+def decide(
+    data: Mapping[str, object], policy_spec: str | None, session: HookMemory | None = None
+) -> Decision:
+    """Decide on the tool call in a PreToolUse / PermissionRequest hook input.
+
+    ``session``: what earlier calls of the session wrote, and the user's files (see
+    :mod:`csup.hooks.memory`); None judges the call alone. Raises :class:`ProtocolError` for
+    an input without a tool name or input, and the policy engine's :class:`ConfigError` for a
+    policy that cannot be loaded.
+    """
+    call = tool_call(data)
+    from csup.policy import resolve_policy  # noqa: PLC0415 - keeps --help fast
+
+    started = time.perf_counter()
+    policy = resolve_policy(policy_spec, cwd=call.cwd)
+    decision = policy.decide(call, session.memory if session is not None else None)
     try:  # the record (issue #13): never changes the decision nor fails the hook
         from csup.hooks.record import record_decision  # noqa: PLC0415
 
@@ -198,16 +216,27 @@ def decide(data: Mapping[str, object], policy_spec: str | None) -> Decision:
     return decision
 
 
+def _session(data: Mapping[str, object]) -> HookMemory | None:
+    """The memory of the hook input's session (None without a session id); made on its
+    first call, before the decision, so that its ``git status`` precedes every tool."""
+    from csup.hooks.memory import open_memory  # noqa: PLC0415 - after the input is read
+
+    return open_memory(data.get("session_id"), tool_call(data).cwd)
+
+
 def pre_tool_use(data: Mapping[str, object], options: Options) -> HookResult:
     """Answer a PreToolUse hook: allow, deny or ask, exactly as the policy decided."""
     _check_event(data, "PreToolUse")
     from csup.answers import pre_tool_use_output  # noqa: PLC0415 - after the input is read
 
-    decision = decide(data, options.policy)
+    session = _session(data)
+    decision = decide(data, options.policy, session)
     if decision.behavior == "ask":  # the policy file may send it to the reviewer first
         from csup.hooks.escalate import escalate  # noqa: PLC0415 - only when escalating
 
         decision = escalate(data, decision, options.policy)
+    if session is not None:  # what it decided last: the reviewer may have allowed the call
+        session.remember(tool_call(data), decision)
     return HookResult(0, _dump(pre_tool_use_output(decision)))
 
 
@@ -219,7 +248,11 @@ def permission_request(data: Mapping[str, object], options: Options) -> HookResu
     _check_event(data, "PermissionRequest")
     from csup.answers import permission_request_output  # noqa: PLC0415
 
-    output = permission_request_output(decide(data, options.policy))
+    session = _session(data)
+    decision = decide(data, options.policy, session)
+    if session is not None:
+        session.remember(tool_call(data), decision)
+    output = permission_request_output(decision)
     return HookResult(0) if output is None else HookResult(0, _dump(output))
 
 

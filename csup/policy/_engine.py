@@ -69,13 +69,14 @@ class Policy:
             )
 
     def _decide(self, request: ToolCall, memory: SessionMemory | None) -> Decision:
-        from csup.policy.programs.paths import make_where  # noqa: PLC0415 - see the note on imports
+        from csup.policy.programs.paths import make_where, note_state_dir  # noqa: PLC0415 - see above
         from csup.policy.rules.base import Context  # noqa: PLC0415
 
         config, tool = self.config, request.tool_name
         if _listed(tool, config.deny_tool):
             return deny("policy.deny-tool", f"Blocked {tool}: the policy denies this tool.")
         home = os.path.expanduser("~")
+        note_state_dir()  # protected like csup's config: the hook's memory of the session
         rules, extra_dirs = self._rules_for(request.cwd, home)
         ctx = Context(
             make_where(request.cwd, home, extra_dirs),

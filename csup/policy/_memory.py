@@ -2,7 +2,9 @@
 
 One :class:`SessionMemory` per session (the session core makes it with
 :meth:`SessionMemory.for_workspace` when the session starts, and calls :meth:`observe` after
-each decision). :meth:`Policy.decide <csup.policy.Policy.decide>` reads it:
+each decision; ``csup hook``, one process per call, keeps it between calls in a file, through
+:meth:`SessionMemory.to_dict` and :meth:`SessionMemory.from_dict`, see
+:mod:`csup.hooks.memory`). :meth:`Policy.decide <csup.policy.Policy.decide>` reads it:
 
 * a file the session wrote, then runs (``bash f``, ``./f``, ``make`` with the Makefile it
   wrote, ``npm run`` with its package.json, ``pip install .`` with its setup.py, git hooks,
@@ -25,6 +27,15 @@ GIT_STATUS_TIMEOUT = 5.0
 """Seconds ``git status`` may take when a session starts; past that, no user files are known."""
 MAX_REMEMBERED = 4096
 """Most written files remembered (the oldest are forgotten first)."""
+MAX_STORED_FILE = 64 * 1024
+"""Most characters of one file's content :meth:`SessionMemory.to_dict` keeps. The rules read a
+file from disk first; what was written only stands in for a file that is gone."""
+MAX_STORED_CONTENT = 256 * 1024
+"""Most characters of content :meth:`SessionMemory.to_dict` keeps in all, the newest files
+first; older files keep only their path. Bounds what ``csup hook`` parses on every call
+(a few ms at most)."""
+FORMAT = 1
+"""The version of :meth:`SessionMemory.to_dict`'s shape."""
 
 
 class SessionMemory:
@@ -77,6 +88,49 @@ class SessionMemory:
         status = git("status", "--porcelain=v1", "-z", "--untracked-files=all") or ""
         stash = git("stash", "list") or ""
         return cls(cwd, parse_status(status, root), had_stash=bool(stash.strip()))
+
+    def to_dict(self) -> dict[str, object]:
+        """The memory as plain JSON values, for a store (``csup hook`` keeps one per session).
+
+        Bounded: at most :data:`MAX_REMEMBERED` files, and of their content at most
+        :data:`MAX_STORED_FILE` characters each and :data:`MAX_STORED_CONTENT` in all.
+        """
+        budget = MAX_STORED_CONTENT
+        newest_first: list[tuple[str, str | None]] = []
+        for path, written in reversed(self.written.items()):
+            content = None if written is None else written[:MAX_STORED_FILE]
+            if content is not None:
+                if len(content) > budget:
+                    content = None
+                else:
+                    budget -= len(content)
+            newest_first.append((path, content))
+        return {
+            "format": FORMAT,
+            "cwd": self.cwd,
+            "user_files": sorted(self.user_files),
+            "had_stash": self.had_stash,
+            "written": dict(reversed(newest_first[:MAX_REMEMBERED])),
+        }
+
+    @classmethod
+    def from_dict(cls, data: object) -> SessionMemory:
+        """The memory :meth:`to_dict` gave; ValueError (saying what is wrong) for anything else."""
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ValueError(f"not a csup session memory of format {FORMAT}")
+        cwd, user_files = data.get("cwd"), data.get("user_files")
+        had_stash, written = data.get("had_stash"), data.get("written")
+        if not isinstance(cwd, str) or not isinstance(had_stash, bool):
+            raise ValueError("its cwd or had_stash is missing")
+        if not isinstance(user_files, list) or not all(isinstance(f, str) for f in user_files):
+            raise ValueError("its user_files is not a list of paths")
+        if not isinstance(written, dict) or not all(
+            isinstance(c, str) or c is None for c in written.values()
+        ):
+            raise ValueError("its written is not an object of paths to contents")
+        memory = cls(cwd, frozenset(user_files), had_stash=had_stash)
+        memory.written = written
+        return memory
 
     def observe(self, call: ToolCall, decision: Decision) -> None:
         """After a decision: remember what an allowed Write, Edit or Bash call writes."""

@@ -208,7 +208,7 @@ class FakeDecision:
 def run_in_process(
     argv: list[str], data: bytes, monkeypatch: pytest.MonkeyPatch, decision: object
 ) -> command.HookResult:
-    def decide(_data: object, _spec: object) -> object:
+    def decide(_data: object, _spec: object, _session: object = None) -> object:
         if isinstance(decision, BaseException):
             raise decision
         return decision
@@ -283,7 +283,7 @@ def test_an_internal_error_denies(bash_input: bytes, monkeypatch: pytest.MonkeyP
 def test_a_complete_object_is_answered_without_waiting_for_eof(
     bash_input: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(command, "decide", lambda _d, _s: FakeDecision("allow", "ok", "r"))
+    monkeypatch.setattr(command, "decide", lambda _d, _s, _m=None: FakeDecision("allow", "ok", "r"))
     read, write = os.pipe()
     try:
         os.write(write, bash_input)  # the write end stays open
@@ -507,7 +507,7 @@ _HANGING_HOOK = """
 import sys, time
 from csup.hooks import command
 command.DECISION_DEADLINE = 1
-command.decide = lambda _data, _spec: time.sleep(60)
+command.decide = lambda *_: time.sleep(60)
 sys.exit(command.main(["pre-tool-use", "--stdin-timeout", "1"]))
 """
 

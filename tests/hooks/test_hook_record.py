@@ -155,6 +155,8 @@ def test_a_locked_record_costs_the_hook_its_busy_timeout_and_not_its_answer(
 def test_recording_imports_no_logging_threads_or_heavy_modules(
     env: dict[str, str], workspace: Path
 ) -> None:
+    # the session's first call runs `git status` (subprocess imports threading): not this one
+    hook("pre-tool-use", hook_input(workspace, "ls"), env)
     answer = hook(
         "pre-tool-use", hook_input(workspace, "ls"), {**env, "PYTHONPROFILEIMPORTTIME": "1"}
     )

@@ -25,8 +25,9 @@ POLICY_DIR = Path(csup.policy.__file__).parent
 LAYERS = {"syntax": 1, "programs": 2, "rules": 3}
 """Subpackage -> layer; everything else in csup.policy is the engine."""
 ENGINE = 4
-SHARED = frozenset({"csup._record", "csup._lazy_re"})
-"""csup modules outside the policy that every layer may import."""
+SHARED = frozenset({"csup._record", "csup._lazy_re", "csup.statedir"})
+"""csup modules outside the policy that every layer may import: leaves that import no other
+csup module (``csup.statedir`` says where csup keeps its state, a path the guard protects)."""
 KNOWN_EXCEPTIONS: frozenset[tuple[str, str]] = frozenset()
 """(importer, imported) pairs allowed against the layering, each to be removed."""
 

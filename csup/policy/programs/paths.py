@@ -118,15 +118,18 @@ _AUTOSTART_DIRS = (
 CONTROL_RE = LazyRegex(
     r"""(?<![\w-])\.csup(?![\w-])
       | \.config/csup(?![\w-])
+      | \.local/state/csup(?![\w-])
+      | Library/Application\ Support/csup(?![\w-])
       | (?<![\w.-])\.claude(?:/(?:settings[^/\s'"]*\.json|hooks)(?![\w-]) | /?(?![\w/.-]))
       | /etc/claude-code\b
       | site-packages/csup(?:/|-[\w.]*dist-info|\.pth|$)
       | /bin/csup$""",
     re.VERBOSE,
 )
-"""Text naming a file that would switch csup off: csup's config, Claude Code's settings and
-hooks (``.claude/settings*.json``, ``.claude/hooks``, the ``.claude`` directory itself), csup
-as installed (``site-packages/csup/``, the ``csup`` script)."""
+"""Text naming a file that would switch csup off: csup's config and state (the hook's memory
+of what the session wrote), Claude Code's settings and hooks (``.claude/settings*.json``,
+``.claude/hooks``, the ``.claude`` directory itself), csup as installed
+(``site-packages/csup/``, the ``csup`` script)."""
 
 _SECRET_NAME = LazyRegex(
     r"""^(?: \.env(?:\.(?!(?:[\w-]+\.)*(?:example|sample|template|tpl|dist|defaults?)(?:\.[\w-]+)*$)
@@ -341,11 +344,38 @@ def glob_base(path: str) -> tuple[str, bool]:
 
 
 def is_control(path: str) -> bool:
-    """Whether writing ``path`` could switch csup off."""
+    """Whether writing ``path`` could switch csup off (or make it forget the session)."""
+    if path in _state[0] or path.startswith(_state[1]):
+        return True
     # Every match holds ".c" or "/etc/claude-code": most paths need no regex at all.
     if ".c" not in path and "/etc/claude-code" not in path and "csup" not in path:
         return False
     return CONTROL_RE.search(path) is not None
+
+
+_state: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+"""csup's state directory (as written and resolved), and the same with a final ``/``: the
+paths :func:`is_control` finds in it. Set by :func:`note_state_dir` on every decision."""
+
+
+def note_state_dir() -> None:
+    """Take csup's state directory from the environment now (``$CSUP_STATE_DIR``,
+    ``$XDG_STATE_HOME``, ``$HOME``) for :func:`is_control`; the policy calls this once per
+    decision, so that checking a path costs no environment lookups."""
+    global _state  # noqa: PLW0603 - one tuple, replaced whole: safe to read from any thread
+    env = os.environ
+    _state = _state_roots(env.get("CSUP_STATE_DIR"), env.get("XDG_STATE_HOME"), env.get("HOME"))
+
+
+@lru_cache(maxsize=8)
+def _state_roots(*_env: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The state directory as written and resolved, without and with a final ``/`` (cached by
+    the variables it depends on)."""
+    from csup.statedir import state_dir  # noqa: PLC0415
+
+    path = os.path.normpath(state_dir())
+    roots = tuple(dict.fromkeys((path, real(path))))
+    return roots, tuple(f"{root.rstrip('/')}/" for root in roots)
 
 
 # What every name _SECRET_NAME matches starts or ends with ($ also matches before a final

@@ -86,13 +86,14 @@ def judge_delete(
                     is_control(p)
                     for p in glob_probes(expand(text, ctx.where.cwd, ctx.where.home) or path)
                 )
+                or is_control(path)  # where a symlink leads (`rm -rf link/`)
                 or (not whole and is_control(path + "/"))
                 or ("/**/" in text and text.rsplit("/", 1)[-1] in _CONTROL_NAMES)
             ):
                 yield deny(
                     "csup.self-protect",
                     f"Blocked {shown(command)}: it would remove a file that keeps csup in "
-                    "control (csup's config, or Claude Code's settings and hooks).",
+                    "control (csup's config and state, or Claude Code's settings and hooks).",
                 )
             elif _vital(path, ctx) and whole and (recursive or forced):
                 yield deny(

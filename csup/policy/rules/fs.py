@@ -136,9 +136,9 @@ _FILE_COMMANDS = READ_ONLY - _METADATA_ONLY - {"find", "jq"} | {
 _WRITE_OPS = (">", ">>", ">|", "&>", "&>>", "<>", ">&")
 
 SELF_PROTECT_REASON = (
-    "it would change or remove a file that keeps csup in control (csup's config, or Claude "
-    "Code's settings and hooks). These files are off limits to supervised sessions; ask the "
-    "user to make the change."
+    "it would change or remove a file that keeps csup in control (csup's config and state, or "
+    "Claude Code's settings and hooks). These files are off limits to supervised sessions; ask "
+    "the user to make the change."
 )
 
 
