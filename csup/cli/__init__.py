@@ -15,6 +15,7 @@ def main() -> None:
 
 def _register() -> None:
     # Subcommands are added here, one import each, so `csup --help` lists them all.
+    from csup.cli.allow import allow  # noqa: PLC0415
     from csup.cli.check import check  # noqa: PLC0415
     from csup.cli.demo import demo  # noqa: PLC0415
     from csup.cli.doctor import doctor  # noqa: PLC0415
@@ -33,6 +34,7 @@ def _register() -> None:
     main.add_command(resume)
     main.add_command(worktrees)
     main.add_command(policy_group)
+    main.add_command(allow)
 
     main.add_command(install_hooks)
     main.add_command(uninstall_hooks)

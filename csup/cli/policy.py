@@ -4,13 +4,15 @@
 normalisation: wrappers, variables, redirections; what it executes and writes; what could
 not be analysed), the decision with the rule that fired and why, and the exact line to put
 in a policy file to allow it (or why it cannot be allowed there). ``csup policy show`` prints
-the effective policy and where each part came from.
+the effective policy and where each part came from. ``csup policy rules`` lists the
+built-in rule ids (the catalog of :mod:`csup.policy._rule_ids`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 import click
@@ -36,15 +38,19 @@ def _allow_line(command: str, decision: Decision, policy: Policy) -> str:
     if decision.behavior == "allow":
         return "nothing to do: it is allowed"
     if decision.behavior == "deny" and not decision.rule.startswith("user."):
+        hint = _SUGGESTED.search(decision.reason)
+        if hint is not None:  # the engine's own suggestion, for this command
+            return f"`{decision.rule}` is a built-in rule; to except it, run:\n{hint.group(1)}"
         return (
-            f"`{decision.rule}` is a built-in rule that denies at every level; no policy line "
-            "allows it. If it is meant, run the command yourself, outside the session."
+            f"`{decision.rule}` is a built-in rule that denies at every level and cannot be "
+            "excepted. If it is meant, run the command yourself, outside the session."
         )
     where = policy.config.source or os.path.join(".csup", "policy.toml")
     rule = json.dumps(f"Bash({command})", ensure_ascii=False)
     return f"add to [permissions] in {where}:\nallow = [{rule}]"
 
 
+_SUGGESTED = re.compile(r"a user can allow it with: (csup allow .*)\]$")
 _NOT_FILES = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty"})
 
 
@@ -139,8 +145,36 @@ def show(spec: str | None, cwd: str | None) -> None:
     ]  # fmt: skip
     if config.rules is not None:
         lines.append(f"rules:              {config.rules!r}")
+    for exception in config.exceptions:
+        only = f" for {exception.pattern!r}" if exception.pattern else " everywhere"
+        lines.append(f"exception:          {exception.rule}{only}")
     from csup.policy.programs.catalog import ENTRIES  # noqa: PLC0415 - only here
 
     rules = sorted({e.rule for e in ENTRIES})
     lines.append(f"built-in catalog:   {len(ENTRIES)} tools, rules {', '.join(rules)}")
     click.echo("\n".join(lines))
+
+
+@policy_group.command("rules")
+@click.option("--json", "as_json", is_flag=True, help="A JSON list instead of a table.")
+def rules_command(as_json: bool) -> None:
+    """List the built-in rule ids: what each yields, what it catches, and whether
+    `csup allow` can except it."""
+    from csup.policy._rule_ids import rules  # noqa: PLC0415 - only here
+
+    rows = rules()
+    if as_json:
+        listed = [
+            {"id": r.id, "yields": r.behaviour, "description": r.description,
+             "exceptable": r.fixed is None, "dangerous": list(r.dangerous),
+             "safe": list(r.safe), "tools": list(r.tools)}
+            for r in rows
+        ]  # fmt: skip
+        click.echo(json.dumps(listed, ensure_ascii=False, indent=1))
+        return
+    from tabulate import tabulate  # noqa: PLC0415
+
+    table = [(r.id + ("" if r.fixed is None else " (fixed)"), r.behaviour, r.description)
+             for r in rows]  # fmt: skip
+    click.echo(tabulate(table, headers=("rule", "yields", "what"), tablefmt="simple"))
+    click.echo("\n(fixed): cannot be excepted. Except another: csup allow RULE --pattern GLOB")

@@ -4,7 +4,10 @@ Order of judgement, first answer wins:
 
 1. ``deny_tool`` lists the tool: deny.
 2. A built-in rule finds the call dangerous (rm -rf of home, force push, curl | sh, secrets,
-   switching csup off, ...): deny, at every level and whatever the allow rules say.
+   switching csup off, ...): deny, at every level and whatever the allow rules say, unless
+   an ``[[exception]]`` of the policy file excepts that rule for this command (see
+   :mod:`._exceptions`). A built-in rule's deny or ask ends with its id and the
+   ``csup allow`` line that would except it.
 3. The user's rules (policy file, and Claude Code's settings if asked), deny before ask
    before allow.
 4. ``allow_tool`` lists the tool: allow.
@@ -93,10 +96,10 @@ class Policy:
 
         findings = self._findings(request, ctx, analysed, memory)
         if isinstance(findings, Decision):
-            return findings
+            return _decided(findings, None, request)
         denied = next((f for f in findings if f.behavior == "deny"), None)
         if denied is not None:
-            return deny(denied.rule, denied.reason)
+            return _decided(deny(denied.rule, denied.reason), denied, request)
         user = None
         if rules:
             from csup.policy._claude_rules import Call  # noqa: PLC0415 - only with user rules
@@ -117,7 +120,7 @@ class Policy:
             return allow("level.permissive", "Nothing dangerous found.")
         if self.level == "moderate":
             if findings:
-                return ask(findings[0].rule, findings[0].reason)
+                return _decided(ask(findings[0].rule, findings[0].reason), findings[0], request)
             return allow(
                 "level.moderate", "Nothing dangerous found, and it stays in the workspace."
             )
@@ -144,12 +147,13 @@ class Policy:
                 from csup.policy.rules.session import judge_tool_user_work  # noqa: PLC0415
 
                 found += judge_tool_user_work(request.tool_name, request.tool_input, ctx, memory)
-            return found
+            return self._excepted(found, request)
         command = request.tool_input.get("command")
         if not isinstance(command, str):
             return deny("tool.bad-input", "Blocked Bash: its input has no `command` string.")
         analysis = analysed()
-        findings = list(judge_bash(analysis, ctx, memory=memory))
+        # exceptions first: what they leave decides whether an unanalysable part is denied
+        findings = self._excepted(list(judge_bash(analysis, ctx, memory=memory)), request)
         if analysis.problems:
             word = dangerous_word(command) or dangerous_word(
                 " ".join(c.text for c in analysis.commands)
@@ -170,6 +174,14 @@ class Policy:
                 )
         return findings
 
+    def _excepted(self, findings: list[Finding], request: ToolCall) -> list[Finding]:
+        """The findings no ``[[exception]]`` of the policy file covers."""
+        if not findings or not self.config.exceptions:
+            return findings
+        from csup.policy._exceptions import drop_excepted  # noqa: PLC0415 - only with some
+
+        return drop_excepted(findings, self.config.exceptions, request)
+
     def _rules_for(self, cwd: str, home: str) -> tuple[RuleSet | None, tuple[str, ...]]:
         """The user's rules (None: none) and the extra workspace directories."""
         config = self.config
@@ -185,6 +197,13 @@ class Policy:
         from csup.policy.programs.paths import real  # noqa: PLC0415
 
         return (real(self.config.source),) if self.config.source else ()
+
+
+def _decided(decision: Decision, finding: Finding | None, request: ToolCall) -> Decision:
+    """A built-in rule's deny or ask, its reason ending with the rule id and how to allow it."""
+    from csup.policy._exceptions import decided  # noqa: PLC0415 - only for a deny or an ask
+
+    return decided(decision, finding, request)
 
 
 _VERB = {"deny": "denies", "ask": "asks the user about", "allow": "allows"}

@@ -16,6 +16,16 @@ Example (every key optional)::
     ask = ["Bash(git push:*)"]
     deny = ["Read(./.env)", "WebFetch(domain:pastebin.com)"]
 
+    [[exception]]                           # a built-in rule excepted (`csup allow` writes
+    rule = "git.push-force"                 # these); rule ids: `csup policy rules`
+    pattern = "git push --force origin feature/*"   # optional: only matching commands
+    note = "added by csup allow on 2026-12-02"      # optional
+
+An exception drops one built-in rule's findings, for the commands (or paths) its pattern
+matches: see :mod:`csup.policy._exceptions`. Rules that keep csup itself running
+(``csup.*``) or stand for "cannot be checked" (``shell.unanalysable``, ``tool.bad-input``)
+cannot be excepted.
+
 Unknown keys are errors: a misspelt ``deny_tools`` must not silently drop a rule. Every error
 is a :class:`~csup.errors.PolicyFileError` naming the file, the line and the key.
 """
@@ -33,11 +43,12 @@ if TYPE_CHECKING:
     from typing import Any
 
     from csup.policy._claude_rules import ClaudeRule, RuleSet
+    from csup.policy._exceptions import Exemption
 
 LEVELS = ("permissive", "moderate", "strict")
 _LISTS = ("allow_tool", "deny_tool", "protected_branches", "workspace_dirs")
 ESCALATE_MODES = ("deny", "reviewer", "human", "reviewer+human")
-_KEYS = {"level", "read_claude_settings", "permissions", "escalate", *_LISTS}
+_KEYS = {"level", "read_claude_settings", "permissions", "escalate", "exception", *_LISTS}
 _PERMISSION_KEYS = ("allow", "ask", "deny")
 
 
@@ -54,6 +65,7 @@ class PolicyConfig(Frozen):
         "rules",
         "source",
         "escalate",
+        "exceptions",
     )
 
     level: str
@@ -65,6 +77,8 @@ class PolicyConfig(Frozen):
     rules: RuleSet | None
     source: str | None
     escalate: str
+    exceptions: tuple[Exemption, ...]
+    """The ``[[exception]]`` tables: built-in rules excepted (for some commands)."""
 
     def __init__(  # noqa: PLR0917 - one argument per key of the policy file
         self,
@@ -77,6 +91,7 @@ class PolicyConfig(Frozen):
         rules: RuleSet | None = None,
         source: str | None = None,
         escalate: str = "deny",
+        exceptions: tuple[Exemption, ...] = (),
     ) -> None:
         _set = object.__setattr__
         _set(self, "level", level)
@@ -88,6 +103,7 @@ class PolicyConfig(Frozen):
         _set(self, "rules", rules)
         _set(self, "source", source)
         _set(self, "escalate", escalate)
+        _set(self, "exceptions", exceptions)
 
 
 def line_of(text: str, key: str | None = None, needle: str | None = None) -> int | None:
@@ -185,6 +201,11 @@ def read_policy_file(path: str | os.PathLike[str]) -> PolicyConfig:
         if key not in _PERMISSION_KEYS:
             raise key_error(name, text, f"permissions.{key}", "unknown key; use allow, ask or deny")
         parsed[key] = parse_rules(value, name, text, f"permissions.{key}", root)
+    exceptions: tuple[Exemption, ...] = ()
+    if "exception" in data:
+        from csup.policy._exceptions import parse_exceptions  # noqa: PLC0415 - only then
+
+        exceptions = parse_exceptions(data["exception"], name, text)
     return PolicyConfig(
         level=level,
         allow_tool=lists["allow_tool"],
@@ -195,6 +216,7 @@ def read_policy_file(path: str | os.PathLike[str]) -> PolicyConfig:
         rules=RuleSet(parsed.get("deny", ()), parsed.get("ask", ()), parsed.get("allow", ())),
         source=os.path.realpath(name),
         escalate=escalate,
+        exceptions=exceptions,
     )
 
 

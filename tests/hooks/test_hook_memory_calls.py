@@ -122,7 +122,7 @@ def test_discarding_the_users_uncommitted_edit_is_asked(project: Path) -> None:
     assert verdict(hook(project, "Bash", command="ls")) == "allow"  # the session's first call
     answer = hook(project, "Bash", command="git checkout -- mine.txt")
     assert verdict(answer) == "ask"
-    assert "(csup policy, rule user-work.discard)" in answer["permissionDecisionReason"]
+    assert "[csup rule user-work.discard; " in answer["permissionDecisionReason"]
     assert verdict(hook(project, "Bash", command="git checkout -- committed.txt")) == "allow"
 
 
@@ -180,7 +180,7 @@ def test_claude_cannot_run_a_script_it_wrote_in_an_earlier_call(
     assert not wrote.is_error and (repo / "run.sh").read_text() == DANGEROUS_SCRIPT
     assert ran.is_error
     # a shell script on disk is read whoever wrote it; the memory matters for the next test
-    assert "(csup policy, rule fs.rm-root-or-home)" in ran.content
+    assert "[csup rule fs.rm-root-or-home; " in ran.content
     assert (important / "keep.txt").read_text() == "precious\n"
     assert run.denied_tools == ["Bash"]
 

@@ -91,7 +91,7 @@ def test_a_bad_policy_file_is_a_one_line_error(workspace: Path, tmp_path: Path) 
     code, _, err = invoke("--cwd", str(workspace), "--policy", str(policy), "--", "ls")
     assert code == 2
     assert err == f"Error: {policy}, line 2, key 'deny_tools': unknown key; known keys: " + (
-        "allow_tool, deny_tool, escalate, level, permissions, protected_branches, "
+        "allow_tool, deny_tool, escalate, exception, level, permissions, protected_branches, "
         "read_claude_settings, "
         "workspace_dirs\n"
     )

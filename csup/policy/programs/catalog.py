@@ -656,6 +656,22 @@ ENTRIES = (
         ("npm uninstall -g @anthropic-ai/claude-code", "npm i -g @anthropic-ai/claude-code@latest"),
         ("npm install", "npm i -D typescript"),
     ),
+    Entry(
+        "csup", "csup.self-protect", _B,
+        "excepts a rule of csup's policy, which only the user may do",
+        ("allow",),
+        ("csup allow git.push-force", "uvx csup allow fs.rm-workspace",
+         ".venv/bin/csup allow git.push-force --pattern 'git push -f origin main'"),
+        ("csup policy rules", "csup policy explain 'git push -f'", "csup --help"),
+    ),
+    Entry(
+        "python python3", "csup.self-protect", _B,
+        "excepts a rule of csup's policy, which only the user may do",
+        ("-m=csup|csup.__main__ allow", "-c=*csup.cli*allow*|*csup._entry*allow*"),
+        ("python -m csup allow git.push-force", "python3 -m csup.__main__ allow net.fetch"),
+        ("python -m csup policy rules", "python -m pytest",
+         "python -c 'from csup.policy import load_policy; print(load_policy(None))'"),
+    ),
 )  # fmt: skip
 """Every entry; the tools of an entry may repeat in others (each is checked)."""
 

@@ -42,18 +42,41 @@ _set = object.__setattr__
 
 
 class Finding(Frozen):
-    """What a rule found: deny or ask, the rule id, and the reason for people and Claude."""
+    """What a rule found: deny or ask, the rule id, and the reason for people and Claude.
 
-    __slots__ = ("behavior", "rule", "reason")  # noqa: RUF023 - constructor order
+    ``subject``: the simple command it is about, set by :func:`.judge.judge_bash` (None: the
+    whole line); an ``[[exception]]`` with a pattern is matched against it.
+    """
+
+    __slots__ = ("behavior", "rule", "reason", "subject")  # noqa: RUF023 - constructor order
 
     behavior: Literal["deny", "ask"]
     rule: str
     reason: str
+    subject: Command | None
 
-    def __init__(self, behavior: Literal["deny", "ask"], rule: str, reason: str) -> None:
+    def __init__(
+        self,
+        behavior: Literal["deny", "ask"],
+        rule: str,
+        reason: str,
+        subject: Command | None = None,
+    ) -> None:
         _set(self, "behavior", behavior)
         _set(self, "rule", rule)
         _set(self, "reason", reason)
+        _set(self, "subject", subject)
+
+    def about(self, command: Command | None) -> Finding:
+        """This finding about ``command`` (kept if it has a subject already)."""
+        if command is None or self.subject is not None:
+            return self
+        return Finding(self.behavior, self.rule, self.reason, command)
+
+
+def alone(command: Command) -> Command | None:
+    """``command`` if a finding on it is about it alone (no pipe or substitution feeds it)."""
+    return None if command.upstream or command.feeds else command
 
 
 class Context(Frozen):

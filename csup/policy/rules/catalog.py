@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from csup.policy.programs.catalog import ENTRIES, Entry, aims_at_production, by_tool
 from csup.policy.programs.catalog_match import RUNNERS, through_runners
-from csup.policy.rules.base import Finding, ask, deny, shown
+from csup.policy.rules.base import Finding, alone, ask, deny, shown
 from csup.policy.syntax.command import Analysis, Command
 
 _BY_TOOL = by_tool()
@@ -51,8 +51,8 @@ def judge_catalog(analysis: Analysis) -> Iterator[Finding]:
                 continue
             if entry.production and not aims_at_production(command.argv, analysis.assigned):
                 continue
-            yield deny(entry.rule, _reason(entry, command))
-            return
+            # every one, not just the first: an exception may drop some of them
+            yield deny(entry.rule, _reason(entry, command)).about(alone(command))
     yield from judge_printed_credentials(analysis)
 
 

@@ -338,7 +338,6 @@ def _git_push(
                 f"Blocked {shown(command)}: it deletes branches or tags on the remote, where "
                 "others may rely on them. Ask the user to delete them.",
             )
-            return
     force = force or "--mirror" in words or any(r.startswith("+") for r in refspecs)
     if force:
         protected = ctx.protected_branches
@@ -364,7 +363,7 @@ def _git_push(
                 "overwrites commits others may rely on. Push to a new "
                 "branch instead.",
             )
-            return
+    # every finding, not just the first: an [[exception]] may drop one of them
     yield ask("net.publish", f"{shown(command)} publishes to a remote repository.")
 
 

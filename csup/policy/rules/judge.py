@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from csup._lazy_re import LazyRegex
 from csup.policy.programs.paths import Where, expand, real
-from csup.policy.rules.base import BY_NAME, EVERY_COMMAND, Context, Finding, deny, path_of
+from csup.policy.rules.base import BY_NAME, EVERY_COMMAND, Context, Finding, alone, deny, path_of
 from csup.policy.syntax.command import Command
 
 TYPE_CHECKING = False
@@ -183,12 +183,15 @@ def judge_bash(
         if command.chdir:
             unknown = frozenset({1}) if command.chdir == "$(...)" else frozenset()
             here = _track_cd(Command(("cd", command.chdir), unknown), ctx)
-        for check in EVERY_COMMAND:
-            yield from check(command, here)
-        for check in BY_NAME.get(command.name, ()):
-            yield from check(command, here)
+        # what a finding is about: this command, unless a pipe, a substitution or a change
+        # of directory before it take part (then the whole line is)
+        about = alone(command) if here is start else None
+        checks = [*EVERY_COMMAND, *BY_NAME.get(command.name, ())]
         if command.name.startswith("mkfs"):
-            yield from BY_NAME["mkfs"][0](command, here)
+            checks.append(BY_NAME["mkfs"][0])
+        for check in checks:
+            for finding in check(command, here):
+                yield finding.about(about)
         if command.name == "ln" and links:
             # what comes after the link is made goes through it
             ctx = _with_links(ctx, links)
