@@ -21,6 +21,7 @@ import pytest
 
 from csup.hooks import command
 from csup.hooks.stdin import read_json_object
+from tests.hooks.test_hooks_e2e import names_its_rule
 
 CSUP = str(Path(sys.executable).parent / "csup")
 WAIT = 30  # seconds: an upper bound for one hook call, never reached when things work
@@ -410,7 +411,7 @@ def test_the_policy_decides_bash_calls(
     )
     assert answer.code == 0, answer
     assert answer.permission == behavior, answer.output
-    assert "(csup policy, rule " in answer.output["hookSpecificOutput"]["permissionDecisionReason"]
+    assert names_its_rule(answer.output["hookSpecificOutput"]["permissionDecisionReason"])
 
 
 def test_the_policy_decides_write_calls(env: dict[str, str], workspace: Path) -> None:
