@@ -8,13 +8,15 @@
     note = "added by csup allow on 2026-12-02"       # optional
 
 An exception drops the findings of one rule id before the engine decides. Without
-``pattern`` it drops all of them; with one, only those whose subject matches it (an
-:func:`fnmatch.fnmatchcase` glob): for a finding about one simple command of a Bash line,
-that command (its text after normalisation, or its argv shell-quoted), so
-``git push -f origin feature/x && git push -f origin main`` still denies the second; for a
-finding about the whole line (pipes, redirects, a ``cd`` before it), the whole line; for
-Claude's file tools, the path (as given, absolute, or with symlinks resolved); for the web
-tools, the URL or query.
+``pattern`` it drops all of them; with one, only those whose subject matches it. For Bash
+the pattern is shell words, matched word by word (each an :func:`fnmatch.fnmatchcase`
+glob, and as many words as the command has, so a ``*`` never reaches into a further
+argument) against the subject: for a finding about one simple command of the line, that
+command after normalisation, so ``git push -f origin feature/x && git push -f origin main``
+still denies the second; for a finding about the whole line (pipes, redirects, a ``cd``
+before it), the whole line. For Claude's file tools the subject is the path (as given,
+absolute, or with symlinks resolved), matched as one glob; for the web tools, the URL or
+query.
 
 Some rules cannot be excepted (:func:`why_fixed`): those that keep csup itself running, and
 those that stand for "csup cannot check this call at all".
@@ -68,6 +70,31 @@ class Exemption(Frozen):
         pattern = self.pattern
         return pattern is None or any(fnmatchcase(t, pattern) for t in texts)
 
+    def covers_words(self, words: list[str] | None) -> bool:
+        """Whether a finding about a command line of these shell ``words`` is excepted.
+
+        Word by word: the pattern has as many words as the command, each a glob, so a ``*``
+        never reaches into a further argument (``rm -rf /opt/cache/*`` covers
+        ``rm -rf /opt/cache/x``, not ``rm -rf /opt/cache/x ~``). A pattern or a command that
+        does not split into words covers nothing.
+        """
+        if self.pattern is None:
+            return True
+        wanted = _words(self.pattern)
+        if wanted is None or words is None or len(wanted) != len(words):
+            return False
+        return all(fnmatchcase(w, p) for w, p in zip(words, wanted, strict=True))
+
+
+def _words(text: str) -> list[str] | None:
+    """``text`` split as the shell would (None: it does not split)."""
+    import shlex  # noqa: PLC0415 - only with exceptions
+
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return None
+
 
 def drop_excepted(
     findings: list[Finding], exceptions: tuple[Exemption, ...], request: ToolCall
@@ -76,9 +103,22 @@ def drop_excepted(
     kept = []
     for finding in findings:
         mine = [e for e in exceptions if e.rule == finding.rule]
-        if not mine or not any(e.covers(_subject_texts(finding, request)) for e in mine):
+        if not mine:
+            kept.append(finding)
+        elif request.tool_name == "Bash":
+            words = _subject_words(finding, request)
+            if not any(e.covers_words(words) for e in mine):
+                kept.append(finding)
+        elif not any(e.covers(_subject_texts(finding, request)) for e in mine):
             kept.append(finding)
     return kept
+
+
+def _subject_words(finding: Finding, request: ToolCall) -> list[str] | None:
+    """A Bash finding's subject as words: its simple command's argv, or the whole line's."""
+    if finding.subject is not None:
+        return list(finding.subject.argv)
+    return _words(str(request.tool_input.get("command", "")))
 
 
 def _subject_texts(finding: Finding, request: ToolCall) -> tuple[str, ...]:
@@ -119,8 +159,22 @@ def suggested_pattern(finding: Finding | None, request: ToolCall) -> str | None:
     if request.tool_name != "Bash":
         texts = tool_subjects(request.tool_name, request.tool_input, request.cwd)
         return _escaped(texts[1] if len(texts) > 1 else texts[0]) if texts else None
-    texts = _subject_texts(finding, request)
-    return _escaped(texts[0]) if texts and texts[0] else None
+    words = _subject_words(finding, request)
+    if not words:
+        return None
+    return " ".join(_pattern_word(w) for w in map(_escaped, words))
+
+
+def _pattern_word(word: str) -> str:
+    """``word`` as it splits back (see :func:`_words`): bare where it can be, in double
+    quotes where that is enough (they read better inside the single-quoted ``--pattern``)."""
+    if word and not any(c.isspace() or c in "'\"\\#" for c in word):
+        return word
+    if not any(c in '"\\$`' for c in word):
+        return f'"{word}"'
+    import shlex  # noqa: PLC0415 - only for a deny or an ask
+
+    return shlex.quote(word)
 
 
 def allow_command(rule_id: str, pattern: str | None) -> str:

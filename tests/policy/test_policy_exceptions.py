@@ -279,3 +279,61 @@ def test_the_suggested_csup_allow_line_excepts_exactly_the_denied_call(
 
 def _basic(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# -- patterns are shell words ------------------------------------------------------------
+
+
+def test_a_star_in_a_pattern_stays_within_one_word(tmp_path: Path, workspace: Path) -> None:
+    policy = policy_with(tmp_path, exception("fs.rm-outside-workspace", "rm -rf /opt/cache/*"))
+    assert bash(policy, "rm -rf /opt/cache/build", workspace).behavior == "allow"
+    assert bash(policy, "rm -rf '/opt/cache/old build'", workspace).behavior == "allow"
+    # a further argument is not part of the last word's glob
+    more = bash(policy, "rm -rf /opt/cache/build /opt/data", workspace)
+    assert (more.behavior, more.rule) == ("deny", "fs.rm-outside-workspace")
+    assert bash(policy, "rm -rf /opt/data/x", workspace).rule == "fs.rm-outside-workspace"
+
+
+def test_a_pattern_matches_words_whatever_the_quoting_of_the_command(
+    tmp_path: Path, workspace: Path
+) -> None:
+    policy = policy_with(tmp_path, exception("git.push-force", 'git push -f origin "my branch"'))
+    for command in (
+        "git push -f origin 'my branch'",
+        'git push -f origin "my branch"',
+        "git push -f origin my\\ branch",
+        "git   push -f   origin 'my'' branch'",
+    ):
+        assert bash(policy, command, workspace).rule != "git.push-force", command
+    assert bash(policy, "git push -f origin my branch", workspace).rule == "git.push-force"
+
+
+def test_a_pattern_that_does_not_split_into_words_covers_nothing(
+    tmp_path: Path, workspace: Path
+) -> None:
+    policy = policy_with(tmp_path, exception("git.push-force", "git push -f origin 'x"))
+    assert bash(policy, "git push -f origin 'x'", workspace).rule == "git.push-force"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "git push -f origin 'my branch'",
+        "git push -f origin 'it'\"'\"'s'",
+        'git push -f origin "a\\$b"',
+        "git push -f origin 'x#y'",
+        "git push -f origin ''",
+        "git push -f origin 'fix [1]*'",
+    ],
+)
+def test_the_suggested_pattern_splits_back_to_the_denied_words(
+    tmp_path: Path, workspace: Path, command: str
+) -> None:
+    denied = bash(load_policy("moderate"), command, workspace)
+    assert denied.rule == "git.push-force"
+    match = SUGGESTED.search(denied.reason)
+    assert match is not None, denied.reason
+    pattern = shlex.split(match.group(1))[4]
+    policy = policy_with(tmp_path, exception("git.push-force", pattern))
+    assert bash(policy, command, workspace).rule != "git.push-force"
+    assert bash(policy, command.replace("origin", "upstream"), workspace).rule == "git.push-force"
