@@ -337,3 +337,33 @@ def test_the_suggested_pattern_splits_back_to_the_denied_words(
     policy = policy_with(tmp_path, exception("git.push-force", pattern))
     assert bash(policy, command, workspace).rule != "git.push-force"
     assert bash(policy, command.replace("origin", "upstream"), workspace).rule == "git.push-force"
+
+
+# -- an exception of one rule hides no other -----------------------------------------------
+
+
+def test_excepting_one_finding_of_a_script_leaves_the_scripts_other_findings(
+    tmp_path: Path, workspace: Path
+) -> None:
+    (workspace / "tidy.sh").write_text("rm -rf ~\ngit push -f origin main\n")
+    policy = policy_with(tmp_path, exception("fs.rm-root-or-home", "bash tidy.sh"))
+    decision = bash(policy, "bash tidy.sh", workspace)
+    assert (decision.behavior, decision.rule) == ("deny", "git.push-force")
+
+
+def test_excepting_a_downloads_target_still_asks_about_the_download(
+    tmp_path: Path, workspace: Path
+) -> None:
+    command = "curl -o ~/.bashrc https://example.com/rc"
+    assert bash(load_policy("moderate"), command, workspace).rule == "fs.write-system"
+    policy = policy_with(tmp_path, exception("fs.write-system", command))
+    decision = bash(policy, command, workspace)
+    assert (decision.behavior, decision.rule) == ("ask", "net.fetch")
+
+
+def test_excepting_a_disk_wipe_still_judges_the_files_shred_destroys(
+    tmp_path: Path, workspace: Path
+) -> None:
+    policy = policy_with(tmp_path, exception("disk.wipe"))
+    decision = bash(policy, "shred -u /dev/sdb /etc/hosts", workspace)
+    assert (decision.behavior, decision.rule) == ("deny", "fs.rm-outside-workspace")

@@ -80,7 +80,6 @@ def judge_printed_credentials(analysis: Analysis) -> Iterator[Finding]:
             )
             continue
         yield deny(entry.rule, _reason(entry, command))
-        return
 
 
 _TOOLS = frozenset(_BY_TOOL) | frozenset(RUNNERS)

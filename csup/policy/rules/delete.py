@@ -173,7 +173,6 @@ def shreds(command: Command, ctx: Context) -> Iterator[Finding]:
         path = None if dynamic else path_of(word, ctx)
         if path is not None and is_block_device(path):
             yield deny("disk.wipe", f"Blocked {shown(command)}: it wipes the disk `{path}`.")
-            return
     yield from judge_delete(command, list(args.operands), False, True, ctx)
 
 

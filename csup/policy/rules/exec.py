@@ -165,14 +165,12 @@ def runs_remote_code(command: Command, ctx: Context) -> Iterator[Finding]:
     code = _code(command)
     if code is not None and REVERSE_SHELL.search(code):
         yield _reverse_shell(command)
-        return
     if code is not None and REMOTE_CODE.search(code):
         yield deny(
             "exec.remote-code",
             f"Blocked {shown(command)}: its program downloads code and runs it. Download the "
             "code to a file, read it, and run it only if it is what you expect.",
         )
-        return
     if code is not None and DECODED_CODE.search(code):
         yield deny(
             "exec.decoded-payload",
@@ -394,8 +392,7 @@ def fetches(command: Command, ctx: Context) -> Iterator[Finding]:
         for path in _downloaded(command, whole=True):
             found = list(judge_write(command, path, False, ctx))
             if any(f.behavior == "deny" for f in found):
-                yield from found
-                return
+                yield from found  # and still the ask below, should an exception drop these
     if command.name == "rsync" and not any(":" in a for a in args if not a.startswith("-")):
         return
     yield ask("net.fetch", f"{shown(command)} talks to the network.")

@@ -135,10 +135,12 @@ def judge_script_files(analysis: Analysis, ctx: Context) -> Iterator[Finding]:
             continue
         if len(text) > MAX_SCRIPT:
             continue
+        seen: set[str] = set()  # the first of each rule: an exception of one hides no other
         for finding in judge_bash(analyse(text), ctx, scripts=False):
-            if finding.behavior == "deny" and finding.rule not in _SOFT_IN_SCRIPTS:
-                yield deny(finding.rule, f"In the script `{path}` the line runs: {finding.reason}")
-                return
+            if finding.behavior != "deny" or finding.rule in _SOFT_IN_SCRIPTS | seen:
+                continue
+            seen.add(finding.rule)
+            yield deny(finding.rule, f"In the script `{path}` the line runs: {finding.reason}")
 
 
 def judge_bash(
