@@ -180,6 +180,26 @@ def check_record(db: str | None) -> Finding:
     return Finding("record", "ok", f"runs are recorded in {target}")
 
 
+def check_state() -> Finding:
+    """The state directory ``csup hook`` keeps each session's memory in (what it wrote, the
+    user's uncommitted files): without it, hooked sessions are judged call by call."""
+    from csup.statedir import state_dir  # noqa: PLC0415
+
+    target = Path(state_dir())
+    folder = target
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        return Finding(
+            "state",
+            "warn",
+            f"{folder} is not a writable directory: csup hook cannot keep a session's memory "
+            "(a script written in one call and run in a later one is judged without it)",
+            "make it writable, or set CSUP_STATE_DIR to a directory you own",
+        )
+    return Finding("state", "ok", f"hooked sessions' memory is kept in {target}")
+
+
 def run_checks(
     *,
     claude_bin: str | None = None,
@@ -195,6 +215,7 @@ def run_checks(
         lambda: check_settings(here),
         check_guardian,
         lambda: check_record(db),
+        check_state,
     ]
     findings: list[Finding] = []
     for check in checks:

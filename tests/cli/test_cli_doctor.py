@@ -77,3 +77,22 @@ def test_an_installed_hook_is_recognised(claude_bin, tmp_path, monkeypatch):
     result = doctor("--claude-bin", str(claude_bin), "--cwd", str(tmp_path), "--json")
     assert result.exit_code == 0, result.output
     assert "settings.json" in findings(result)[("hooks", "ok")]["what"]
+
+
+def test_a_state_directory_that_cannot_be_made_is_a_warning_with_what_to_do(
+    claude_bin, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("CSUP_STATE_DIR", str(tmp_path / "a-file" / "csup"))
+    result = doctor("--claude-bin", str(claude_bin), "--cwd", str(tmp_path), "--json")
+    assert result.exit_code == 0, result.output  # hooked sessions still run, call by call
+    warned = findings(result)[("state", "warn")]
+    assert "a-file" in warned["what"] and "CSUP_STATE_DIR" in warned["fix"]
+
+
+def test_the_state_directory_is_reported_where_it_will_be_made(claude_bin, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("CSUP_STATE_DIR", str(tmp_path / "not-yet" / "csup"))
+    result = doctor("--claude-bin", str(claude_bin), "--cwd", str(tmp_path), "--json")
+    assert str(tmp_path / "not-yet" / "csup") in findings(result)[("state", "ok")]["what"]
