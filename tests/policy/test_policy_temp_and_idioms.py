@@ -104,3 +104,64 @@ def test_a_leased_force_push_to_a_mainline_is_denied(workspace: Path, branch: st
 @pytest.mark.parametrize("mode", ["-R u+w .", "-R 755 ./dist", "-R go-w src"])
 def test_a_recursive_chmod_inside_the_workspace_is_allowed(workspace: Path, mode: str) -> None:
     assert decide("moderate", f"chmod {mode}", workspace) == "allow"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/var/folders/q8/x1y2z3/T/tmp.Xa81", "/private/var/folders/zz/abc_d/T/pytest-of-me/p1"],
+)
+def test_inside_macos_per_user_temporary_directory_is_scratch(workspace: Path, path: str) -> None:
+    assert decide("permissive", f"rm -rf {path}", workspace) == "allow"
+
+
+@pytest.mark.parametrize(
+    "path", ["/var/folders/q8/x1y2z3/T", "/var/folders/q8/x1y2z3/C/com.app", "/var/folders"]
+)
+def test_macos_temporary_directory_itself_and_its_siblings_are_not(
+    workspace: Path, path: str
+) -> None:
+    assert decide("permissive", f"rm -rf {path}", workspace) == "deny"
+
+
+# -- what a command leaves out is not what it reads ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "tar czf src.tgz --exclude=.env .",
+        "tar -czf src.tgz --exclude .env.local src",
+        "rsync -a --exclude .env ./ /tmp/copy/",
+        "rsync -a --exclude=secrets.json --exclude=.env ./ /tmp/copy/",
+        "zip -qr site.zip public -x .env .env.production",
+        "git clean -n -e .env",
+        "git clean -n --exclude=.env.local",
+    ],
+)
+def test_excluding_a_secret_file_is_not_reading_it(workspace: Path, line: str) -> None:
+    assert decide("permissive", line, workspace) == "allow"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "tar czf s.tgz --exclude=.env .env.local",  # the file packed is another one
+        "zip -r site.zip . -x .env -r ~/.ssh",  # after -x's list, files are packed again
+        "git grep -e TOKEN .env",  # git grep's -e is a pattern, the file is read
+    ],
+)
+def test_a_secret_beside_an_exclusion_is_still_denied(workspace: Path, line: str) -> None:
+    assert decide("permissive", line, workspace) == "deny"
+
+
+@pytest.mark.parametrize(
+    "line", ["git clean -fdx -e.env", "git clean -fxd -e .env", "git clean -f --exclude=n"]
+)
+def test_a_forced_clean_with_an_exclusion_is_still_a_forced_clean(
+    workspace: Path, line: str
+) -> None:
+    # `-e.env` is the exclusion `.env`, not `-e -. -e -n -v` (a dry run)
+    decision = load_policy("permissive").decide(
+        ToolCall("Bash", {"command": line}, cwd=str(workspace))
+    )
+    assert (decision.behavior, decision.rule) == ("deny", "git.clean-force")

@@ -309,6 +309,10 @@ def in_workspace(path: str, where: Where) -> bool:
     return any(is_under(path, root) for root in where.workspace)
 
 
+_MACOS_TEMP = LazyRegex(r"(?:/private)?/var/folders/[^/]+/[^/]+/T/[^/]")
+"""Inside macOS's per-user temporary directory (``$TMPDIR`` there), given literally."""
+
+
 def in_temp(path: str, where: Where) -> bool:
     """Whether ``path`` lies inside (not at) a temporary directory.
 
@@ -316,7 +320,8 @@ def in_temp(path: str, where: Where) -> bool:
     when they lie in a temporary directory themselves (``HOME=/tmp/u``, a workspace made by
     ``mktemp -d``): the exemption is for scratch files, not for the user's.
     """
-    if not any(path != root and is_under(path, root) for root in where.temp):
+    in_a_root = any(path != root and is_under(path, root) for root in where.temp)
+    if not in_a_root and not _MACOS_TEMP.match(path):
         return False
     if where.home not in ("", "/") and is_under(path, where.home):
         return False

@@ -197,6 +197,13 @@ def runs_remote_code(command: Command, ctx: Context) -> Iterator[Finding]:
         )
 
 
+_GIT_VALUES = {
+    "clean": frozenset({"e", "exclude"}),
+    "push": frozenset({"o", "push-option", "repo", "receive-pack", "exec"}),
+}
+"""Short options of git subcommands that take a value (``git clean -e.env`` is not ``-n``)."""
+
+
 @rule("git")
 def git(command: Command, ctx: Context) -> Iterator[Finding]:
     """Force pushes, hard resets, forced cleans, history rewrites; plain pushes publish."""
@@ -204,7 +211,7 @@ def git(command: Command, ctx: Context) -> Iterator[Finding]:
     if index is None:
         return
     sub, argv = command.argv[index], command.argv[index:]
-    args = parse_args(argv, aliases=_GIT_FORCE)
+    args = parse_args(argv, aliases=_GIT_FORCE, takes_value=_GIT_VALUES.get(sub, frozenset()))
     words = set(argv[1:])
     if sub == "push":
         yield from _git_push(command, args.has("force"), [o for o, _ in args.operands], words, ctx)

@@ -209,6 +209,7 @@ def touches_secrets(command: Command, ctx: Context) -> Iterator[Finding]:
     argv = command.argv
     written = _written_operand(command)
     pattern = _pattern_operand(command)
+    excluded = _excluded_operands(command)
     # using the project's own secrets without showing them: `source .env`, `chmod 600 .env`,
     # `openssl req -key key.pem -out csr.pem`
     own = command.name in _USES_WITHOUT_SHOWING or (command.name == "openssl" and "-out" in argv)
@@ -225,6 +226,7 @@ def touches_secrets(command: Command, ctx: Context) -> Iterator[Finding]:
             or (word.startswith("-") and "=" not in word)
             or argv[i - 1] in _OUTPUT_OPTIONS
             or i in (written, pattern)
+            or i in excluded
             or (command.name in _KEY_USERS and argv[i - 1] in ("-i", "-f"))
         ):
             continue
@@ -277,6 +279,34 @@ def _pattern_operand(command: Command) -> int | None:
         if not word.startswith("-") and argv[i - 1] not in ("-A", "-B", "-C", "-m", "-t", "-g"):
             return i
     return None
+
+
+_EXCLUDE_SHORT = {"git": "-e", "zip": "-x", "7z": "-x", "du": "-X"}
+"""Short options whose value is a pattern left out (``git clean -e .env``, ``zip -x .env``)."""
+
+
+def _excluded_operands(command: Command) -> frozenset[int]:
+    """Indices of words naming what a command leaves out (``--exclude .env``, ``-x .env``):
+    excluding a secret file is the opposite of reading it."""
+    argv = command.argv
+    short = _EXCLUDE_SHORT.get(command.name)
+    if command.name == "git":
+        sub = git_subcommand(argv)
+        short = "-e" if sub is not None and argv[sub] == "clean" else None
+    out: set[int] = set()
+    listing = False  # zip's -x takes every word up to the next option
+    for i, word in enumerate(argv[1:], start=1):
+        previous = argv[i - 1]
+        if word.startswith("--exclude=") or previous == "--exclude":
+            out.add(i)
+        elif short is not None and (previous == short or listing):
+            out.add(i)
+            listing = command.name == "zip" and not word.startswith("-")
+        elif short is not None and word.startswith(short) and len(word) > len(short):
+            out.add(i)  # `-e.env`, `-x.env`
+        if word.startswith("-"):
+            listing = False
+    return frozenset(out)
 
 
 _PROC_ENVIRON = LazyRegex(r"/proc/[^/]+/environ$")
