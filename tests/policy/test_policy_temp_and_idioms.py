@@ -101,6 +101,69 @@ def test_a_leased_force_push_to_a_mainline_is_denied(workspace: Path, branch: st
     assert decide("permissive", f"git push --force-with-lease origin {branch}", workspace) == "deny"
 
 
+def _repo_on(path: Path, branch: str, *, worktree: bool = False) -> Path:
+    """A real git repository at ``path`` with ``branch`` checked out (in a linked worktree
+    with ``worktree``); returns the directory a session would work in."""
+    import subprocess  # noqa: PLC0415
+
+    def git(*args: str, cwd: Path = path) -> None:
+        subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+    path.mkdir(parents=True, exist_ok=True)
+    git("init", "-q", "-b", "main")
+    git("-c", "user.name=t", "-c", "user.email=t@x", "commit", "-q", "--allow-empty", "-m", "i")
+    if worktree:
+        git("worktree", "add", "-q", "-b", branch, str(path / "wt"))
+        return path / "wt"
+    git("checkout", "-q", "-b", branch)
+    (path / "sub").mkdir()
+    return path / "sub"
+
+
+@pytest.mark.parametrize("refspec", ["", " origin", " origin HEAD", " --force-if-includes"])
+@pytest.mark.parametrize("worktree", [False, True], ids=["clone", "worktree"])
+def test_a_leased_push_of_the_current_feature_branch_is_judged_by_its_name(
+    tmp_path: Path, refspec: str, worktree: bool
+) -> None:
+    cwd = _repo_on(tmp_path / "repo", "topic/rebased", worktree=worktree)
+    line = f"git push --force-with-lease{refspec}"
+    assert decide("permissive", line, cwd) == "allow"
+    assert decide("moderate", line, cwd) == "ask"
+
+
+@pytest.mark.parametrize(
+    "line", ["git push --force-with-lease", "git push --force-with-lease origin HEAD"]
+)
+def test_a_leased_push_of_a_checked_out_mainline_is_denied(tmp_path: Path, line: str) -> None:
+    cwd = _repo_on(tmp_path / "repo", "main-copy")
+    import subprocess  # noqa: PLC0415
+
+    subprocess.run(["git", "checkout", "-q", "main"], cwd=cwd, check=True)
+    assert decide("permissive", line, cwd) == "deny"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "git push -f",  # a plain force push overwrites whatever is there
+        "git push --force-with-lease origin HEAD:main",
+        "cd /tmp && git push --force-with-lease",  # not the repository read
+        "git -C ../elsewhere push --force-with-lease",
+    ],
+)
+def test_a_push_whose_target_is_not_the_current_feature_branch_is_still_denied(
+    tmp_path: Path, line: str
+) -> None:
+    cwd = _repo_on(tmp_path / "repo", "topic/rebased")
+    assert decide("permissive", line, cwd) == "deny"
+
+
+def test_without_a_repository_a_leased_push_of_the_current_branch_is_denied(
+    workspace: Path,
+) -> None:
+    assert decide("permissive", "git push --force-with-lease", workspace) == "deny"
+
+
 @pytest.mark.parametrize("mode", ["-R u+w .", "-R 755 ./dist", "-R go-w src"])
 def test_a_recursive_chmod_inside_the_workspace_is_allowed(workspace: Path, mode: str) -> None:
     assert decide("moderate", f"chmod {mode}", workspace) == "allow"

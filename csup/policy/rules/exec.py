@@ -351,6 +351,7 @@ def _git_push(
             # `--force-with-lease` refuses to overwrite what it has not seen: to a named
             # branch that is no one's mainline, it is the everyday rebase-and-push
             protected = _MAINLINES
+            targets = _current_branch_for(command, targets, operands, ctx)
             if any(t in ("HEAD", "@", "") or t.startswith("HEAD") for t in targets):
                 protected = None
         hits = (
@@ -370,6 +371,21 @@ def _git_push(
             )
     # every finding, not just the first: an [[exception]] may drop one of them
     yield ask("net.publish", f"{shown(command)} publishes to a remote repository.")
+
+
+def _current_branch_for(
+    command: Command, targets: list[str], operands: list[str], ctx: Context
+) -> list[str]:
+    """``targets`` with the current branch for a push of it (no refspec, ``HEAD``), when the
+    repository on disk names it; unchanged otherwise."""
+    if targets and not all(t in ("HEAD", "@") for t in targets):
+        return targets
+    if len(operands) > 2 or any(w in ("-C", "--git-dir", "--work-tree") for w in command.argv):
+        return targets
+    from csup.policy.programs.gitrepo import current_branch  # noqa: PLC0415 - pushes only
+
+    branch = current_branch(ctx.where.cwd)
+    return targets if branch is None else [branch]
 
 
 @rule()
