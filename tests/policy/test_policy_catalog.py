@@ -12,8 +12,9 @@ from collections.abc import Callable
 import pytest
 
 from csup.policy import Decision, Policy, load_policy
-from csup.policy.programs.catalog import ENTRIES, aims_at_production
+from csup.policy.programs.catalog import ENTRIES
 from csup.policy.programs.catalog_match import Form, through_runners
+from csup.policy.programs.databases import aims_at_production
 
 Bash = Callable[[Policy, str], Decision]
 

@@ -22,7 +22,6 @@ Three kinds of entries:
 
 from __future__ import annotations
 
-from csup._lazy_re import LazyRegex
 from csup._record import Frozen
 from csup.policy.programs.catalog_match import Form
 
@@ -46,7 +45,7 @@ class Entry(Frozen):
     safe: tuple[str, ...]
     _forms: tuple[Form, ...] | None
     production: bool
-    """Only aimed at a production database counts (see :func:`aims_at_production`): a
+    """Only aimed at a production database counts (see :func:`.databases.aims_at_production`): a
     workspace's own development database is reset and migrated every day."""
 
     def __init__(  # noqa: PLR0917 - a table row
@@ -674,49 +673,6 @@ ENTRIES = (
     ),
 )  # fmt: skip
 """Every entry; the tools of an entry may repeat in others (each is checked)."""
-
-
-_PRODUCTION_WORD = LazyRegex(r"(?i)(?<![a-z])(?:prod|production|staging|live)(?![a-z])")
-_LOCAL_HOSTS = frozenset(
-    {"", "localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0", "host.docker.internal", "db",  # noqa: S104
-     "postgres", "postgresql", "mysql", "mariadb", "database", "mongo", "redis"}
-)  # fmt: skip
-_ENVIRONMENT_VARIABLES = frozenset(
-    {"RAILS_ENV", "RACK_ENV", "NODE_ENV", "APP_ENV", "MIX_ENV", "FLASK_ENV", "ENV",
-     "ENVIRONMENT", "DJANGO_SETTINGS_MODULE", "STAGE", "DEPLOY_ENV"}
-)  # fmt: skip
-_URL_HOST = LazyRegex(r"^(?:jdbc:)?[a-z][\w+.-]*://(?:[^@/]*@)?(\[[^\]]*\]|[^:/?]*)")
-
-
-def _remote_url(value: str) -> bool:
-    match = _URL_HOST.match(value)
-    return match is not None and match.group(1).lower() not in _LOCAL_HOSTS
-
-
-def aims_at_production(argv: tuple[str, ...], assigned: list[tuple[str, str]]) -> bool:
-    """Whether a command is aimed at a production (or staging, or any remote) database.
-
-    An environment set to production or staging (``RAILS_ENV=production``, ``--env prod``,
-    ``--settings=app.settings.production``), or a database URL on another host.
-    """
-    for name, value in assigned:
-        if name in _ENVIRONMENT_VARIABLES and _PRODUCTION_WORD.search(value):
-            return True
-        if name.endswith("_URL") and _remote_url(value):
-            return True
-    for i, word in enumerate(argv[1:], start=1):
-        flag, _, value = word.partition("=")
-        if not value and argv[i - 1] in ("-e", "--env", "--environment", "-x", "--settings"):
-            flag, value = argv[i - 1], word
-        if flag in _ENVIRONMENT_VARIABLES and _PRODUCTION_WORD.search(value):
-            return True  # `rails db:reset RAILS_ENV=production`
-        if flag.lstrip("-") in ("e", "env", "environment", "x", "settings") and (
-            _PRODUCTION_WORD.search(value)
-        ):
-            return True
-        if (value and _remote_url(value)) or _remote_url(word):
-            return True
-    return False
 
 
 def by_tool() -> dict[str, list[Entry]]:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from csup.policy.programs.catalog import ENTRIES, Entry, aims_at_production, by_tool
+from csup.policy.programs.catalog import ENTRIES, Entry, by_tool
 from csup.policy.programs.catalog_match import RUNNERS, through_runners
-from csup.policy.rules.base import Finding, alone, ask, deny, shown
+from csup.policy.programs.databases import aims_at_production, configured_production
+from csup.policy.rules.base import Context, Finding, alone, ask, deny, shown
 from csup.policy.syntax.command import Analysis, Command
 
 _BY_TOOL = by_tool()
@@ -37,11 +38,12 @@ def matching(command: Command) -> Iterator[Entry]:
             yield entry
 
 
-def judge_catalog(analysis: Analysis) -> Iterator[Finding]:
+def judge_catalog(analysis: Analysis, ctx: Context) -> Iterator[Finding]:
     """Destroyers and switches of the catalog, and credential printers (see below): deny.
 
     Judged over the line, after the hand-written rules: an entry marked ``production``
-    counts only when the command (or the line's variables) aim it at production.
+    counts only when the command, the line's variables, the environment or the project's
+    ``.env`` aim it at production (:mod:`csup.policy.programs.databases`).
     """
     for command in analysis.commands:
         if command.name not in _TOOLS:
@@ -49,10 +51,14 @@ def judge_catalog(analysis: Analysis) -> Iterator[Finding]:
         for entry in matching(command):
             if entry.kind == "prints":
                 continue
+            reason = _reason(entry, command)
             if entry.production and not aims_at_production(command.argv, analysis.assigned):
-                continue
+                why = configured_production(ctx.where.cwd)
+                if why is None:
+                    continue
+                reason = f"{reason} The database is not local: {why}."
             # every one, not just the first: an exception may drop some of them
-            yield deny(entry.rule, _reason(entry, command)).about(alone(command))
+            yield deny(entry.rule, reason).about(alone(command))
     yield from judge_printed_credentials(analysis)
 
 

@@ -200,7 +200,7 @@ def judge_bash(
     yield from judge_download_and_run(analysis)
     yield from judge_shown_secrets(analysis)
     yield from judge_shipped_files(analysis, start)
-    yield from judge_catalog(analysis)
+    yield from judge_catalog(analysis, start)
     if analysis.assigned:
         yield from judge_guard_variables(analysis)
     if any(c.name in ("source", ".") for c in analysis.commands):
