@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 
 from csup.policy.programs.inline import INTERPRETERS
+from csup.policy.programs.printing import certain_output
 from csup.policy.programs.runs import (
     COMMAND_VARIABLES,
     EMBEDDED_SHELL,
@@ -47,9 +48,11 @@ class ProgramKnowledge:
 
     __slots__ = ()
 
-    def unwrap(self, argv: tuple[str, ...], dynamic: frozenset[int]) -> Unwrapped:
+    def unwrap(
+        self, argv: tuple[str, ...], dynamic: frozenset[int], stdin: str | None = None
+    ) -> Unwrapped:
         """See :func:`csup.policy.programs.wrappers.unwrap`."""
-        return unwrap(argv, dynamic)
+        return unwrap(argv, dynamic, stdin)
 
     def scripts_of(self, command: Command) -> list[tuple[str | None, str]]:
         """See :func:`scripts_of`."""
@@ -62,6 +65,10 @@ class ProgramKnowledge:
     def printed_text(self, command: Command) -> str | None:
         """See :func:`csup.policy.programs.runs.printed_text`."""
         return printed_text(command)
+
+    def certain_output(self, command: Command) -> str | None:
+        """See :func:`csup.policy.programs.printing.certain_output`."""
+        return certain_output(command)
 
     def reads_script(self, name: str) -> bool:
         """Shells and interpreters run what their standard input gives them."""

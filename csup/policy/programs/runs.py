@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from csup._lazy_re import LazyRegex
+from csup.policy.programs.printing import printf_output
 from csup.policy.syntax.command import Command
 from csup.policy.syntax.text import ansi_c
 
@@ -32,7 +33,10 @@ def piped_scripts(source: Command, shell: str) -> list[tuple[str | None, str]]:
                 args = args[1:]
             texts = [" ".join(args)]
         else:
-            texts = [_printf(args[1:] if args[:1] == ["--"] else args)]
+            printed = printf_output(args)
+            if printed is None:
+                return [(None, how)]  # a directive csup does not compute, or no format
+            texts = [printed]
         # escapes (`\x72m`, `\n`) are decoded by printf and `echo -e` (and by dash's echo)
         decoded = [ansi_c(t) for t in texts]
         return [(t, how) for t in dict.fromkeys(decoded + texts)]
@@ -371,12 +375,3 @@ COMMAND_VARIABLES = LazyRegex(
     r"CVS_RSH|GIT_CONFIG_VALUE_\d+|FZF_DEFAULT_COMMAND|BROWSER"
 )
 """Variables whose value a program runs as a shell command (``GIT_SSH_COMMAND='...' git``)."""
-
-
-def _printf(args: list[str]) -> str:
-    """Roughly what ``printf FORMAT ARGS...`` prints: ``%s`` and ``%b`` filled in order."""
-    if not args:
-        return ""
-    values = iter(args[1:])
-    text = re.sub(r"%[sb]", lambda _: next(values, ""), args[0])
-    return " ".join([text, *values])

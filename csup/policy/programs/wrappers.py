@@ -12,6 +12,7 @@ import re
 
 from csup._lazy_re import LazyRegex
 from csup._record import Record
+from csup.policy.programs.xargs import runs as xargs_runs
 from csup.policy.syntax.text import command_name
 
 TYPE_CHECKING = False
@@ -22,9 +23,6 @@ SHELLS = frozenset(
     {"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "csh", "tcsh", "yash"}
 )
 """Programs that run a script given with ``-c`` or on standard input."""
-
-STDIN_WORD = "{stdin}"
-"""Stands for the words ``xargs`` reads from its input (always dynamic)."""
 
 # wrapper -> options that take a value (short letters and long names)
 _VALUE_OPTIONS: dict[str, frozenset[str]] = {
@@ -108,18 +106,6 @@ _VALUE_OPTIONS: dict[str, frozenset[str]] = {
         "--memfree",
         "--load",
         "--halt",
-    },
-    "xargs": frozenset("EIadLlnPsi")
-    | {
-        "--arg-file",
-        "--delimiter",
-        "--eof",
-        "--replace",
-        "--max-lines",
-        "--max-args",
-        "--max-procs",
-        "--max-chars",
-        "--process-slot-var",
     },
 }
 # package and environment runners: runner -> (subcommands that run a command, options
@@ -375,24 +361,6 @@ def _split_env_string(words: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
     return out
 
 
-def _xargs(words: list[tuple[str, bool]]) -> list[tuple[str, bool]]:
-    """``xargs [opts] cmd args``: the command runs with its input words appended."""
-    replace: str | None = None
-    for i, (text, _) in enumerate(words):
-        if text in ("-I", "--replace") and i + 1 < len(words):
-            replace = words[i + 1][0]
-        elif text.startswith("-I") and len(text) > 2:
-            replace = text[2:]
-        elif text in ("-i",) or text.startswith("--replace="):
-            replace = text.split("=", 1)[1] if "=" in text else "{}"
-        elif not text.startswith("-"):
-            break
-    rest = _skip_options(words, "xargs") or [("echo", False)]
-    if replace is not None:
-        return [(t.replace(replace, STDIN_WORD), d or replace in t) for t, d in rest]
-    return [*rest, (STDIN_WORD, True)]
-
-
 PARALLEL_INPUT = '"$PARALLEL_INPUT"'
 """Stands, in the script built for ``parallel``, for input only known at run time."""
 
@@ -508,10 +476,15 @@ def _sub(words: list[tuple[str, bool]], via: str) -> Sub:
     return Sub(tuple(t for t, _ in words), frozenset(k for k, (_, d) in enumerate(words) if d), via)
 
 
-def unwrap(argv: tuple[str, ...], dynamic: frozenset[int]) -> Unwrapped:
-    """Strip wrappers from ``argv``; for ``find``, list the commands it would start."""
+def unwrap(argv: tuple[str, ...], dynamic: frozenset[int], stdin: str | None = None) -> Unwrapped:
+    """Strip wrappers from ``argv``; for ``find`` and ``xargs``, list the commands they start.
+
+    ``stdin`` is what the command reads on its standard input when the line makes it certain
+    (``echo .env | xargs cat``), else None; only ``xargs`` looks at it (see :mod:`.xargs`).
+    """
     words = [(text, i in dynamic) for i, text in enumerate(argv)]
     wrappers: list[str] = []
+    later: list[Sub] = []
     chdir: tuple[str, bool] | None = None
     for _ in range(32):
         if not words:
@@ -545,15 +518,19 @@ def unwrap(argv: tuple[str, ...], dynamic: frozenset[int]) -> Unwrapped:
             wrappers.append(name)
             words = run
             break
+        if name == "xargs":
+            # the first command xargs runs goes on being unwrapped; the others are started
+            wrappers.append(name)
+            first, *others = xargs_runs(words[1:], stdin)
+            later += [_sub(run, "xargs") for run in others]
+            words, stdin = first, None
+            continue
         if name not in _VALUE_OPTIONS:
             break
         wrappers.append(name)
         rest = words[1:]
         if name == "env":
             rest = _split_env_string(rest)
-        if name == "xargs":
-            words = _xargs(rest)
-            continue
         if name == "parallel":
             words = _parallel(rest)
             break
@@ -584,7 +561,7 @@ def unwrap(argv: tuple[str, ...], dynamic: frozenset[int]) -> Unwrapped:
     words[0] = (_unversioned(command_name(words[0][0])), words[0][1])
     out_argv = tuple(t for t, _ in words)
     out_dyn = frozenset(i for i, (_, d) in enumerate(words) if d)
-    subs = _find_exec(out_argv, out_dyn) if out_argv[0] == "find" else []
+    subs = later + (_find_exec(out_argv, out_dyn) if out_argv[0] == "find" else [])
     out = Unwrapped(out_argv, out_dyn, tuple(wrappers), subs)
     out.chdir = chdir
     return out

@@ -63,9 +63,12 @@ if TYPE_CHECKING:
     class Programs(Protocol):
         """Program knowledge, as the walker asks for it (see :func:`.walker.walk`)."""
 
-        def unwrap(self, argv: tuple[str, ...], dynamic: frozenset[int]) -> Unwrapped:
+        def unwrap(
+            self, argv: tuple[str, ...], dynamic: frozenset[int], stdin: str | None = None
+        ) -> Unwrapped:
             """The command that really runs once wrappers are stripped (``sudo rm`` -> ``rm``),
-            and the commands it starts (``find -exec``)."""
+            and the commands it starts (``find -exec``, ``xargs``); ``stdin`` is the text the
+            command reads when the line makes it certain (``echo .env | xargs cat``)."""
 
         def scripts_of(self, command: Command) -> list[tuple[str | None, str]]:
             """Scripts ``command`` hands to a shell, each (text or None when only known at
@@ -78,6 +81,10 @@ if TYPE_CHECKING:
         def printed_text(self, command: Command) -> str | None:
             """What ``command`` prints when it is certain (``echo``, ``printf``, ``cat`` of a
             here-document), else None."""
+
+        def certain_output(self, command: Command) -> str | None:
+            """What ``command`` prints, exactly, when the line makes it certain (``echo`` and
+            ``printf`` of literal words, ``cat`` of a here-document), else None."""
 
         def reads_script(self, name: str) -> bool:
             """Whether the program ``name`` runs what its standard input gives it as code."""

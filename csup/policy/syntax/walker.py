@@ -6,6 +6,10 @@ or handed to another program (``bash -c``, ``eval``, here-strings to a shell, ``
 ``find -exec``, ``sudo``/``env``/``timeout``/... wrappers). The parser is tree-sitter-bash
 (:mod:`.binding`), loaded on first use so that ``import csup.policy`` stays cheap.
 
+What the line makes certain is used: a ``$(cmd)`` whose output the programs know
+(``$(echo .env)``) is that output in the word, and the text a command reads from a pipe or a
+here-string is handed to :meth:`~.knowledge.Programs.unwrap` (``echo .env | xargs cat``).
+
 The walker knows bash and no program: which commands are wrappers, run scripts or write
 files, it asks the :class:`~.knowledge.Programs` it is given (csup's is in
 :mod:`csup.policy.programs.knowledge`, whose ``analyse`` is the entry to use).
@@ -173,6 +177,11 @@ class _Walker:
         """Statements found inside a here-document redirect, to walk after its command."""
         self.here_ids: set[int] = set()
         """``<`` redirects that are really here-strings (see :func:`_misparsed_herestrings`)."""
+        self.piped: tuple[tuple[Command, ...], str] | None = None
+        """(upstream, text): a command walked with exactly this ``upstream`` reads ``text``
+        on its standard input (``echo .env | xargs cat``: the output of the stage before)."""
+        self.last_redirected: set[int] = set()
+        """Pipelines whose last command reads a redirect, not the pipe (``a | b < f``)."""
 
     def text(self, node: Node) -> str:
         """The source text of ``node``, with shielded characters put back."""
@@ -245,9 +254,18 @@ class _Walker:
         if kind == "pipeline":
             produced: list[Command] = []
             flow = upstream
-            for child in node.named_children:
-                produced = self.node(child, nesting + 1, scope, flow)
-                flow = flow + tuple(produced)
+            saved_piped = self.piped
+            stages = node.named_children
+            try:
+                for k, child in enumerate(stages):
+                    if k:
+                        text = self.stage_output(produced)
+                        redirected = k == len(stages) - 1 and node.id in self.last_redirected
+                        self.piped = None if text is None or redirected else (flow, text)
+                    produced = self.node(child, nesting + 1, scope, flow)
+                    flow = flow + tuple(produced)
+            finally:
+                self.piped = saved_piped
             return produced
         if kind == "redirected_statement":
             body = node.child_by_field_name("body")
@@ -256,6 +274,14 @@ class _Walker:
             herestrings = _misparsed_herestrings(node)
             simple = body is not None and body.type == "command"
             single = simple or (body is not None and body.type == "declaration_command")
+            saved_piped = self.piped
+            if not simple and body is not None and any(_reads_input(r) for r in reds):
+                # the redirect, not the pipe, is the input: of the last command of a pipeline
+                # (`echo a | xargs rm < f`), of every command of a block
+                if body.type == "pipeline":
+                    self.last_redirected.add(body.id)
+                else:
+                    self.piped = None
             for red in reds:
                 here = red.type in ("herestring_redirect", "heredoc_redirect")
                 if red.id in herestrings:
@@ -264,10 +290,14 @@ class _Walker:
                         self.word(red.named_children[-1], nesting, scope)
                 elif not (here and simple):
                     # `cmd < <(producer)` reads what producer writes, as `producer | cmd`
-                    upstream = (*upstream, *self.redirect(red, nesting, scope))
+                    fed = self.redirect(red, nesting, scope)
+                    upstream = (*upstream, *fed) if fed else upstream
             if body is None:
                 return []
-            produced = self.node(body, nesting + 1, scope, upstream, reds)
+            try:
+                produced = self.node(body, nesting + 1, scope, upstream, reds)
+            finally:
+                self.piped = saved_piped
             content = self.programs.printed_text(produced[-1]) if simple and produced else None
             made = [r for r in self.result.redirects if r.op in WRITE_OPS][before:]
             for made_redirect in made:
@@ -359,6 +389,26 @@ class _Walker:
                     text = self.here_text(word)
         return text, tuple(feeds)
 
+    def stage_output(self, produced: list[Command]) -> str | None:
+        """What a pipeline stage writes to the pipe when it is certain: the output of the
+        one command it runs (``echo .env`` in ``echo .env | xargs cat``)."""
+        return self.programs.certain_output(produced[0]) if len(produced) == 1 else None
+
+    def piped_input(
+        self, upstream: tuple[Command, ...], stdin: str | None, reds: list[Node]
+    ) -> str | None:
+        """The text a command reads when the line makes it certain: its here-string or
+        here-document, else what the pipe brings it (see :attr:`piped`); None when a
+        redirect reads a file instead, or the text is only known at run time."""
+        if any(_reads_input(r) and r.id not in self.here_ids for r in reds):
+            return None
+        if stdin is not None or self.unknown_stdin:
+            return stdin
+        if any(r.type in ("herestring_redirect", "heredoc_redirect") for r in reds):
+            return None
+        piped = self.piped
+        return piped[1] if piped is not None and piped[0] is upstream and upstream else None
+
     def here_text(self, word: _Word) -> str | None:
         """A here-string's text: literal, or what ``$(echo ...)`` prints; else None (and,
         for a shell or interpreter, a problem noted where it is run)."""
@@ -382,6 +432,8 @@ class _Walker:
         reds: tuple[Node, ...],
     ) -> list[Command]:
         words: list[_Word] = []
+        given = upstream
+        own: list[Node] = []
         for child in node.named_children:
             if child.type == "variable_assignment":
                 value = child.child_by_field_name("value")
@@ -390,6 +442,7 @@ class _Walker:
             elif child.type in ("herestring_redirect", "heredoc_redirect"):
                 reds = (*reds, child)
             elif child.type.endswith("_redirect"):
+                own.append(child)
                 upstream = (*upstream, *self.redirect(child, nesting, scope))
             elif child.type == "command_name":
                 words.extend(self.word(c, nesting + 1, scope) for c in child.children)
@@ -411,6 +464,7 @@ class _Walker:
         dynamic = frozenset(i for i, w in enumerate(words) if w.dynamic)
         feeds = tuple(c for w in words for c in w.feeds)
         saved, self.pending = self.pending, []
+        saved_piped = self.piped
         self.unknown_stdin = False
         try:
             stdin, stdin_feeds = self.stdin_text(reds, nesting, scope)
@@ -418,18 +472,25 @@ class _Walker:
             if self.unknown_stdin and self.programs.reads_script(name):
                 self.problem(f"cannot see the script given to {name} <<<: it is built at run time")
             written = Command(argv, dynamic, upstream, feeds + stdin_feeds, stdin, scope.via)
-            emitted = self.emit(written, scope.depth)
+            known = self.piped_input(given, stdin, [*reds, *own])
+            emitted = self.emit(written, scope.depth, known)
             produced = emitted
             for after in self.pending:
                 piped = after.type == "pipeline"
-                out = self.node(after, nesting + 1, scope, tuple(emitted) if piped else ())
+                flow = tuple(emitted) if piped else ()
+                text = self.stage_output(emitted) if piped else None
+                self.piped = None if text is None else (flow, text)  # `cat <<EOF | xargs rm`
+                out = self.node(after, nesting + 1, scope, flow)
                 produced = out if piped else produced
             return produced
         finally:
             self.pending = saved
+            self.piped = saved_piped
 
-    def emit(self, written: Command, depth: int) -> list[Command]:
-        """Record a command as written after unwrapping it, and whatever it hands to a shell."""
+    def emit(self, written: Command, depth: int, stdin: str | None = None) -> list[Command]:
+        """Record a command as written after unwrapping it, and whatever it hands to a shell.
+
+        ``stdin``: the text it reads when the line makes it certain (for ``xargs``)."""
         if len(self.result.commands) >= MAX_COMMANDS:
             self.problem(f"the command runs more than {MAX_COMMANDS} commands")
             return []
@@ -453,7 +514,7 @@ class _Walker:
         if self.aliases and 0 not in written.dynamic and written.argv[0] in self.aliases:
             return self.expand_alias(written, depth)
         argv = (command_name(written.argv[0]), *written.argv[1:])
-        unwrapped = self.programs.unwrap(argv, written.dynamic)
+        unwrapped = self.programs.unwrap(argv, written.dynamic, stdin)
         if unwrapped.problem:
             self.problem(unwrapped.problem)
         if not unwrapped.argv:
@@ -576,10 +637,20 @@ class _Walker:
         raw = self.text(node)
         if kind in ("command_substitution", "process_substitution"):
             start = len(self.result.commands)
+            inner = _Scope(scope.depth, (*scope.via, "$( )"))
             for child in node.named_children:
-                self.node(child, nesting + 1, _Scope(scope.depth, (*scope.via, "$( )")), ())
+                self.node(child, nesting + 1, inner, ())
             made = self.result.commands[start:]
             out.feeds.extend(made)
+            command = kind == "command_substitution"
+            printed = self.substituted(node, made, inner) if command else None
+            if printed is not None:
+                # `cat "$(echo .env)"`: the word holds what the command prints, as bash makes it
+                out.text += printed
+                # unquoted, it splits into words (none when it is empty: `rm -rf $(echo -n)`)
+                spaces = not printed or any(c in printed for c in " \t\n")
+                out.split = out.split or (not quoted and spaces)
+                return
             if not out.text and len(made) == 1 and "TMPDIR" not in self.line:
                 out.temp = self.programs.made_path(made[0])
             out.text += "$(...)"
@@ -642,6 +713,27 @@ class _Walker:
             out.dynamic = True
             for child in node.named_children:
                 self.word_into(_Word(), child, nesting + 1, scope, quoted)
+
+    def substituted(self, node: Node, made: list[Command], inner: _Scope) -> str | None:
+        """What ``$(cmd)`` becomes when cmd's output is certain (``$(echo .env)``,
+        ``$(printf %s ~/.ssh/config)``): cmd is one simple command, run as written (no
+        wrapper, no redirect), whose output the program knowledge computes; trailing
+        newlines go, as bash takes them off."""
+        statements = [c for c in node.named_children if c.type != "comment"]
+        if len(statements) != 1 or statements[0].type != "command" or len(made) != 1:
+            return None
+        if made[0].via != inner.via:
+            return None
+        printed = self.programs.certain_output(made[0])
+        return None if printed is None else printed.rstrip("\n").replace("\0", "")
+
+
+def _reads_input(red: Node) -> bool:
+    """Whether a file redirect replaces the standard input (``< f``, ``<> f``, ``<&3``)."""
+    if red.type != "file_redirect":
+        return False
+    op = next((c.type for c in red.children if not c.is_named), "")
+    return op.startswith("<")
 
 
 def _misparsed_herestrings(node: Node) -> set[int]:
