@@ -24,10 +24,19 @@ from __future__ import annotations
 import re
 
 from csup._lazy_re import LazyRegex
-from csup._record import Frozen, Record
 from csup.policy.syntax.binding import parser
 from csup.policy.syntax.command import WRITE_OPS, Analysis, Command, Redirect
-from csup.policy.syntax.text import DQ_ESCAPE, ESCAPE, ansi_c, command_name, expand_braces, shield
+from csup.policy.syntax.text import DQ_ESCAPE, ESCAPE, ansi_c, command_name, shield
+from csup.policy.syntax.words import (
+    VARIABLE_WORD,
+    Scope,
+    Word,
+    brace_expanded,
+    misparsed_herestrings,
+    only_misparsed_herestrings,
+    reads_input,
+    split_words,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -55,7 +64,7 @@ def walk(script: str, programs: Programs) -> Analysis:
     """
     result = Analysis()
     try:
-        _Walker(result, programs, script).script(script, _Scope(0, ()))
+        _Walker(result, programs, script).script(script, Scope(0, ()))
     except RecursionError:
         result.problems.append("the command is nested too deeply to analyse")
     except Exception as error:
@@ -84,66 +93,6 @@ _STATEMENTS = frozenset(
      "unset_command", "test_command"}
 )  # fmt: skip
 """Node types that are statements (run), not words."""
-
-
-def _brace_expanded(words: list[_Word]) -> list[_Word]:
-    """Unquoted words with ``{a,b}`` become several words, as bash makes them."""
-    out: list[_Word] = []
-    for word in words:
-        if word.quoted or word.dynamic or "{" not in word.text or "," not in word.text:
-            out.append(word)
-            continue
-        for text in expand_braces(word.text):
-            new = _Word()
-            new.text, new.feeds = text, word.feeds
-            out.append(new)
-    return out
-
-
-def _split_words(words: list[_Word]) -> list[_Word]:
-    """Words an unquoted ``$cmd`` gave spaces become several (``cmd="rm -rf /"; $cmd``)."""
-    out: list[_Word] = []
-    for word in words:
-        if not word.split:
-            out.append(word)
-            continue
-        for text in word.text.split():
-            new = _Word()
-            new.text, new.feeds, new.quoted = text, word.feeds, True
-            out.append(new)
-    return out
-
-
-_VARIABLE_WORD = LazyRegex(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.DOTALL)
-
-
-class _Scope(Frozen):
-    """Where the walker is: how many shells deep, and through which wrappers."""
-
-    __slots__ = ("depth", "via")
-
-    depth: int
-    via: tuple[str, ...]
-
-    def __init__(self, depth: int, via: tuple[str, ...]) -> None:
-        object.__setattr__(self, "depth", depth)
-        object.__setattr__(self, "via", via)
-
-
-class _Word(Record):
-    # in constructor order
-    __slots__ = ("text", "dynamic", "feeds", "temp", "quoted", "split")  # noqa: RUF023
-
-    def __init__(self) -> None:
-        self.text = ""
-        self.dynamic = False
-        self.feeds: list[Command] = []
-        self.quoted = False
-        """Whether some of the word is quoted (brace expansion is then not applied)."""
-        self.split = False
-        """Whether an unquoted variable gave it spaces: the shell splits it into words."""
-        self.temp: str | None = None
-        """When the word is just ``$(mktemp ...)``: a path standing for what it makes."""
 
 
 class _Walker:
@@ -176,7 +125,7 @@ class _Walker:
         self.pending: list[Node] = []
         """Statements found inside a here-document redirect, to walk after its command."""
         self.here_ids: set[int] = set()
-        """``<`` redirects that are really here-strings (see :func:`_misparsed_herestrings`)."""
+        """``<`` redirects that are really here-strings (see :func:`misparsed_herestrings`)."""
         self.piped: tuple[tuple[Command, ...], str] | None = None
         """(upstream, text): a command walked with exactly this ``upstream`` reads ``text``
         on its standard input (``echo .env | xargs cat``: the output of the stage before)."""
@@ -190,7 +139,7 @@ class _Walker:
 
     # -- entry points ------------------------------------------------------------------
 
-    def script(self, text: str, scope: _Scope) -> list[Command]:
+    def script(self, text: str, scope: Scope) -> list[Command]:
         if scope.depth > MAX_SHELL_DEPTH:
             self.result.problems.append("too many shells nested inside each other")
             return []
@@ -206,7 +155,7 @@ class _Walker:
             shielded = _TILDE_BEFORE_BRACKET.sub("~/", shielded)
         tree = parser().parse(shielded.encode("utf-8", "surrogatepass"))
         root = tree.root_node
-        if root.has_error and not _only_misparsed_herestrings(root):
+        if root.has_error and not only_misparsed_herestrings(root):
             self.problem("the command is not valid shell syntax")
         saved, self.restore = self.restore, restore
         try:
@@ -224,7 +173,7 @@ class _Walker:
         self,
         node: Node,
         nesting: int,
-        scope: _Scope,
+        scope: Scope,
         upstream: tuple[Command, ...],
         redirects: tuple[Node, ...] = (),
     ) -> list[Command]:
@@ -271,11 +220,11 @@ class _Walker:
             body = node.child_by_field_name("body")
             reds = tuple(c for c in node.children if c.type.endswith("_redirect"))
             before = sum(1 for r in self.result.redirects if r.op in WRITE_OPS)
-            herestrings = _misparsed_herestrings(node)
+            herestrings = misparsed_herestrings(node)
             simple = body is not None and body.type == "command"
             single = simple or (body is not None and body.type == "declaration_command")
             saved_piped = self.piped
-            if not simple and body is not None and any(_reads_input(r) for r in reds):
+            if not simple and body is not None and any(reads_input(r) for r in reds):
                 # the redirect, not the pipe, is the input: of the last command of a pipeline
                 # (`echo a | xargs rm < f`), of every command of a block
                 if body.type == "pipeline":
@@ -341,7 +290,7 @@ class _Walker:
         if calls_itself and ("&" in text or "|" in text):
             self.result.fork_bomb = True
 
-    def redirect(self, node: Node, nesting: int, scope: _Scope) -> list[Command]:
+    def redirect(self, node: Node, nesting: int, scope: Scope) -> list[Command]:
         """Record a redirect; returns the commands whose output it reads (``< <(cmd)``)."""
         if node.type in ("herestring_redirect", "heredoc_redirect"):
             for child in node.named_children:
@@ -363,7 +312,7 @@ class _Walker:
         return word.feeds if op == "<" and dest.type == "process_substitution" else []
 
     def stdin_text(
-        self, reds: tuple[Node, ...], nesting: int, scope: _Scope
+        self, reds: tuple[Node, ...], nesting: int, scope: Scope
     ) -> tuple[str | None, tuple[Command, ...]]:
         """The literal text a here-string or here-document gives a command, and its feeds."""
         text: str | None = None
@@ -400,7 +349,7 @@ class _Walker:
         """The text a command reads when the line makes it certain: its here-string or
         here-document, else what the pipe brings it (see :attr:`piped`); None when a
         redirect reads a file instead, or the text is only known at run time."""
-        if any(_reads_input(r) and r.id not in self.here_ids for r in reds):
+        if any(reads_input(r) and r.id not in self.here_ids for r in reds):
             return None
         if stdin is not None or self.unknown_stdin:
             return stdin
@@ -409,7 +358,7 @@ class _Walker:
         piped = self.piped
         return piped[1] if piped is not None and piped[0] is upstream and upstream else None
 
-    def here_text(self, word: _Word) -> str | None:
+    def here_text(self, word: Word) -> str | None:
         """A here-string's text: literal, or what ``$(echo ...)`` prints; else None (and,
         for a shell or interpreter, a problem noted where it is run)."""
         if not word.dynamic:
@@ -427,11 +376,11 @@ class _Walker:
         self,
         node: Node,
         nesting: int,
-        scope: _Scope,
+        scope: Scope,
         upstream: tuple[Command, ...],
         reds: tuple[Node, ...],
     ) -> list[Command]:
-        words: list[_Word] = []
+        words: list[Word] = []
         given = upstream
         own: list[Node] = []
         for child in node.named_children:
@@ -455,11 +404,11 @@ class _Walker:
                 extra = red.children_by_field_name("destination")[1:]
                 words.extend(self.word(c, nesting + 1, scope) for c in extra)
         if any(w.split for w in words):
-            words = _split_words(words)
+            words = split_words(words)
         if not words:
             return []
         if any("{" in w.text and "," in w.text for w in words):
-            words = _brace_expanded(words)
+            words = brace_expanded(words)
         argv = tuple(w.text for w in words)
         dynamic = frozenset(i for i, w in enumerate(words) if w.dynamic)
         feeds = tuple(c for w in words for c in w.feeds)
@@ -495,8 +444,8 @@ class _Walker:
             self.problem(f"the command runs more than {MAX_COMMANDS} commands")
             return []
         for i, word in enumerate(written.argv[1:], start=1):
-            if "=" in word and (assigned := _VARIABLE_WORD.fullmatch(word)) is not None:
-                scope = _Scope(depth, written.via)
+            if "=" in word and (assigned := VARIABLE_WORD.fullmatch(word)) is not None:
+                scope = Scope(depth, written.via)
                 name, value = assigned.groups()
                 self.variable_command(name, value, i in written.dynamic, scope)
         if written.argv[0] in _ALL_ARGUMENTS and self.function is not None:
@@ -543,7 +492,7 @@ class _Walker:
             if script is None:
                 self.problem(f"cannot see the script given to {how}: it is built at run time")
             else:
-                self.script(script, _Scope(depth + 1, (*via, how)))
+                self.script(script, Scope(depth + 1, (*via, how)))
         return [command]
 
     def define_aliases(self, command: Command) -> None:
@@ -574,15 +523,15 @@ class _Walker:
             word if i in written.dynamic else shlex.quote(word)
             for i, word in enumerate(written.argv[1:], start=1)
         )
-        return self.script(f"{value} {rest}", _Scope(depth + 1, (*written.via, f"alias {name}")))
+        return self.script(f"{value} {rest}", Scope(depth + 1, (*written.via, f"alias {name}")))
 
-    def command_variable(self, node: Node, value: _Word, scope: _Scope) -> None:
+    def command_variable(self, node: Node, value: Word, scope: Scope) -> None:
         """``GIT_SSH_COMMAND='rm -rf ~' git fetch``: a program runs the value as a command."""
         name_node = node.child_by_field_name("name")
         if name_node is not None:
             self.variable_command(self.text(name_node), value.text, value.dynamic, scope)
 
-    def variable_command(self, name: str, value: str, dynamic: bool, scope: _Scope) -> None:
+    def variable_command(self, name: str, value: str, dynamic: bool, scope: Scope) -> None:
         """Judge the value of a variable some program runs as a command (``GIT_SSH_COMMAND``)."""
         self.result.assigned.append((name, value))
         if not self.programs.runs_value_of(name) or not value.strip():
@@ -590,9 +539,9 @@ class _Walker:
         if dynamic:
             self.problem(f"cannot see the command in {name}: it is built at run time")
         else:
-            self.script(value, _Scope(scope.depth + 1, (*scope.via, f"{name}=")))
+            self.script(value, Scope(scope.depth + 1, (*scope.via, f"{name}=")))
 
-    def assign(self, node: Node, value: _Word) -> None:
+    def assign(self, node: Node, value: Word) -> None:
         """Remember ``NAME=value`` when the value of ``$NAME`` later in the line is certain.
 
         Only a plain assignment that runs whenever the line gets that far (a top-level
@@ -621,14 +570,14 @@ class _Walker:
 
     # -- words -------------------------------------------------------------------------
 
-    def word(self, node: Node, nesting: int, scope: _Scope) -> _Word:
-        out = _Word()
+    def word(self, node: Node, nesting: int, scope: Scope) -> Word:
+        out = Word()
         self.word_into(out, node, nesting, scope, quoted=False)
         if out.temp is not None and out.text == "$(...)":
             out.text, out.dynamic = out.temp, False
         return out
 
-    def word_into(self, out: _Word, node: Node, nesting: int, scope: _Scope, quoted: bool) -> None:
+    def word_into(self, out: Word, node: Node, nesting: int, scope: Scope, quoted: bool) -> None:
         if nesting > MAX_NESTING:
             self.problem("the command is nested too deeply to analyse")
             out.dynamic = True
@@ -637,7 +586,7 @@ class _Walker:
         raw = self.text(node)
         if kind in ("command_substitution", "process_substitution"):
             start = len(self.result.commands)
-            inner = _Scope(scope.depth, (*scope.via, "$( )"))
+            inner = Scope(scope.depth, (*scope.via, "$( )"))
             for child in node.named_children:
                 self.node(child, nesting + 1, inner, ())
             made = self.result.commands[start:]
@@ -696,7 +645,7 @@ class _Walker:
                 out.text += raw
                 out.dynamic = True
                 for child in node.named_children:
-                    self.word_into(_Word(), child, nesting + 1, scope, quoted)
+                    self.word_into(Word(), child, nesting + 1, scope, quoted)
         elif kind == "concatenation":
             for child in node.children:
                 self.word_into(out, child, nesting + 1, scope, quoted)
@@ -712,9 +661,9 @@ class _Walker:
             out.text += raw
             out.dynamic = True
             for child in node.named_children:
-                self.word_into(_Word(), child, nesting + 1, scope, quoted)
+                self.word_into(Word(), child, nesting + 1, scope, quoted)
 
-    def substituted(self, node: Node, made: list[Command], inner: _Scope) -> str | None:
+    def substituted(self, node: Node, made: list[Command], inner: Scope) -> str | None:
         """What ``$(cmd)`` becomes when cmd's output is certain (``$(echo .env)``,
         ``$(printf %s ~/.ssh/config)``): cmd is one simple command, run as written (no
         wrapper, no redirect), whose output the program knowledge computes; trailing
@@ -726,49 +675,3 @@ class _Walker:
             return None
         printed = self.programs.certain_output(made[0])
         return None if printed is None else printed.rstrip("\n").replace("\0", "")
-
-
-def _reads_input(red: Node) -> bool:
-    """Whether a file redirect replaces the standard input (``< f``, ``<> f``, ``<&3``)."""
-    if red.type != "file_redirect":
-        return False
-    op = next((c.type for c in red.children if not c.is_named), "")
-    return op.startswith("<")
-
-
-def _misparsed_herestrings(node: Node) -> set[int]:
-    """Ids of ``<`` redirects that are really here-strings in a redirected statement.
-
-    tree-sitter-bash 0.25 reads ``cmd > file <<< text`` (a here-string after another
-    redirect) as an ERROR node ``<<`` followed by a ``< text`` file redirect.
-    """
-    out: set[int] = set()
-    children = node.children
-    for i, child in enumerate(children[:-1]):
-        after = children[i + 1]
-        if (
-            child.type == "ERROR"
-            and child.text is not None
-            and child.text.strip() == b"<<"
-            and after.type == "file_redirect"
-            and after.child_count == 2
-            and after.children[0].type == "<"
-        ):
-            out.add(after.id)
-    return out
-
-
-def _only_misparsed_herestrings(root: Node) -> bool:
-    """Whether every syntax error under ``root`` is a misparsed here-string."""
-    stack = [root]
-    errors = 0
-    explained = 0
-    while stack:
-        node = stack.pop()
-        if node.type == "ERROR" or node.is_missing:
-            errors += 1
-        if node.type == "redirected_statement":
-            explained += len(_misparsed_herestrings(node))
-        if node.has_error:
-            stack.extend(node.children)
-    return errors > 0 and errors == explained
