@@ -132,7 +132,8 @@ of what the session wrote), Claude Code's settings and hooks (``.claude/settings
 (``site-packages/csup/``, the ``csup`` script)."""
 
 _SECRET_NAME = LazyRegex(
-    r"""^(?: \.env(?:\.(?!(?:[\w-]+\.)*(?:example|sample|template|tpl|dist|defaults?)(?:\.[\w-]+)*$)
+    r"""^(?: \.env(?:\.(?!(?:[\w-]+\.)*(?:example|sample|template|tpl|dist|defaults?|schema)
+                        (?:\.[\w-]+)*$)
                   [\w. -]+)?
          | \.netrc | \.pgpass | \.git-credentials | \.pypirc | \.vault-token
          | \.envrc | \.my\.cnf | \.htpasswd
@@ -157,6 +158,9 @@ _SECRET_HOME_DIRS = (
     ".npmrc",
     ".cargo/credentials",
     ".cargo/credentials.toml",
+    ".gem/credentials",
+    ".composer/auth.json",
+    ".config/composer/auth.json",
     ".config/op",
     ".terraform.d/credentials.tfrc.json",
     ".config/hub",
