@@ -296,7 +296,12 @@ def _expand_variables(text: str, cwd: str | None, home: str) -> str | None:
 
 
 def real(path: str) -> str:
-    """``path`` with every symlink resolved (missing tails kept as written)."""
+    """``path`` with every symlink resolved (missing tails kept as written).
+
+    Device paths are kept as named: ``/dev/stdout`` and ``/dev/fd/3`` lead through this
+    process's own descriptors (``/proc/self/fd``), not the command's."""
+    if path.startswith("/dev/"):
+        return os.path.normpath(path)
     try:
         return os.path.realpath(path)
     except (OSError, ValueError):
