@@ -169,3 +169,19 @@ def test_the_new_credential_printers_are_denied(bash: Bash, line: str) -> None:
 )
 def test_their_siblings_are_allowed(bash: Bash, line: str) -> None:
     assert bash(load_policy("permissive"), line).behavior == "allow"
+
+
+@pytest.mark.parametrize(
+    ("line", "behavior"),
+    [
+        ("head -1 /private/etc/master.passwd", "deny"),
+        ("grep root /etc/master.passwd", "deny"),
+        ("cat /etc/passwd.bak", "allow"),
+        ("tofu state replace-provider -auto-approve registry/a registry/b", "deny"),
+        ("terraform state push -force old.json", "deny"),
+        ("terraform state list", "allow"),
+        ("terraform state show aws_instance.web", "allow"),
+    ],
+)
+def test_bsd_shadow_and_terraform_state_rewrites(bash: Bash, line: str, behavior: str) -> None:
+    assert bash(load_policy("permissive"), line).behavior == behavior

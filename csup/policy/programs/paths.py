@@ -207,7 +207,9 @@ _SECRET_HOME_DIRS = (
     "Library/Cookies",
     "Library/Safari",
 )
-_SECRET_SYSTEM = LazyRegex(r"^/(?:etc/(?:g?shadow|sudoers)(?:$|[/.-])|proc/[^/]+/environ$)")
+_SECRET_SYSTEM = LazyRegex(
+    r"^/(?:(?:private/)?etc/(?:g?shadow|sudoers|master\.passwd)(?:$|[/.-])|proc/[^/]+/environ$)"
+)
 TEMP_DIRS = ("/tmp", "/var/tmp", "/private/tmp")  # noqa: S108 - not used to create files
 _GLOB = LazyRegex(r"[*?\[]")
 
@@ -403,7 +405,7 @@ def secret_kind(path: str, home: str) -> str | None:
         name.startswith(_SECRET_NAME_STARTS) or name.removesuffix("\n").endswith(_SECRET_NAME_ENDS)
     ) and _SECRET_NAME.match(name):
         return "an environment file" if name.startswith(".env") else "a credentials file"
-    if path.startswith(("/etc/", "/proc/")) and _SECRET_SYSTEM.match(path):
+    if path.startswith(("/etc/", "/proc/", "/private/etc/")) and _SECRET_SYSTEM.match(path):
         return "a system credentials file"
     if not path.startswith(home.rstrip("/") + "/"):
         return None
