@@ -132,7 +132,8 @@ of what the session wrote), Claude Code's settings and hooks (``.claude/settings
 (``site-packages/csup/``, the ``csup`` script)."""
 
 _SECRET_NAME = LazyRegex(
-    r"""^(?: \.env(?:\.(?!(?:[\w-]+\.)*(?:example|sample|template|tpl|dist|defaults?)(?:\.[\w-]+)*$)
+    r"""^(?: \.env(?:\.(?!(?:[\w-]+\.)*(?:example|sample|template|tpl|dist|defaults?|schema)
+                        (?:\.[\w-]+)*$)
                   [\w. -]+)?
          | \.netrc | \.pgpass | \.git-credentials | \.pypirc | \.vault-token
          | \.envrc | \.my\.cnf | \.htpasswd
@@ -157,6 +158,9 @@ _SECRET_HOME_DIRS = (
     ".npmrc",
     ".cargo/credentials",
     ".cargo/credentials.toml",
+    ".gem/credentials",
+    ".composer/auth.json",
+    ".config/composer/auth.json",
     ".config/op",
     ".terraform.d/credentials.tfrc.json",
     ".config/hub",
@@ -203,7 +207,9 @@ _SECRET_HOME_DIRS = (
     "Library/Cookies",
     "Library/Safari",
 )
-_SECRET_SYSTEM = LazyRegex(r"^/(?:etc/(?:g?shadow|sudoers)(?:$|[/.-])|proc/[^/]+/environ$)")
+_SECRET_SYSTEM = LazyRegex(
+    r"^/(?:(?:private/)?etc/(?:g?shadow|sudoers|master\.passwd)(?:$|[/.-])|proc/[^/]+/environ$)"
+)
 TEMP_DIRS = ("/tmp", "/var/tmp", "/private/tmp")  # noqa: S108 - not used to create files
 _GLOB = LazyRegex(r"[*?\[]")
 
@@ -292,7 +298,12 @@ def _expand_variables(text: str, cwd: str | None, home: str) -> str | None:
 
 
 def real(path: str) -> str:
-    """``path`` with every symlink resolved (missing tails kept as written)."""
+    """``path`` with every symlink resolved (missing tails kept as written).
+
+    Device paths are kept as named: ``/dev/stdout`` and ``/dev/fd/3`` lead through this
+    process's own descriptors (``/proc/self/fd``), not the command's."""
+    if path.startswith("/dev/"):
+        return os.path.normpath(path)
     try:
         return os.path.realpath(path)
     except (OSError, ValueError):
@@ -399,7 +410,7 @@ def secret_kind(path: str, home: str) -> str | None:
         name.startswith(_SECRET_NAME_STARTS) or name.removesuffix("\n").endswith(_SECRET_NAME_ENDS)
     ) and _SECRET_NAME.match(name):
         return "an environment file" if name.startswith(".env") else "a credentials file"
-    if path.startswith(("/etc/", "/proc/")) and _SECRET_SYSTEM.match(path):
+    if path.startswith(("/etc/", "/proc/", "/private/etc/")) and _SECRET_SYSTEM.match(path):
         return "a system credentials file"
     if not path.startswith(home.rstrip("/") + "/"):
         return None

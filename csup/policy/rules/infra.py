@@ -17,12 +17,15 @@ from csup.policy.syntax.command import Command
 
 _SQL = LazyRegex(
     r"\b(?:DROP\s+(?:DATABASE|SCHEMA|TABLE|COLLECTION|KEYSPACE)|TRUNCATE(?:\s+TABLE)?\s+\w|"
-    r"DELETE\s+FROM\s+[\w.\"`]+\s*(?:;|$)|FLUSHALL|FLUSHDB|dropDatabase\s*\()",
+    r"DELETE\s+FROM\s+[\w.\"`]+\s*(?:;|$)|FLUSHALL|FLUSHDB|dropDatabase\s*\(|"
+    r"UPDATE\s+[\w.\"`]+\s+SET\s+(?:(?!\bWHERE\b)[^;])*(?:;|$)|"
+    r"ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?[\w.\"`]+\s+DROP\s+(?!CONSTRAINT|DEFAULT|NOT|INDEX)\w)",
     re.IGNORECASE,
 )
 _SQL_CLIENTS = frozenset(
-    {"psql", "mysql", "mariadb", "mongo", "mongosh", "redis-cli", "cqlsh", "clickhouse-client",
-     "sqlcmd", "cockroach", "valkey-cli"}
+    {"psql", "mysql", "mariadb", "mongo", "mongosh", "mongos", "redis-cli", "cqlsh",
+     "clickhouse-client", "sqlcmd", "cockroach", "valkey-cli", "pgcli", "mycli", "usql",
+     "keydb-cli"}
 )  # fmt: skip
 
 
