@@ -339,29 +339,25 @@ def written_files(command: Command) -> list[tuple[str, str | None]]:
 
 
 def reads_program_from_stdin(command: Command) -> bool:
-    """Whether an interpreter without ``-c``/``-e`` reads its program from standard input."""
-    operands = [a for a in command.argv[1:] if not a.startswith("-") or a == "-"]
-    if command.name == "deno":
-        return False
-    return not operands or operands[0] in ("-", "/dev/stdin")
+    """Whether an interpreter without ``-c``/``-e`` reads its program from standard input
+    (see :func:`csup.policy.programs.interpreters.reads_program_from_stdin`)."""
+    from csup.policy.programs.interpreters import reads_program_from_stdin as reads  # noqa: PLC0415
+
+    return reads(command.argv)
 
 
 def program_of(command: Command) -> str | None:
     """The program an interpreter runs from its command line (``-c``/``-e``) or its input.
 
-    ``python3 - <<'EOF' ... EOF`` and ``perl <<< '...'`` read the program from a here-document
-    or here-string.
+    ``python3 - <<'EOF' ... EOF``, ``perl <<< '...'`` and ``ruby -r json - <<< '...'`` read
+    the program from a here-document or here-string; so does ``python3 -m code`` (a REPL).
     """
     from csup.policy.programs.inline import code_of  # noqa: PLC0415 - rare
 
     code = code_of(command.argv)
     if code is not None or command.stdin is None:
         return code
-    args = command.argv[1:]
-    operands = [a for a in args if not a.startswith("-") or a == "-"]
-    if "-m" in args or (operands and operands[0] != "-"):
-        return None
-    return command.stdin
+    return command.stdin if reads_program_from_stdin(command) else None
 
 
 COMMAND_VARIABLES = LazyRegex(
