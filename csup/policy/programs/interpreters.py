@@ -136,7 +136,7 @@ def reads_program_from_stdin(argv: tuple[str, ...]) -> bool:
         step = _short(word, options, argv[i] if i < len(argv) else None)
         if step is None:
             return False
-        if step == "repl":
+        if isinstance(step, str):  # "repl"
             return True
         i += step
     return options.no_operand

@@ -13,6 +13,7 @@ run time, how it was reached).
 
 from __future__ import annotations
 
+import os
 import re
 
 from csup._lazy_re import LazyRegex
@@ -320,6 +321,14 @@ def written_files(command: Command) -> list[tuple[str, str | None]]:
         files = [(i, a) for i, a in enumerate(argv[1:], 1) if not a.startswith("-")]
         return [(a, None if i in command.dynamic else content) for i, a in files]
     if name in _COPIERS:
+        target = target_directory(command)
+        if target is not None:
+            at, directory = target
+            if at in command.dynamic:
+                return []
+            sources = [a for i, a in enumerate(argv[1:], 1) if i != at and not a.startswith("-")]
+            return [(f"{directory.rstrip('/')}/{os.path.basename(a.rstrip('/'))}", None)
+                    for a in sources]  # fmt: skip
         operands = [(i, a) for i, a in enumerate(argv[1:], 1) if not a.startswith("-")]
         if len(operands) >= 2 and operands[-1][0] not in command.dynamic:
             return [(operands[-1][1], None)]
@@ -336,6 +345,40 @@ def written_files(command: Command) -> list[tuple[str, str | None]]:
                 out.append((a.split("=", 1)[1], None))
         return out
     return []
+
+
+_SHORT_VALUES = {"cp": "S", "mv": "S", "ln": "S", "install": "Sgmo"}
+"""Short options of cp/mv/ln/install that take a value (``-S SUFFIX``, ``install -m MODE``)."""
+
+
+def target_directory(command: Command) -> tuple[int, str] | None:
+    """The directory ``cp``/``mv``/``install``/``ln`` copy into by option, as (index in argv,
+    text): ``-t DIR``, ``-tDIR``, ``-vt DIR``, ``--target-directory=DIR`` (or a prefix of it).
+    Every operand is then a source: ``mv -t /etc a b`` writes ``/etc/a`` and ``/etc/b``."""
+    argv = command.argv
+    values = _SHORT_VALUES.get(command.name)
+    if values is None:
+        return None
+    for i, word in enumerate(argv[1:], start=1):
+        if word == "--":
+            return None
+        if i in command.dynamic or not word.startswith("-"):
+            continue
+        if word.startswith("--"):
+            name, equals, value = word.partition("=")
+            if len(name) < 4 or not "--target-directory".startswith(name):
+                continue
+            if equals:
+                return i, value
+            return (i + 1, argv[i + 1]) if i + 1 < len(argv) else None
+        for pos, letter in enumerate(word[1:], start=1):
+            if letter == "t":
+                if pos + 1 < len(word):
+                    return i, word[pos + 1 :]
+                return (i + 1, argv[i + 1]) if i + 1 < len(argv) else None
+            if letter in values:
+                break  # `install -m 0755`: the rest of the word (or the next) is a value
+    return None
 
 
 def reads_program_from_stdin(command: Command) -> bool:
