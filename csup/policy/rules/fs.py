@@ -354,9 +354,8 @@ def writes_files(command: Command, ctx: Context) -> Iterator[Finding]:
             yield from judge_delete(command, operands, True, False, ctx)
     elif command.name in ("cp", "mv", "install", "ln", "rsync") and len(operands) > 1:
         targets = operands[-1:]
-        if command.name == "rsync" and any(a.startswith("--delete") for a in command.argv):
-            # files in the destination that the source lacks are deleted
-            yield from judge_delete(command, targets, True, True, ctx)
+        if command.name == "rsync":
+            yield from _rsync_deletes(command, operands, ctx)
         if command.name == "mv":
             sources = operands[:-1]
             if len(sources) == 1 and sources[0][1] and _plain_file_target(operands[-1], ctx):
@@ -367,6 +366,22 @@ def writes_files(command: Command, ctx: Context) -> Iterator[Finding]:
 
 
 _VALUES = frozenset("tSseomb") | {"target-directory"}
+_REMOTE_PATH = LazyRegex(r"[^/]*[^/\\]:|rsync://")
+"""``host:path``, ``user@host:path``, ``rsync://host/path``: a path on another machine."""
+
+
+def _rsync_deletes(
+    command: Command, operands: list[tuple[str, bool]], ctx: Context
+) -> Iterator[Finding]:
+    """``rsync --delete`` (``--del``, ``--delete-after``...) deletes what the destination has
+    and the sources lack; ``--remove-source-files`` deletes the sources once sent, so they are
+    judged like ``mv``'s (paths on another machine are the catalog's)."""
+    words = command.argv[1:]
+    if any(w == "--del" or w.startswith("--delete") for w in words):
+        yield from judge_delete(command, operands[-1:], True, True, ctx)
+    if any(w in ("--remove-source-files", "--remove-sent-files") for w in words):
+        local = [(w, d) for w, d in operands[:-1] if d or not _REMOTE_PATH.match(w)]
+        yield from judge_delete(command, local, True, False, ctx)
 
 
 def _plain_file_target(target: tuple[str, bool], ctx: Context) -> bool:
