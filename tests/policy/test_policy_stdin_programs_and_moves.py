@@ -57,6 +57,7 @@ def verdict(bash: Bash, line: str) -> tuple[str, str]:
         "deno",
         "deno run --allow-read --config deno.json -",
         "deno repl",
+        "deno run --inspect --lock -",
         "bun run --cwd app -",
         "php -d display_errors=1",
         "lua -l socket -",

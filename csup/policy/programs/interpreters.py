@@ -49,10 +49,9 @@ _NODE = Options(
     repl="-i --interactive",
 )
 _DENO = Options(
-    "-c --config --import-map --lock --cert --location --seed -L --log-level --ext --preload "
-    "--env-file --inspect --inspect-brk --inspect-wait",
+    "-c --config --import-map --cert --location --seed -L --log-level --ext --preload",
     code="",  # `-c` is its config file; `deno eval CODE` is found with the one-liners
-)
+)  # (`--inspect`, `--env-file`, `--lock` take their optional value after `=` only)
 _BUN = Options(
     "-r --preload --cwd --env-file -c --config --tsconfig-override -d --define -l --loader "
     "--conditions --main-fields --extension-order --jsx-factory --jsx-fragment --port",
@@ -68,7 +67,7 @@ _PERL = Options("-I", attached="MmxlF0iCdDV", code="eE")
 _PHP = Options("-d -c -z", code="rBRFEf", repl="-a")  # `-f FILE` is its script
 _LUA = Options("-l", code="e", repl="-i")
 _JULIA = Options(
-    "-L --load -J --sysimage -t --threads -p --procs --project -C --cpu-target", code="eE",
+    "-L --load -J --sysimage -t --threads -p --procs -C --cpu-target", code="eE",
     repl="-i",
 )  # fmt: skip
 _OSASCRIPT = Options("-l -s", code="e")
