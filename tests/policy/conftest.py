@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from csup.policy import Decision, Policy, ToolCall
+from csup.policy.programs.paths import HOME_VARIABLES
 
 FAKE_HOME = "/home/csup-policy-tester"
 """A home directory that does not exist and is not under /tmp (where the workspace is)."""
@@ -18,6 +19,8 @@ def home(monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("HOME", FAKE_HOME)
     monkeypatch.delenv("TMPDIR", raising=False)
     monkeypatch.delenv("CSUP_POLICY", raising=False)
+    for variable in HOME_VARIABLES:  # `$CODEX_HOME` & co. at their place in the fake home
+        monkeypatch.delenv(variable, raising=False)
     return FAKE_HOME
 
 

@@ -45,7 +45,8 @@ _RECURSIVE_DELETE = LazyRegex(
     re.DOTALL,
 )
 _READ = LazyRegex(
-    rf"(?:(?<![\w.])open|readFileSync|readFile|File\.read|File\.open|IO\.read|"
+    rf"(?:(?<![\w.])open|readFileSync|readFile|readTextFileSync|readTextFile|Bun\.file|"
+    rf"File\.read|File\.open|IO\.read|"
     rf"file_get_contents|read_text|read_bytes|Path)\s*\(\s*{_STRING}",
     re.DOTALL,
 )
@@ -199,6 +200,7 @@ _HOME_VALUE = LazyRegex(
     r"""\$ENV\{['"]?HOME['"]?\}|os\.environ\[['"]HOME['"]\]|os\.getenv\(\s*['"]HOME['"]\s*\)"""
     r"""|process\.env\.HOME\b|process\.env\[['"]HOME['"]\]|ENV\[['"]HOME['"]\]|Dir\.home\b"""
     r"""|os\.homedir\(\)|os\.path\.expanduser\(\s*['"]~['"]\s*\)|Path\.home\(\)"""
+    r"""|Deno\.env\.get\(\s*['"]HOME['"]\s*\)|Bun\.env\.HOME\b|Deno\.homeDir\(\)"""
 )
 """The home directory as a program spells it: stands for ``~`` in the commands found."""
 _HOME = "__CSUP_HOME__"

@@ -284,9 +284,33 @@ def expand(word: str, cwd: str | None, home: str) -> str | None:
     return os.path.normpath(text).replace("//", "/")
 
 
+HOME_VARIABLES = {
+    "CODEX_HOME": ".codex",  # OpenAI Codex: config, auth.json, sessions
+    "CLAUDE_CONFIG_DIR": ".claude",  # Claude Code: settings, .credentials.json
+    "XDG_CONFIG_HOME": ".config",
+    "XDG_DATA_HOME": ".local/share",
+    "XDG_STATE_HOME": ".local/state",
+    "GNUPGHOME": ".gnupg",
+    "DOCKER_CONFIG": ".docker",
+    "CARGO_HOME": ".cargo",
+    "PASSWORD_STORE_DIR": ".password-store",
+}
+"""Variables naming a tool's directory in the home, with where it is when they are unset:
+``cat "$CODEX_HOME/auth.json"`` reads ``~/.codex/auth.json`` unless the session set it."""
+_HOME_VARIABLE = LazyRegex(r"\$(?:\{(%s)\}|(%s)\b)" % (("|".join(HOME_VARIABLES),) * 2))
+
+
+def _home_variable(match: re.Match[str], home: str) -> str:
+    name = match.group(1) or match.group(2)
+    return os.environ.get(name) or f"{home.rstrip('/')}/{HOME_VARIABLES[name]}"
+
+
 def _expand_variables(text: str, cwd: str | None, home: str) -> str | None:
-    """``$HOME``, ``$TMPDIR`` and ``$PWD`` (braced or not) replaced; None if ``$PWD`` is unknown."""
+    """``$HOME``, ``$TMPDIR``, ``$PWD`` and the :data:`HOME_VARIABLES` (braced or not)
+    replaced; None if ``$PWD`` is unknown."""
     text = re.sub(r"\$(?:\{HOME\}|HOME\b)", lambda _: home, text)
+    if "HOME" in text or "_DIR" in text or "XDG_" in text or "CONFIG" in text:
+        text = _HOME_VARIABLE.sub(lambda m: _home_variable(m, home), text)
     text = re.sub(
         r"\$(?:\{TMPDIR\}|TMPDIR\b)", lambda _: os.environ.get("TMPDIR", TEMP_DIRS[0]), text
     )

@@ -13,6 +13,7 @@ run time, how it was reached).
 
 from __future__ import annotations
 
+import os
 import re
 
 from csup._lazy_re import LazyRegex
@@ -324,6 +325,14 @@ def written_files(command: Command) -> list[tuple[str, str | None]]:
         files = [(i, a) for i, a in enumerate(argv[1:], 1) if not a.startswith("-")]
         return [(a, None if i in command.dynamic else content) for i, a in files]
     if name in _COPIERS:
+        target = target_directory(command)
+        if target is not None:
+            at, directory = target
+            if at in command.dynamic:
+                return []
+            sources = [a for i, a in enumerate(argv[1:], 1) if i != at and not a.startswith("-")]
+            return [(f"{directory.rstrip('/')}/{os.path.basename(a.rstrip('/'))}", None)
+                    for a in sources]  # fmt: skip
         operands = [(i, a) for i, a in enumerate(argv[1:], 1) if not a.startswith("-")]
         if len(operands) >= 2 and operands[-1][0] not in command.dynamic:
             return [(operands[-1][1], None)]
@@ -342,30 +351,60 @@ def written_files(command: Command) -> list[tuple[str, str | None]]:
     return []
 
 
+_SHORT_VALUES = {"cp": "S", "mv": "S", "ln": "S", "install": "Sgmo"}
+"""Short options of cp/mv/ln/install that take a value (``-S SUFFIX``, ``install -m MODE``)."""
+
+
+def target_directory(command: Command) -> tuple[int, str] | None:
+    """The directory ``cp``/``mv``/``install``/``ln`` copy into by option, as (index in argv,
+    text): ``-t DIR``, ``-tDIR``, ``-vt DIR``, ``--target-directory=DIR`` (or a prefix of it).
+    Every operand is then a source: ``mv -t /etc a b`` writes ``/etc/a`` and ``/etc/b``."""
+    argv = command.argv
+    values = _SHORT_VALUES.get(command.name)
+    if values is None:
+        return None
+    for i, word in enumerate(argv[1:], start=1):
+        if word == "--":
+            return None
+        if i in command.dynamic or not word.startswith("-"):
+            continue
+        if word.startswith("--"):
+            name, equals, value = word.partition("=")
+            if len(name) < 4 or not "--target-directory".startswith(name):
+                continue
+            if equals:
+                return i, value
+            return (i + 1, argv[i + 1]) if i + 1 < len(argv) else None
+        for pos, letter in enumerate(word[1:], start=1):
+            if letter == "t":
+                if pos + 1 < len(word):
+                    return i, word[pos + 1 :]
+                return (i + 1, argv[i + 1]) if i + 1 < len(argv) else None
+            if letter in values:
+                break  # `install -m 0755`: the rest of the word (or the next) is a value
+    return None
+
+
 def reads_program_from_stdin(command: Command) -> bool:
-    """Whether an interpreter without ``-c``/``-e`` reads its program from standard input."""
-    operands = [a for a in command.argv[1:] if not a.startswith("-") or a == "-"]
-    if command.name == "deno":
-        return False
-    return not operands or operands[0] in ("-", "/dev/stdin")
+    """Whether an interpreter without ``-c``/``-e`` reads its program from standard input
+    (see :func:`csup.policy.programs.interpreters.reads_program_from_stdin`)."""
+    from csup.policy.programs.interpreters import reads_program_from_stdin as reads  # noqa: PLC0415
+
+    return reads(command.argv)
 
 
 def program_of(command: Command) -> str | None:
     """The program an interpreter runs from its command line (``-c``/``-e``) or its input.
 
-    ``python3 - <<'EOF' ... EOF`` and ``perl <<< '...'`` read the program from a here-document
-    or here-string.
+    ``python3 - <<'EOF' ... EOF``, ``perl <<< '...'`` and ``ruby -r json - <<< '...'`` read
+    the program from a here-document or here-string; so does ``python3 -m code`` (a REPL).
     """
     from csup.policy.programs.inline import code_of  # noqa: PLC0415 - rare
 
     code = code_of(command.argv)
     if code is not None or command.stdin is None:
         return code
-    args = command.argv[1:]
-    operands = [a for a in args if not a.startswith("-") or a == "-"]
-    if "-m" in args or (operands and operands[0] != "-"):
-        return None
-    return command.stdin
+    return command.stdin if reads_program_from_stdin(command) else None
 
 
 COMMAND_VARIABLES = LazyRegex(

@@ -103,6 +103,15 @@ def judge_delete(
                     "the home directory, a system directory or a parent of the workspace. "
                     "Delete only the specific paths you created.",
                 )
+            elif path in ctx.where.temp and whole and (recursive or forced):
+                # the exemption is for the session's scratch files (`rm -rf /tmp/build`),
+                # not for every program's: `rm -rf /tmp/*` takes live sockets with it
+                yield deny(
+                    "fs.rm-outside-workspace",
+                    f"Blocked {shown(command)}: it empties the shared temporary directory "
+                    f"`{path}`, with other programs' sockets and files in it (tmux, ssh-agent, "
+                    "X11, other sessions). Delete only the paths you created there.",
+                )
             elif recursive and whole and any(path == f"{r}/.git" for r in ctx.where.workspace):
                 yield deny(
                     "git.history-rewrite",

@@ -141,13 +141,19 @@ def _is_decoder(command: Command) -> bool:
 
 
 def _reads_stdin(command: Command) -> bool:
-    """Whether an interpreter takes its program from standard input."""
-    args = command.argv[1:]
-    if any(a in ("-c", "-e", "-m", "-E", "--eval", "--command") for a in args):
-        code = _code(command)
-        return code is not None and STDIN_CODE.search(code) is not None
-    operands = [a for a in args if not a.startswith("-") or a == "-"]
-    return not operands or operands[0] == "-" or operands[0].startswith("/dev/stdin")
+    """Whether an interpreter takes its program from standard input (or its ``-c``/``-e``
+    program runs what standard input gives it: ``exec(sys.stdin.read())``)."""
+    from csup.policy.programs.inline import code_of  # noqa: PLC0415 - loaded by then
+    from csup.policy.programs.interpreters import knows_options  # noqa: PLC0415
+    from csup.policy.programs.runs import reads_program_from_stdin  # noqa: PLC0415
+
+    if not knows_options(command.name):  # shells, `source`, PowerShell
+        operands = [a for a in command.argv[1:] if not a.startswith("-") or a == "-"]
+        return not operands or operands[0] == "-" or operands[0].startswith("/dev/stdin")
+    code = code_of(command.argv) if len(command.argv) > 2 else None
+    if code is not None:
+        return STDIN_CODE.search(code) is not None
+    return reads_program_from_stdin(command)
 
 
 def _code(command: Command) -> str | None:

@@ -24,6 +24,7 @@ from csup.policy.programs.paths import (
     real,
     secret_kind,
 )
+from csup.policy.programs.runs import target_directory
 from csup.policy.rules.base import Context, Finding, ask, deny, path_of, rule, shown
 from csup.policy.rules.delete import judge_delete
 from csup.policy.syntax.command import Analysis, Command
@@ -318,6 +319,9 @@ def _written_operand(command: Command) -> int | None:
     """The index of the target of ``cp``/``install``/``ln`` (written, not read), if any."""
     if command.name not in ("cp", "install", "ln") or _links(command):
         return None
+    into = target_directory(command)
+    if into is not None:
+        return into[0]  # `cp -t DIR SECRET`: the secret is read, the directory written
     last = len(command.argv) - 1
     operands = [i for i, w in enumerate(command.argv[1:], start=1) if not w.startswith("-")]
     return last if len(operands) > 1 and operands[-1] == last else None
@@ -334,18 +338,24 @@ def disk_dump(command: Command, ctx: Context) -> Iterator[Finding]:
 @rule("cp", "mv", "tee", "install", "ln", "touch", "truncate", "rsync", "sed", "perl", "mkdir")
 def writes_files(command: Command, ctx: Context) -> Iterator[Finding]:
     """Writes to system paths, devices or outside the workspace; ``mv`` also deletes sources."""
-    args = parse_args(command.argv, command.dynamic, takes_value=frozenset("tSseomb"))
+    args = parse_args(command.argv, command.dynamic, takes_value=_VALUES)
     operands = list(args.operands)
     if command.name in ("sed", "perl"):
         if not args.has("i") and not any(a.startswith(("-i", "--in-place")) for a in command.argv):
             return
         operands = operands[1:] if not args.has("e") else operands
     targets = operands
-    if command.name in ("cp", "mv", "install", "ln", "rsync") and len(operands) > 1:
+    into = target_directory(command)
+    if into is not None:
+        # `mv -t /etc a b`: every operand is a source, moved or copied into the directory
+        at, directory = into
+        targets = [(directory.rstrip("/") + "/", at in command.dynamic)]
+        if command.name == "mv":
+            yield from judge_delete(command, operands, True, False, ctx)
+    elif command.name in ("cp", "mv", "install", "ln", "rsync") and len(operands) > 1:
         targets = operands[-1:]
-        if command.name == "rsync" and any(a.startswith("--delete") for a in command.argv):
-            # files in the destination that the source lacks are deleted
-            yield from judge_delete(command, targets, True, True, ctx)
+        if command.name == "rsync":
+            yield from _rsync_deletes(command, operands, ctx)
         if command.name == "mv":
             sources = operands[:-1]
             if len(sources) == 1 and sources[0][1] and _plain_file_target(operands[-1], ctx):
@@ -353,6 +363,25 @@ def writes_files(command: Command, ctx: Context) -> Iterator[Finding]:
             yield from judge_delete(command, sources, True, False, ctx)
     for word, dynamic in targets:
         yield from judge_write(command, word, dynamic, ctx)
+
+
+_VALUES = frozenset("tSseomb") | {"target-directory"}
+_REMOTE_PATH = LazyRegex(r"[^/]*[^/\\]:|rsync://")
+"""``host:path``, ``user@host:path``, ``rsync://host/path``: a path on another machine."""
+
+
+def _rsync_deletes(
+    command: Command, operands: list[tuple[str, bool]], ctx: Context
+) -> Iterator[Finding]:
+    """``rsync --delete`` (``--del``, ``--delete-after``...) deletes what the destination has
+    and the sources lack; ``--remove-source-files`` deletes the sources once sent, so they are
+    judged like ``mv``'s (paths on another machine are the catalog's)."""
+    words = command.argv[1:]
+    if any(w == "--del" or w.startswith("--delete") for w in words):
+        yield from judge_delete(command, operands[-1:], True, True, ctx)
+    if any(w in ("--remove-source-files", "--remove-sent-files") for w in words):
+        local = [(w, d) for w, d in operands[:-1] if d or not _REMOTE_PATH.match(w)]
+        yield from judge_delete(command, local, True, False, ctx)
 
 
 def _plain_file_target(target: tuple[str, bool], ctx: Context) -> bool:

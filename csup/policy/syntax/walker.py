@@ -53,7 +53,9 @@ MAX_SHELL_DEPTH = 8
 MAX_COMMANDS = 2000
 """Most simple commands collected from one line."""
 
-KNOWN_VARIABLES = frozenset({"HOME", "PWD", "TMPDIR"})
+KNOWN_VARIABLES = frozenset({"HOME", "PWD", "TMPDIR", "CODEX_HOME", "CLAUDE_CONFIG_DIR",
+                             "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "GNUPGHOME",
+                             "DOCKER_CONFIG", "CARGO_HOME", "PASSWORD_STORE_DIR"})  # fmt: skip
 """Variables whose value the path rules know (see ``expand`` in ``csup.policy.programs.paths``)."""
 
 
@@ -79,7 +81,7 @@ _ASSIGNERS = LazyRegex(
 )
 """Ways to set a variable other than ``NAME=value``: with one in the line, none is trusted."""
 _TMPDIR_DEFAULT = LazyRegex(r"\$\{TMPDIR:?[-=](?:/tmp|/var/tmp)/?\}")
-_KNOWN_ASSIGNED = LazyRegex(r"(?<![\w$])(HOME|PWD|TMPDIR)\+?=")
+_KNOWN_ASSIGNED = LazyRegex(rf"(?<![\w$])({'|'.join(sorted(KNOWN_VARIABLES))})\+?=")
 _TILDE_BEFORE_BRACKET = LazyRegex(r"(?<=\s)~(?=\s+\]\]?(?:\s|$|[;&|)]))")
 
 
