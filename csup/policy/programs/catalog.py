@@ -436,6 +436,18 @@ ENTRIES = (
         ("gh release view v1.2.0", "gh release list"),
     ),
     Entry(
+        "gh", "secrets.send", _D,
+        "makes a repository public: its code, its history and every secret ever committed "
+        "are published for good",
+        ("repo edit --visibility=public", "api -f=private=false", "api -F=private=false",
+         "api --raw-field=private=false", "api --field=private=false"),
+        ("gh repo edit --visibility public --accept-visibility-change-consequences",
+         "gh repo edit acme/app --visibility=public",
+         "gh api -X PATCH repos/acme/app -f private=false"),
+        ("gh repo edit --visibility private", "gh repo edit --description 'x'",
+         "gh repo view acme/app", "gh api repos/acme/app"),
+    ),
+    Entry(
         "dotnet", "registry.unpublish", _D,
         "deletes (unlists) a published package",
         ("nuget delete",),

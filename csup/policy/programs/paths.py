@@ -442,6 +442,51 @@ def secret_kind(path: str, home: str) -> str | None:
     return f"credentials in ~/{match.group(1)}" if match else None
 
 
+_AGENT_SETTINGS = (
+    ".codex/config.toml",
+    ".codex/hooks.json",
+    ".codex/requirements.toml",
+    ".gemini/settings.json",
+    ".cursor/cli-config.json",
+    ".cursor/hooks.json",
+    ".config/opencode/opencode.json",
+    ".config/opencode/opencode.jsonc",
+    ".factory/settings.json",
+    ".config/amp/settings.json",
+    ".aider.conf.yml",
+)
+"""Other coding agents' own settings and hooks in the home directory, where their approval,
+sandbox and hook checks are switched off (the analogue of ``~/.claude/settings.json``)."""
+
+
+def agent_settings(path: str, home: str) -> str | None:
+    """``path`` as ``~/...`` when it is another coding agent's settings or hooks file."""
+    top = home.rstrip("/")
+    if not top or not path.startswith(top + "/"):
+        return None
+    inner = path[len(top) + 1 :]
+    return f"~/{inner}" if inner in _AGENT_SETTINGS else None
+
+
+def holds_secret(path: str, home: str) -> str | None:
+    """A credential store inside the directory ``path`` (``~/.config`` holds
+    ``~/.config/gcloud``; the home directory holds them all), as ``~/...``; None if none.
+
+    For what copies or sends a directory whole (``rsync -a ~/.config/gh/ host:``,
+    ``tar cz ~/.config``): listing such a directory reads nothing.
+    """
+    top = home.rstrip("/")
+    if not top:
+        return None
+    folder = path.rstrip("/") or "/"
+    if folder == top or top.startswith(folder.rstrip("/") + "/"):
+        return "~/.ssh"  # the home directory itself, or a directory holding it
+    if not folder.startswith(top + "/"):
+        return None
+    inner = folder[len(top) + 1 :] + "/"
+    return next((f"~/{d}" for d in _SECRET_HOME_DIRS if d.startswith(inner)), None)
+
+
 @lru_cache(maxsize=16)
 def _home_secrets(home: str) -> re.Pattern[str]:
     dirs = "|".join(re.escape(d) for d in _SECRET_HOME_DIRS)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from csup._lazy_re import LazyRegex
 from csup.policy.programs.flags import git_subcommand, parse_args
 from csup.policy.programs.paths import (
+    agent_settings,
     expand,
     glob_probes,
     in_workspace,
@@ -409,6 +410,13 @@ def judge_write(
         )
     elif any(is_control(p) for p in glob_probes(path)) or path in ctx.control_files:
         yield deny("csup.self-protect", f"Blocked {shown(command)}: {SELF_PROTECT_REASON}")
+    elif (agent := agent_settings(path, ctx.where.home)) is not None:
+        yield deny(
+            "csup.agent-bypass",
+            f"Blocked {shown(command)}: `{agent}` holds a coding agent's settings or hooks, "
+            "where its permission and sandbox checks are switched off. Ask the user to change "
+            "it.",
+        )
     elif is_block_device(path):
         yield deny(
             "disk.device-write",
