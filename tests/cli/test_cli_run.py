@@ -21,6 +21,11 @@ from tests.actors.conftest import descendants_running, gone, named, wait_for_des
 
 CSUP = str(Path(sys.executable).with_name("csup"))
 SLOW = "python3 -c 'import time; time.sleep(30)' && touch marker"
+STUBBORN = (
+    "python3 -c 'import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+    "signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(30)' && touch marker"
+)
+"""A tool that ignores the polite signals: stopping its session lasts until it is killed."""
 
 
 def invoke(args, env=None):
@@ -180,7 +185,8 @@ def test_sigint_stops_every_session_prints_the_summary_and_exits_130(
 def test_a_second_sigint_kills_every_session_at_once_and_still_prints_the_summary(
     scripted_model, claude_env, workspace, claude_bin
 ):
-    model = scripted_model({"slow": [[tool("Bash", command=SLOW, description="slow")]]})
+    # the tools ignore SIGTERM, so the second SIGINT surely comes while they are stopping
+    model = scripted_model({"slow": [[tool("Bash", command=STUBBORN, description="slow")]]})
     proc = start_multi(
         ["[scenario:slow] a", "[scenario:slow] b"],
         env=claude_env(model),
