@@ -2,8 +2,8 @@
 
 :mod:`.base` holds what every family uses (``Finding``, ``Context``, the rule registry,
 ``deny``/``ask``); one module per family (:mod:`.delete`, :mod:`.fs`, :mod:`.exec`,
-:mod:`.infra`, :mod:`.catalog`, :mod:`.session`, :mod:`.tools` for the tools other than
-Bash); :mod:`.judge` runs every family over an analysis.
+:mod:`.git`, :mod:`.infra`, :mod:`.catalog`, :mod:`.shipping`, :mod:`.session`, :mod:`.tools`
+for the tools other than Bash); :mod:`.judge` runs every family over an analysis.
 
 May import: :mod:`csup.policy.programs`, :mod:`csup.policy.syntax` and the standard library,
 and other rule modules without a cycle; never the engine (session memory is seen through the

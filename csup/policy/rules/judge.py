@@ -155,6 +155,7 @@ def judge_bash(
     ``memory``: the session's (the engine's ``SessionMemory``, see :class:`.base.Memory`).
     """
     import csup.policy.rules.fs  # noqa: PLC0415 - registers the rules
+    import csup.policy.rules.git  # noqa: PLC0415
     import csup.policy.rules.infra  # noqa: F401, PLC0415
 
     # the catalog's rules come after the hand-written ones (their ids win where both fire)
