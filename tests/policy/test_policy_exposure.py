@@ -157,3 +157,19 @@ def test_the_write_tool_cannot_rewrite_them_either(home: str, workspace: Path) -
 )
 def test_reading_them_or_writing_beside_them_stays_allowed(bash: Bash, line: str) -> None:
     assert bash(PERMISSIVE, line).behavior == "allow"
+
+
+# -- a plain delete of a file of the user's ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line", ["rm ~/Documents/thesis.tex", "unlink ~/Pictures/2026/img_001.jpg", "rm -v ~/todo.txt"]
+)
+def test_a_plain_delete_of_a_file_in_the_home_directory_is_denied(bash: Bash, line: str) -> None:
+    # `rm` asks an agent nothing for a file it may write: plain or forced, the file is gone
+    assert denied(bash(PERMISSIVE, line), "fs.rm-outside-workspace")
+
+
+@pytest.mark.parametrize("line", ["rm ./notes.txt", "rm /tmp/build.log", "rm /opt/app/old.log"])
+def test_a_plain_delete_elsewhere_is_judged_as_before(bash: Bash, line: str) -> None:
+    assert bash(PERMISSIVE, line).behavior == "allow"

@@ -127,24 +127,31 @@ def judge_delete(
                 )
             elif inside(path, ctx.where) or (not whole and in_temp(path + "/x", ctx.where)):
                 continue
-            elif recursive or forced:
+            elif is_write_protected(path, ctx.where.home) and not (recursive or forced):
+                yield deny(
+                    "fs.write-system",
+                    f"Blocked {shown(command)}: it deletes `{path}`, a system file or a shell "
+                    "start-up file.",
+                )
+            elif recursive or forced or _in_home(path, ctx):
+                # a plain `rm` asks nothing of an agent either: a file of the user's is gone
                 yield deny(
                     "fs.rm-outside-workspace",
                     f"Blocked {shown(command)}: a {what} delete of `{path}`, outside the "
                     "workspace. Sessions may only delete inside their workspace or a "
                     "temporary directory.",
                 )
-            elif is_write_protected(path, ctx.where.home):
-                yield deny(
-                    "fs.write-system",
-                    f"Blocked {shown(command)}: it deletes `{path}`, a system file or a shell "
-                    "start-up file.",
-                )
             else:
                 yield ask(
                     "workspace.outside",
                     f"{shown(command)} deletes `{path}`, outside the workspace.",
                 )
+
+
+def _in_home(path: str, ctx: Context) -> bool:
+    """In the user's home directory (a real one: not ``/``)."""
+    home = ctx.where.home
+    return home not in ("", "/") and is_under(path, home)
 
 
 @rule("rm", "unlink", "srm")
