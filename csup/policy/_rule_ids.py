@@ -180,10 +180,12 @@ _HAND = (
        ("crontab -r", "echo '* * * * * x' | crontab -"), ("crontab -l",)),
     _R("system.history", "deny", "erases the shell history", ("history -c",), ("history",)),
     _R("system.container-host", "deny",
-       "a container given the host's root directory or container socket",
-       ("docker run -v /:/host alpine rm -rf /host",), ("docker run -v $PWD:/src alpine ls",)),
-    _R("system.privileged", "ask", "runs with root privileges (sudo, privileged containers)",
-       ("sudo apt-get install x", "docker run --privileged alpine"), ("apt-cache search x",)),
+       "a container given the host: its root directory, container socket, devices "
+       "(--privileged) or processes (--pid=host)",
+       ("docker run -v /:/host alpine rm -rf /host", "docker run --privileged alpine"),
+       ("docker run -v $PWD:/src alpine ls",)),
+    _R("system.privileged", "ask", "runs with root privileges (sudo, doas, su)",
+       ("sudo apt-get install x",), ("apt-cache search x",)),
     # -- credentials -----------------------------------------------------------------
     _R("secrets.access", "deny", "reads, copies or sends credentials (keys, tokens, .env files)",
        ("cat ~/.ssh/id_rsa", "cat .env", "Read(~/.aws/credentials)"),

@@ -173,3 +173,31 @@ def test_a_plain_delete_of_a_file_in_the_home_directory_is_denied(bash: Bash, li
 @pytest.mark.parametrize("line", ["rm ./notes.txt", "rm /tmp/build.log", "rm /opt/app/old.log"])
 def test_a_plain_delete_elsewhere_is_judged_as_before(bash: Bash, line: str) -> None:
     assert bash(PERMISSIVE, line).behavior == "allow"
+
+
+# -- a container given the host ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "podman run --rm --privileged=true fedora:41 bash",
+        "docker container run --pid host busybox nsenter -t 1 -m sh",
+        "docker run --cap-add ALL -d redis",
+        "docker create --ipc=host postgres:17",
+    ],
+)
+def test_a_container_given_the_hosts_devices_or_processes_is_denied(bash: Bash, line: str) -> None:
+    assert denied(bash(PERMISSIVE, line), "system.container-host")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "docker run --rm -v $PWD:/app -w /app python:3.12 pytest",
+        "docker run --cap-add NET_ADMIN wireguard",
+        "docker run -p 8080:80 --network bridge nginx",
+    ],
+)
+def test_ordinary_containers_stay_allowed(bash: Bash, line: str) -> None:
+    assert bash(PERMISSIVE, line).behavior == "allow"

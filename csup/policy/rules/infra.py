@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from csup._lazy_re import LazyRegex
 from csup.policy.programs.paths import SYSTEM_DIRS, is_system
-from csup.policy.rules.base import Context, Finding, ask, deny, path_of, rule, shown
+from csup.policy.rules.base import Context, Finding, deny, path_of, rule, shown
 from csup.policy.syntax.command import Command
 
 _SQL = LazyRegex(
@@ -126,11 +126,34 @@ def mounts_the_host(command: Command, ctx: Context) -> Iterator[Finding]:
                 "whatever runs inside can change or delete it. Mount only workspace paths.",
             )
             return
-    if "--privileged" in command.argv or "--pid=host" in command.argv:
-        yield ask(
-            "system.privileged",
-            f"{shown(command)} runs a privileged container, with full access to the host.",
+    given = _host_given(command.argv)
+    if given is not None:
+        yield deny(
+            "system.container-host",
+            f"Blocked {shown(command)}: it gives a container {given}, so whatever runs "
+            "inside can reach past the container (and past csup) to the host. Run it "
+            "without that option.",
         )
+
+
+_HOST_NAMESPACES = ("pid", "ipc", "uts", "userns", "cgroupns")
+
+
+def _host_given(argv: tuple[str, ...]) -> str | None:
+    """What of the host ``docker run`` options hand a container: every device and
+    capability (``--privileged``, ``--cap-add ALL``/``SYS_ADMIN``), or the host's processes
+    (``--pid host``: it can see, signal and enter them). None: none of these."""
+    for i, word in enumerate(argv[1:], start=1):
+        name, eq, value = word.partition("=")
+        if not eq and i + 1 < len(argv):
+            value = argv[i + 1]
+        if word in {"--privileged", "--privileged=true"}:
+            return "the host's devices and every capability (--privileged)"
+        if name == "--cap-add" and value.upper().removeprefix("CAP_") in ("ALL", "SYS_ADMIN"):
+            return f"the capability {value} (--cap-add)"
+        if name.lstrip("-") in _HOST_NAMESPACES and value == "host":
+            return f"the host's {name.lstrip('-')} namespace ({name} host)"
+    return None
 
 
 @rule("docker", "podman", "kubectl", "oc")
