@@ -42,6 +42,7 @@ WRAPPERS = [
     "busybox",
     "systemd-run --user --scope",
     "flock /tmp/lock",
+    "coproc",
 ]
 REDIRECTIONS = ["2>/dev/null", ">/dev/null", "&>/dev/null", "</dev/null", "2>&1", ">>/tmp/log"]
 
@@ -232,3 +233,9 @@ def test_interpreters_beyond_the_usual_four_are_modelled(bash: Bash, line: str) 
 )
 def test_the_same_channels_with_ordinary_work_stay_allowed(bash: Bash, line: str) -> None:
     assert permissive(bash, line).behavior == "allow", line
+
+
+@pytest.mark.parametrize("group", ["{ %s; }", "worker { %s; }", "( %s )"])
+def test_a_coprocess_runs_what_its_group_holds(bash: Bash, group: str) -> None:
+    assert permissive(bash, "coproc " + group % "rm -rf ~").behavior == "deny"
+    assert permissive(bash, "coproc " + group % "ls -la").behavior != "deny"

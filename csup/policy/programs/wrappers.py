@@ -50,6 +50,7 @@ _VALUE_OPTIONS: dict[str, frozenset[str]] = {
     "time": frozenset("fo") | {"--format", "--output"},
     "setsid": frozenset(),
     "nohup": frozenset(),
+    "coproc": frozenset(),
     "builtin": frozenset(),
     "command": frozenset(),
     "noglob": frozenset(),
@@ -539,6 +540,12 @@ def unwrap(argv: tuple[str, ...], dynamic: frozenset[int], stdin: str | None = N
         if name in _CHDIR_OPTIONS:
             chdir = _chdir(name, options[: len(options) - len(rest)]) or chdir
         rest = rest[_POSITIONAL_BEFORE_COMMAND.get(name, 0) :]
+        if name == "coproc":
+            # `coproc NAME { cmd; }`: tree-sitter-bash reads the keyword's group as words
+            if len(rest) > 1 and rest[1][0] in ("{", "(") and not rest[1][1]:
+                rest = rest[2:]
+            elif rest and rest[0][0] in ("{", "(") and not rest[0][1]:
+                rest = rest[1:]
         # `sudo FOO=1 cmd`, `time FOO=1 cmd`, `env FOO=1 cmd` (elsewhere a command not found)
         while rest and _ASSIGNMENT.match(rest[0][0]):
             rest = rest[1:]
