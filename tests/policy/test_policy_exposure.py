@@ -201,3 +201,29 @@ def test_a_container_given_the_hosts_devices_or_processes_is_denied(bash: Bash, 
 )
 def test_ordinary_containers_stay_allowed(bash: Bash, line: str) -> None:
     assert bash(PERMISSIVE, line).behavior == "allow"
+
+
+# -- secret managers and stores that print ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "vault kv get -format=json kv/team/api",
+        "vault read -field=secret_key aws/creds/deploy",
+        "infisical export --env=prod",
+        "doppler secrets download --no-file --format=json",
+        "heroku config:get STRIPE_KEY --app shop-prod",
+        "echo 'protocol=https' | git credential fill",
+    ],
+)
+def test_secret_managers_printing_secrets_are_denied(bash: Bash, line: str) -> None:
+    assert denied(bash(PERMISSIVE, line), "secrets.token-print")
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["vault kv list kv/team", "vault policy read ci", "doppler run -- make test", "heroku ps"],
+)
+def test_their_other_commands_stay_allowed(bash: Bash, line: str) -> None:
+    assert bash(PERMISSIVE, line).behavior == "allow"

@@ -464,7 +464,7 @@ ENTRIES = (
         ("vault kv destroy -versions=1 secret/app", "vault kv metadata delete secret/app",
          "vault secrets disable secret/", "vault delete kv/data/app", "vault auth disable oidc",
          "vault policy delete deployers"),
-        ("vault kv get secret/app", "vault status", "vault kv list secret/",
+        ("vault kv list secret/", "vault status", "vault secrets list",
          "vault policy read deployers", "vault auth list"),
     ),
     Entry(
@@ -633,6 +633,39 @@ ENTRIES = (
         ("rm -f .git/index.lock", "rm -rf .git/hooks/pre-commit.sample", "rm -rf .github"),
     ),
     # -- credential printers -----------------------------------------------------------
+    Entry(
+        "vault", "secrets.token-print", _P,
+        "prints secrets from Vault",
+        ("kv get !metadata", "read !policy !kv", "token create", "login",
+         "write database/creds/*|aws/creds/*|*/issue/*"),
+        ("vault kv get secret/app", "vault kv get -field=password secret/db",
+         "vault read database/creds/readonly", "vault token create -ttl=1h"),
+        ("vault kv list secret/", "vault kv metadata get secret/app", "vault status"),
+    ),
+    Entry(
+        "doppler infisical", "secrets.token-print", _P,
+        "prints the project's secrets",
+        ("secrets !names !set !delete !upload", "export"),
+        ("doppler secrets get DB_PASSWORD --plain", "doppler secrets",
+         "doppler secrets download --no-file --format env", "infisical export --format=dotenv"),
+        ("doppler secrets names", "doppler run -- npm test", "infisical run -- npm test",
+         "doppler setup"),
+    ),
+    Entry(
+        "heroku", "secrets.token-print", _P,
+        "prints the app's config vars (its secrets)",
+        ("config", "config:get"),
+        ("heroku config -a shop", "heroku config:get DATABASE_URL -a shop"),
+        ("heroku config:unset X -a shop", "heroku ps -a shop", "heroku logs --tail"),
+    ),
+    Entry(
+        "git", "secrets.token-print", _P,
+        "prints a stored git credential",
+        ("credential fill", "credential-store get", "credential-cache get",
+         "credential-manager get", "credential-osxkeychain get"),
+        ("git credential fill", "printf 'host=github.com\n' | git credential fill"),
+        ("git credential approve < /dev/null", "git config credential.helper"),
+    ),
     Entry(
         "gh glab", "secrets.token-print", _P,
         "prints the GitHub/GitLab token",
