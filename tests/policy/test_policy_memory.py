@@ -171,3 +171,40 @@ def test_a_denied_write_is_not_remembered(workspace: Path) -> None:
     )
     memory.observe(call, Decision("deny", "no", "x.y"))
     assert not memory.wrote(str(workspace / "f"))
+
+
+# -- written then run, within one line: copies, other hook paths, redirects after a list ------
+
+
+def _line(workspace: Path, command: str) -> Decision:
+    return load_policy("permissive").decide(
+        ToolCall("Bash", {"command": command}, cwd=str(workspace))
+    )
+
+
+def test_a_copied_script_is_judged_by_what_was_copied(workspace: Path, tmp_path: Path) -> None:
+    (tmp_path / "wipe.sh").write_text("rm -rf ~\n")
+    (tmp_path / "hello.sh").write_text("echo hello\n")
+    assert _line(workspace, f"cp {tmp_path}/wipe.sh ./ci.sh && sh ci.sh").behavior == "deny"
+    assert _line(workspace, f"cp {tmp_path}/hello.sh ./ci.sh && sh ci.sh").behavior == "allow"
+
+
+@pytest.mark.parametrize("hooks", [".githooks", "tools/hooks", ".husky"])
+def test_a_hook_written_where_core_hooks_path_may_point_runs_with_git(
+    workspace: Path, hooks: str
+) -> None:
+    line = (
+        f"git config core.hooksPath {hooks} && mkdir -p {hooks} && "
+        f"printf 'rm -rf ~\\n' > {hooks}/pre-commit && git commit -qm wip"
+    )
+    assert _line(workspace, line).behavior == "deny"
+    assert _line(workspace, line.replace("rm -rf ~", "make lint")).behavior == "allow"
+
+
+@pytest.mark.parametrize("before", ["mkdir -p out", "true", "cd . || exit 1"])
+def test_a_redirect_after_a_list_writes_what_its_last_command_prints(
+    workspace: Path, before: str
+) -> None:
+    # tree-sitter-bash hangs the redirect on the whole `a && b`; bash on `b`
+    line = f"{before} && echo 'rm -rf ~' > out/run.sh && bash out/run.sh"
+    assert _line(workspace, line).behavior == "deny"

@@ -104,12 +104,28 @@ def _runs(command: Command, ctx: Context, written: dict[str, str | None]) -> lis
         sub = next((a for a in argv[1:] if not a.startswith("-")), "")
         for hook in _HOOKS_RUN_BY.get(sub, ()):
             out.append((os.path.join(cwd, ".git", "hooks", hook), "shell"))
+            # a hook written elsewhere runs too if core.hooksPath points there (set by this
+            # line, an earlier call or the repository's config): any written file of its name
+            out += [(p, "shell") for p in written if os.path.basename(p) == hook]
     elif name == "direnv" and len(argv) > 1 and argv[1] in ("allow", "reload", "exec"):
         out.append((os.path.join(cwd, ".envrc"), "shell"))
     if not out and 0 not in command.dynamic:
         # `./f` or `f` after the line or the session wrote `f` (argv[0] is the basename)
         out += [(p, "shell") for p in written if os.path.basename(p) == name]
     return out
+
+
+def _copies(analysis: Analysis, ctx: Context) -> Iterator[tuple[str, str]]:
+    """(source, target) of each ``cp``/``install`` of one file onto a file path."""
+    for command in analysis.commands:
+        if command.name not in ("cp", "install") or command.dynamic:
+            continue
+        operands = [a for a in command.argv[1:] if not a.startswith("-")]
+        if len(operands) != 2:
+            continue
+        source, target = (path_of(w, ctx) for w in operands)
+        if source is not None and target is not None and not os.path.isdir(target):
+            yield source, target
 
 
 def _content(path: str, written: dict[str, str | None]) -> str | None:
@@ -162,6 +178,9 @@ def judge_written_then_run(
     session = memory.written if memory is not None else {}
     if not line and not session:
         return
+    for source, target in _copies(analysis, ctx):
+        if target in line and line[target] is None:
+            line[target] = _content(source, {})  # `cp evil.sh build.sh`: what was copied
     known = {**session, **line}
     downloaded = set()
     for command in analysis.commands:

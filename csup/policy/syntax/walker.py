@@ -224,7 +224,11 @@ class _Walker:
             before = sum(1 for r in self.result.redirects if r.op in WRITE_OPS)
             herestrings = misparsed_herestrings(node)
             simple = body is not None and body.type == "command"
-            single = simple or (body is not None and body.type == "declaration_command")
+            # `a && echo x > f`: tree-sitter-bash hangs the redirect on the whole list, bash
+            # on its last command, whose output is what the file gets
+            last = body.named_children[-1] if body is not None and body.type == "list" else None
+            last_simple = simple or (last is not None and last.type == "command")
+            single = last_simple or (body is not None and body.type == "declaration_command")
             saved_piped = self.piped
             if not simple and body is not None and any(reads_input(r) for r in reds):
                 # the redirect, not the pipe, is the input: of the last command of a pipeline
@@ -249,7 +253,8 @@ class _Walker:
                 produced = self.node(body, nesting + 1, scope, upstream, reds)
             finally:
                 self.piped = saved_piped
-            content = self.programs.printed_text(produced[-1]) if simple and produced else None
+            printed = produced[-1] if last_simple and produced else None
+            content = self.programs.printed_text(printed) if printed is not None else None
             made = [r for r in self.result.redirects if r.op in WRITE_OPS][before:]
             for made_redirect in made:
                 known = None if made_redirect.dynamic else content
