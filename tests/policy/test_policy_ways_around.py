@@ -239,3 +239,33 @@ def test_the_same_channels_with_ordinary_work_stay_allowed(bash: Bash, line: str
 def test_a_coprocess_runs_what_its_group_holds(bash: Bash, group: str) -> None:
     assert permissive(bash, "coproc " + group % "rm -rf ~").behavior == "deny"
     assert permissive(bash, "coproc " + group % "ls -la").behavior != "deny"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "julia -e 'rm(homedir(); recursive=true)'",
+        "osascript -e 'do shell script \"rm -rf /Users\"'",
+        "tclsh <<< 'exec rm -rf [file home]'",
+        "more +'!rm -rf ~' README.md",
+        "sqlite3 app.db '.system rm -rf ~'",
+        "mariadb -e 'system rm -rf /'",
+        "psql -d app -c '\\! rm -rf ~'",
+    ],
+)
+def test_languages_and_tools_that_run_shell_commands_are_read(bash: Bash, line: str) -> None:
+    assert permissive(bash, line).behavior == "deny"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "julia -e 'rm(\"tmp.txt\")'",
+        "osascript -e 'tell app \"Finder\" to get name of front window'",
+        "less +F server.log",
+        "sqlite3 app.db '.schema'",
+        "psql -c 'select now()'",
+    ],
+)
+def test_their_harmless_uses_stay_allowed(bash: Bash, line: str) -> None:
+    assert permissive(bash, line).behavior == "allow"

@@ -27,7 +27,9 @@ _RUNNERS = (
 )
 _RUN_STRING = LazyRegex(rf"{_RUNNERS}\s*\(\s*{_STRING}", re.DOTALL)
 # Perl and Ruby call without parentheses: `system "rm -rf /"`, `exec 'sh', '-c', ...`
-_RUN_BARE = LazyRegex(rf"(?<![\w.])(?:system|exec)\s+{_STRING}", re.DOTALL)
+_RUN_BARE = LazyRegex(rf"(?<![\w.])(?:system|exec|do shell script)\s+{_STRING}", re.DOTALL)
+# Tcl runs a command from bare words: `exec rm -rf ~`
+_TCL_EXEC = LazyRegex(r"(?:^|[\n;\[{])\s*exec\s+(?![('\"\s])([^\n;\]}]+)")
 _ONE = r"""(?:'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")"""
 # a program and its arguments as separate strings or a list: `system("rm", "-rf", "/")`,
 # `spawnSync('rm', ['-rf', '/'])`, `execFileSync("rm", ["-rf", "/"])`
@@ -44,6 +46,8 @@ _RECURSIVE_DELETE = LazyRegex(
     rf"Deno\.remove(?:Sync)?(?=[^;]*recursive))\s*\(\s*{_STRING}",
     re.DOTALL,
 )
+_JULIA_RM = LazyRegex(rf"(?<![\w.])rm\s*\(\s*{_STRING}(?=[^)]*recursive\s*=\s*true)", re.DOTALL)
+"""Julia's ``rm(path, recursive=true)``."""
 _READ = LazyRegex(
     rf"(?:(?<![\w.])open|readFileSync|readFile|readTextFileSync|readTextFile|Bun\.file|"
     rf"File\.read|File\.open|IO\.read|"
@@ -201,6 +205,8 @@ _HOME_VALUE = LazyRegex(
     r"""|process\.env\.HOME\b|process\.env\[['"]HOME['"]\]|ENV\[['"]HOME['"]\]|Dir\.home\b"""
     r"""|os\.homedir\(\)|os\.path\.expanduser\(\s*['"]~['"]\s*\)|Path\.home\(\)"""
     r"""|Deno\.env\.get\(\s*['"]HOME['"]\s*\)|Bun\.env\.HOME\b|Deno\.homeDir\(\)"""
+    r"""|(?<![\w.])homedir\(\)|Sys\.getenv\(\s*['"]HOME['"]\s*\)|\[file\s+home\]"""
+    r"""|\$env\(HOME\)"""
 )
 """The home directory as a program spells it: stands for ``~`` in the commands found."""
 _HOME = "__CSUP_HOME__"
@@ -260,7 +266,9 @@ def _hidden_commands(code: str) -> list[str]:
     if "-" in code and re.search(r"(?i)remove-item|\brm\b|\bri\b|\bdel\b|\brd\b", code):
         found += _powershell_commands(code)
     found += [next(g for g in m.groups() if g is not None) for m in _BACKTICKS.finditer(code)]
+    found += [m.group(1) for m in _TCL_EXEC.finditer(code)]
     found += [f"rm -rf -- {shlex.quote(m.group('s'))}" for m in _RECURSIVE_DELETE.finditer(code)]
+    found += [f"rm -rf -- {shlex.quote(m.group('s'))}" for m in _JULIA_RM.finditer(code)]
     found += [f"rm -f -- {shlex.quote(m.group('s'))}" for m in _DELETE.finditer(code)]
     found += [f"cat -- {shlex.quote(m.group('s'))}" for m in _READ.finditer(code)]
     if _RECURSIVE_DELETE_OF_VALUE.search(code):

@@ -112,7 +112,8 @@ def _git_runs(command: Command) -> list[tuple[str | None, str]]:
 
 EMBEDDED_SHELL = frozenset(
     {"awk", "gawk", "mawk", "nawk", "vim", "vi", "nvim", "ex", "view", "tar", "gdb", "expect",
-     "tmux", "sed", "gsed", "zip"}
+     "tmux", "sed", "gsed", "zip", "less", "more", "most", "sqlite3", "psql", "mysql",
+     "mariadb"}
 )  # fmt: skip
 _AWK_COMMAND = LazyRegex(
     r"""print\w*\s+"([^"]*)"\s*\|\s*"(?:/bin/|/usr/bin/)?(?:ba|da|z)?sh"|"""
@@ -179,6 +180,16 @@ def embedded_commands(command: Command) -> list[tuple[str | None, str]]:
                 ex = word.lstrip("+:").lstrip()
                 if ex.startswith("!") or re.match(r"\S*\s*(?:r|w|read|write)\s*!", ex):
                     value = ex.split("!", 1)[1]
+        elif name in ("less", "more", "most"):
+            if word.startswith("+") and "!" in word:  # `less +'!cmd'`: a pager's shell escape
+                value = word.split("!", 1)[1]
+        elif name in ("sqlite3", "psql", "mysql", "mariadb"):
+            # `.shell`/`.system` (sqlite3), `\!` (psql, mysql), `system` (mysql): a shell
+            lines = () if word.startswith("-") else re.split(r"[\n;]", word)
+            for line in lines:
+                escaped = re.match(r"\s*(?:\.shell|\.system|\\!|system(?=\s))\s*(.+)", line)
+                if escaped:
+                    value = escaped.group(1)
         elif name == "tar":
             for option in ("--to-command=", "--use-compress-program=", "--checkpoint-action=exec="):
                 if word.startswith(option):
