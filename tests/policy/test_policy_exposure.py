@@ -170,7 +170,9 @@ def test_a_plain_delete_of_a_file_in_the_home_directory_is_denied(bash: Bash, li
     assert denied(bash(PERMISSIVE, line), "fs.rm-outside-workspace")
 
 
-@pytest.mark.parametrize("line", ["rm ./notes.txt", "rm /tmp/build.log", "rm /opt/app/old.log"])
+@pytest.mark.parametrize(
+    "line", ["rm ./notes.txt", "rm /tmp/build.log", "rm /opt/app/old.log", "rm ~/.cache/tool/lock"]
+)
 def test_a_plain_delete_elsewhere_is_judged_as_before(bash: Bash, line: str) -> None:
     assert bash(PERMISSIVE, line).behavior == "allow"
 

@@ -149,9 +149,12 @@ def judge_delete(
 
 
 def _in_home(path: str, ctx: Context) -> bool:
-    """In the user's home directory (a real one: not ``/``)."""
+    """In the user's home directory (a real one: not ``/``), outside its cache
+    (``~/.cache/tool/lock``: what is there is made again)."""
     home = ctx.where.home
-    return home not in ("", "/") and is_under(path, home)
+    if home in ("", "/") or not is_under(path, home):
+        return False
+    return not path.startswith(home.rstrip("/") + "/.cache/")
 
 
 @rule("rm", "unlink", "srm")
